@@ -1,0 +1,51 @@
+// One root error with a stable code; the CLI maps codes to exit codes in one place
+// (src/cli/exit-codes.ts). A failed *run* is not an error: executors resolve with an outcome.
+
+export type ErrorCode =
+  | 'SPEC_INVALID'
+  | 'SPEC_UNREADABLE'
+  | 'PLAN_TOO_LARGE'
+  | 'USAGE'
+  | 'NOT_FOUND'
+  | 'STORE'
+  | 'EXECUTOR';
+
+export class ClipsweepError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ClipsweepError';
+    this.code = code;
+  }
+}
+
+/** Bad input: every problem found, each with the file and its key path. Nothing ran. */
+export class SpecError extends ClipsweepError {
+  readonly file: string;
+  readonly problems: readonly string[];
+  constructor(file: string, problems: readonly string[], code: ErrorCode = 'SPEC_INVALID') {
+    super(
+      code,
+      problems.length === 1
+        ? `${file}: ${problems[0]}`
+        : `${file}: ${problems.length} problems\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
+    this.name = 'SpecError';
+    this.file = file;
+    this.problems = problems;
+  }
+}
+
+export class UsageError extends ClipsweepError {
+  constructor(message: string) {
+    super('USAGE', message);
+    this.name = 'UsageError';
+  }
+}
+
+export class NotFoundError extends ClipsweepError {
+  constructor(message: string) {
+    super('NOT_FOUND', message);
+    this.name = 'NotFoundError';
+  }
+}

@@ -1,0 +1,114 @@
+// Pure expansion of a validated spec into runs: the grid's cartesian product, the named
+// configurations, each once per seed. The same spec always gives the same runs, ids and order.
+import { createHash } from 'node:crypto';
+import { ClipsweepError } from '../errors.js';
+import type { SweepSpec } from './load.js';
+
+export interface RunSpec {
+  /** Stable: derived from the resolved parameters only. */
+  id: string;
+  /** Human name: the configuration's name, or one derived from the grid point. */
+  name: string;
+  /** Resolved parameters (base, then grid point or configuration, then seed). */
+  params: Record<string, unknown>;
+  origin: 'grid' | 'config';
+  /** Position in the plan (the order runs are queued in). */
+  ordinal: number;
+}
+
+export const DEFAULT_MAX_RUNS = 10_000;
+
+/** How many runs the spec expands to, computed without expanding (so huge grids cost nothing). */
+export function countRuns(spec: SweepSpec): number {
+  const gridSize = spec.grid === undefined ? 0 : Object.values(spec.grid).reduce((n, values) => n * values.length, 1);
+  return (gridSize + spec.configs.length) * (spec.seeds?.length ?? 1);
+}
+
+export function expandSweep(spec: SweepSpec, options: { maxRuns?: number; force?: boolean } = {}): RunSpec[] {
+  const maxRuns = options.maxRuns ?? DEFAULT_MAX_RUNS;
+  const total = countRuns(spec);
+  if (total > maxRuns && !options.force) {
+    throw new ClipsweepError(
+      'PLAN_TOO_LARGE',
+      `${spec.file}: the sweep expands to ${total} runs, more than ${maxRuns}; pass --force to run it anyway`,
+    );
+  }
+  const points: { name: string; params: Record<string, unknown>; origin: RunSpec['origin'] }[] = [];
+  for (const point of gridPoints(spec.grid)) {
+    points.push({ name: gridName(point), params: { ...spec.base, ...point }, origin: 'grid' });
+  }
+  for (const config of spec.configs) {
+    points.push({ name: config.name, params: { ...spec.base, ...config.params }, origin: 'config' });
+  }
+  const seeds = spec.seeds;
+  const runs = new Map<string, RunSpec>();
+  for (const point of points) {
+    for (const seed of seeds ?? [undefined]) {
+      const params = seed === undefined ? point.params : { ...point.params, seed };
+      const id = runId(params);
+      const name = seeds !== undefined && seeds.length > 1 ? `${point.name}_s${seed}` : point.name;
+      const existing = runs.get(id);
+      // A named configuration that equals a grid point is one run, named after the configuration.
+      if (existing !== undefined) {
+        if (point.origin === 'config') runs.set(id, { ...existing, name, origin: 'config' });
+        continue;
+      }
+      runs.set(id, { id, name, params, origin: point.origin, ordinal: runs.size });
+    }
+  }
+  return [...runs.values()];
+}
+
+function* gridPoints(grid: Record<string, unknown[]> | undefined): Generator<Record<string, unknown>> {
+  if (grid === undefined) return;
+  const keys = Object.keys(grid);
+  const index = keys.map(() => 0);
+  for (;;) {
+    const point: Record<string, unknown> = {};
+    keys.forEach((key, i) => (point[key] = grid[key]![index[i]!]));
+    yield point;
+    // Odometer increment, last key fastest, so runs come out in the order the file lists values.
+    let position = keys.length - 1;
+    while (position >= 0 && ++index[position]! === grid[keys[position]!]!.length) {
+      index[position] = 0;
+      position--;
+    }
+    if (position < 0) return;
+  }
+}
+
+const SHORT_KEYS: Record<string, string> = {
+  batch_size: 'bs',
+  lr: 'lr',
+  warmup: 'wu',
+  weight_decay: 'wd',
+  epochs: 'ep',
+};
+
+export function gridName(point: Record<string, unknown>): string {
+  return Object.entries(point)
+    .map(([key, value]) => `${SHORT_KEYS[key] ?? `${key}=`}${formatValue(value)}`)
+    .join('_');
+}
+
+function formatValue(value: unknown): string {
+  if (typeof value === 'number') {
+    return value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e6) ? value.toExponential() : String(value);
+  }
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** 12 hex characters of the SHA-256 of the canonical JSON of the parameters. */
+export function runId(params: Record<string, unknown>): string {
+  return createHash('sha256').update(canonicalJson(params)).digest('hex').slice(0, 12);
+}
+
+/** JSON with object keys sorted at every depth, so key order in the file never changes an id. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,184 @@
+// The boundary: a sweep file becomes a validated SweepSpec, or a SpecError listing every problem
+// with the file, the YAML key path (and line) and what was expected. Nothing runs before this.
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { SpecError } from '../errors.js';
+import { parseDuration } from './duration.js';
+import { checkKnownParam, RESERVED_PARAMS } from './params.js';
+import { sweepSchema, type Resources, type SweepFile, type TrainerSpec } from './schema.js';
+
+export interface SweepSpec {
+  /** Where the spec came from (for messages). */
+  file: string;
+  name: string;
+  description?: string;
+  trainer: TrainerSpec;
+  base: Record<string, unknown>;
+  grid?: Record<string, unknown[]>;
+  configs: { name: string; params: Record<string, unknown> }[];
+  seeds?: number[];
+  resources: Resources;
+  retries: number;
+  timeoutMs?: number;
+  killGraceMs: number;
+}
+
+const DEFAULT_KILL_GRACE_MS = 10_000;
+
+export function loadSweepFile(file: string): SweepSpec {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new SpecError(file, [`cannot read the file: ${(error as Error).message}`], 'SPEC_UNREADABLE');
+  }
+  return parseSweep(text, file);
+}
+
+export function parseSweep(text: string, file: string): SweepSpec {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new SpecError(
+      file,
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return `${pos ? `line ${pos.line}, column ${pos.col}: ` : ''}malformed YAML: ${firstLine(e.message)}`;
+      }),
+    );
+  }
+  const data: unknown = doc.toJS();
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new SpecError(file, ['expected a YAML mapping at the top (name, trainer, grid, ...)']);
+  }
+  const where = (path: PropertyKey[]): string => describePath(doc, lines, path);
+  const parsed = sweepSchema.safeParse(data);
+  if (!parsed.success) {
+    throw new SpecError(file, parsed.error.issues.flatMap((issue) => describeIssue(issue, data, where)));
+  }
+  const problems = crossFieldProblems(parsed.data, where);
+  if (problems.length > 0) throw new SpecError(file, problems);
+  return toSpec(parsed.data, file);
+}
+
+function toSpec(sweep: SweepFile, file: string): SweepSpec {
+  return {
+    file,
+    name: sweep.name,
+    ...(sweep.description !== undefined ? { description: sweep.description } : {}),
+    trainer: sweep.trainer,
+    base: sweep.base,
+    ...(sweep.grid !== undefined ? { grid: sweep.grid } : {}),
+    configs: (sweep.configs ?? []).map(({ name, ...params }) => ({ name, params })),
+    ...(sweep.seeds !== undefined ? { seeds: sweep.seeds } : {}),
+    resources: sweep.resources,
+    retries: sweep.retries,
+    ...(sweep.timeout !== undefined ? { timeoutMs: parseDuration(sweep.timeout)! } : {}),
+    killGraceMs: sweep.kill_grace !== undefined ? parseDuration(sweep.kill_grace)! : DEFAULT_KILL_GRACE_MS,
+  };
+}
+
+/** Rules zod's shape cannot express; every problem is collected. */
+function crossFieldProblems(sweep: SweepFile, where: (p: PropertyKey[]) => string): string[] {
+  const problems: string[] = [];
+  const check = (path: PropertyKey[], key: string, value: unknown): void => {
+    if (RESERVED_PARAMS.has(key)) problems.push(`${where(path)}: "${key}" is reserved for configuration names`);
+    if (key === 'seed' && sweep.seeds !== undefined) {
+      problems.push(`${where(path)}: give seeds in "seeds" or as a "seed" parameter, not both`);
+    }
+    const expected = checkKnownParam(key, value);
+    if (expected !== null) problems.push(`${where(path)}: ${expected}, got ${show(value)}`);
+  };
+  for (const [key, value] of Object.entries(sweep.base)) check(['base', key], key, value);
+  if (sweep.grid !== undefined) {
+    if (Object.keys(sweep.grid).length === 0) problems.push(`${where(['grid'])}: expected at least one parameter with a list of values`);
+    for (const [key, values] of Object.entries(sweep.grid)) {
+      values.forEach((value, i) => check(['grid', key, i], key, value));
+      const seen = new Set(values.map((v) => JSON.stringify(v)));
+      if (seen.size !== values.length) problems.push(`${where(['grid', key])}: the list repeats a value`);
+    }
+  }
+  const names = new Map<string, number>();
+  (sweep.configs ?? []).forEach((config, i) => {
+    const first = names.get(config.name);
+    if (first !== undefined) {
+      problems.push(`${where(['configs', i, 'name'])}: duplicate configuration name "${config.name}" (also configs[${first}])`);
+    } else names.set(config.name, i);
+    for (const [key, value] of Object.entries(config)) if (key !== 'name') check(['configs', i, key], key, value);
+  });
+  if (sweep.grid === undefined && (sweep.configs ?? []).length === 0) {
+    problems.push('expected a "grid" or at least one entry in "configs": the sweep has no runs');
+  }
+  if (sweep.timeout !== undefined && parseDuration(sweep.timeout) === null) {
+    problems.push(`${where(['timeout'])}: expected a duration such as "2h", "30m", "90s" or seconds, got ${show(sweep.timeout)}`);
+  }
+  if (sweep.kill_grace !== undefined && parseDuration(sweep.kill_grace) === null) {
+    problems.push(`${where(['kill_grace'])}: expected a duration such as "10s", got ${show(sweep.kill_grace)}`);
+  }
+  return problems;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, data: unknown, where: (p: PropertyKey[]) => string): string[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => `${where([...issue.path, key])}: unknown key "${key}"${suggestion(issue.path)}`);
+  }
+  const got = valueAt(data, issue.path);
+  const expected = issue.code === 'invalid_union' ? unionExpectation(issue.path) : tidy(issue.message);
+  return [`${where(issue.path)}: ${expected}, got ${got === undefined ? 'nothing' : show(got)}`];
+}
+
+function suggestion(path: PropertyKey[]): string {
+  if (path.length === 0) {
+    return ' (expected one of: name, description, trainer, base, grid, configs, seeds, resources, retries, timeout, kill_grace)';
+  }
+  if (path[0] === 'resources') return ' (expected one of: gpus, runs_per_gpu, cpu_slots)';
+  if (path[0] === 'trainer') return ' (expected one of: command, cwd, env)';
+  return '';
+}
+
+function unionExpectation(path: PropertyKey[]): string {
+  const top = path[0];
+  if (top === 'trainer') return 'expected "builtin" or { command: [argv...], cwd?, env? }';
+  if (top === 'resources' && path[1] === 'gpus') return 'expected "auto", "none" or a list of GPU indices';
+  if (top === 'timeout' || top === 'kill_grace') return 'expected a duration such as "2h" or a number of seconds';
+  return 'expected a number, string, boolean, list or mapping';
+}
+
+function tidy(message: string): string {
+  // zod says "Invalid input: expected number, received string"; the "got" part is added by us.
+  return message.replace(/^Invalid input: /, '').replace(/, received .*$/, '').replace(/^Too small: /, '').replace(/^Too big: /, '');
+}
+
+function describePath(doc: Document, lines: LineCounter, path: PropertyKey[]): string {
+  const dotted = formatPath(path);
+  const node = doc.getIn(path as unknown[], true) as { range?: [number, number, number] } | undefined;
+  const offset = node?.range?.[0];
+  if (offset === undefined) return dotted;
+  return `${dotted} (line ${lines.linePos(offset).line})`;
+}
+
+export function formatPath(path: PropertyKey[]): string {
+  if (path.length === 0) return '(top level)';
+  return path
+    .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`))
+    .join('');
+}
+
+function valueAt(data: unknown, path: PropertyKey[]): unknown {
+  let current: unknown = data;
+  for (const part of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[part];
+  }
+  return current;
+}
+
+function show(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}

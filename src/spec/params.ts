@@ -1,0 +1,44 @@
+// Rules for the parameters every trainer understands the same way. Other parameters pass
+// through untouched: the trainer validates them itself.
+
+/** Returns what was expected when `value` is not acceptable for `key`, else null. */
+export function checkKnownParam(key: string, value: unknown): string | null {
+  switch (key) {
+    case 'batch_size':
+      return isPositiveInt(value) ? null : 'expected a positive integer';
+    case 'lr':
+      return typeof value === 'number' && Number.isFinite(value) && value > 0
+        ? null
+        : 'expected a positive number';
+    case 'weight_decay':
+      return typeof value === 'number' && Number.isFinite(value) && value >= 0
+        ? null
+        : 'expected a number >= 0';
+    case 'warmup':
+      return isWarmup(value) ? null : 'expected a number of steps >= 0 or a percentage such as "10%"';
+    case 'epochs':
+      return typeof value === 'number' && Number.isFinite(value) && value > 0
+        ? null
+        : 'expected a positive number';
+    case 'steps':
+      return isPositiveInt(value) ? null : 'expected a positive integer';
+    case 'seed':
+      return Number.isInteger(value) && (value as number) >= 0 ? null : 'expected an integer >= 0';
+    default:
+      return null;
+  }
+}
+
+function isPositiveInt(value: unknown): boolean {
+  return Number.isInteger(value) && (value as number) > 0;
+}
+
+function isWarmup(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isInteger(value) && value >= 0;
+  if (typeof value !== 'string') return false;
+  const match = /^(\d+(?:\.\d+)?)%$/.exec(value.trim());
+  return match !== null && Number(match[1]) <= 100;
+}
+
+/** Parameter names the orchestrator reserves for itself. */
+export const RESERVED_PARAMS = new Set(['name']);

@@ -1,0 +1,3 @@
+export { SqliteStore, type SweepRegistration } from './sqlite-store.js';
+export * from './types.js';
+export { SCHEMA_VERSION } from './migrations.js';

@@ -1,0 +1,112 @@
+// Versioned schema. Each migration runs once, in order, inside a transaction; the version lives
+// in SQLite's user_version so that a database written by a newer clipsweep is refused, not broken.
+import type Database from 'better-sqlite3';
+import { ClipsweepError } from '../errors.js';
+
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE sweeps (
+    pk INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    spec_path TEXT,
+    spec_json TEXT NOT NULL,
+    spec_hash TEXT NOT NULL,
+    runs_dir TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+  );
+  CREATE TABLE runs (
+    pk INTEGER PRIMARY KEY,
+    sweep_pk INTEGER NOT NULL REFERENCES sweeps(pk),
+    run_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    params_json TEXT NOT NULL,
+    ordinal INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued','running','completed','failed','interrupted','infeasible')),
+    attempt INTEGER NOT NULL DEFAULT 0,
+    slot TEXT,
+    gpu INTEGER,
+    owner TEXT,
+    pid INTEGER,
+    run_dir TEXT NOT NULL,
+    queued_at REAL,
+    started_at REAL,
+    ended_at REAL,
+    exit_code INTEGER,
+    signal TEXT,
+    failure_kind TEXT,
+    reason TEXT,
+    stderr_tail TEXT,
+    excluded_gpus TEXT NOT NULL DEFAULT '[]',
+    total_steps INTEGER,
+    last_step INTEGER,
+    metrics_offset INTEGER NOT NULL DEFAULT 0,
+    metric_lines INTEGER NOT NULL DEFAULT 0,
+    bad_lines INTEGER NOT NULL DEFAULT 0,
+    summary_json TEXT,
+    UNIQUE (sweep_pk, run_id)
+  );
+  CREATE INDEX runs_by_status ON runs (sweep_pk, status);
+  CREATE TABLE run_transitions (
+    run_pk INTEGER NOT NULL REFERENCES runs(pk),
+    at REAL NOT NULL,
+    from_status TEXT,
+    to_status TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    detail TEXT
+  );
+  CREATE INDEX transitions_by_run ON run_transitions (run_pk);
+  CREATE TABLE metric_keys (
+    pk INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE
+  );
+  -- NaN cannot be stored in SQLite (it becomes NULL), so non-finite values are also named in
+  -- 'nonfinite'; value is NULL for NaN and +-Inf for infinities.
+  CREATE TABLE metrics (
+    run_pk INTEGER NOT NULL,
+    key_pk INTEGER NOT NULL,
+    step INTEGER NOT NULL,
+    value REAL,
+    nonfinite TEXT,
+    epoch REAL,
+    time REAL,
+    attempt INTEGER NOT NULL,
+    PRIMARY KEY (run_pk, key_pk, step)
+  ) WITHOUT ROWID;
+  CREATE TABLE events (
+    run_pk INTEGER NOT NULL,
+    file_offset INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    step INTEGER,
+    payload_json TEXT NOT NULL,
+    time REAL,
+    PRIMARY KEY (run_pk, file_offset)
+  ) WITHOUT ROWID;
+  CREATE TABLE orchestrators (
+    id TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    heartbeat_at REAL NOT NULL,
+    ended_at REAL
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function migrate(db: Database.Database, file: string): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new ClipsweepError(
+      'STORE',
+      `${file}: the database has schema version ${current}, newer than this clipsweep understands (${SCHEMA_VERSION}); upgrade clipsweep`,
+    );
+  }
+  for (let version = current; version < SCHEMA_VERSION; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    }).immediate();
+  }
+}
