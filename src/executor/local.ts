@@ -1,0 +1,118 @@
+// Runs each job as a child process on this machine: argv array (never a shell), its own process
+// group, stdout/stderr appended straight to the run folder's logs (file descriptors handed to the
+// child, so its output survives the orchestrator dying).
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { execa, type Options } from 'execa';
+import type { Resources } from '../spec/schema.js';
+import { buildSlots, detectGpus, type Gpu, type Slot } from '../resources/gpus.js';
+import { classifyExit } from './classify.js';
+import { groupAlive, isRunProcess, signalGroup, stopGroup } from './process-group.js';
+import type { Executor, Job, OrphanedRun, RunHooks, RunOutcome } from './types.js';
+
+const STDERR_TAIL_BYTES = 4096;
+
+export interface LocalExecutorOptions {
+  resources: Resources;
+  specFile: string;
+  /** Injected for tests; defaults to asking nvidia-smi. */
+  detectGpus?: () => Promise<Gpu[]>;
+}
+
+export class LocalExecutor implements Executor {
+  readonly name = 'local';
+  private readonly options: LocalExecutorOptions;
+
+  constructor(options: LocalExecutorOptions) {
+    this.options = options;
+  }
+
+  async slots(): Promise<Slot[]> {
+    const needGpus = this.options.resources.gpus !== 'none';
+    const gpus = needGpus ? await (this.options.detectGpus ?? (() => detectGpus()))() : [];
+    return buildSlots(this.options.resources, gpus, this.options.specFile);
+  }
+
+  async run(job: Job, slot: Slot, hooks: RunHooks): Promise<RunOutcome> {
+    const started = Date.now();
+    const stdoutFd = openSync(job.stdoutFile, 'a');
+    const stderrFd = openSync(job.stderrFile, 'a');
+    const stderrStart = fstatSync(stderrFd).size;
+    let stoppedFor: 'timeout' | 'interrupt' | null = null;
+    let forceKilled = false;
+    let stopping: Promise<void> | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      const execOptions: Options = {
+        cwd: job.cwd,
+        env: { ...job.env, CUDA_VISIBLE_DEVICES: slot.gpu === null ? '' : String(slot.gpu) },
+        extendEnv: true,
+        stdin: 'ignore',
+        // execa passes a file descriptor straight to the child at run time; its types only list
+        // small literal descriptors, hence the casts.
+        stdout: stdoutFd as 1,
+        stderr: stderrFd as 2,
+        detached: true,
+        reject: false,
+        // The orchestrator stops children itself (group-wide, with a grace period).
+        cleanup: false,
+      };
+      const child = execa(job.argv[0]!, job.argv.slice(1), execOptions);
+      const pid = child.pid;
+      const stop = (why: 'timeout' | 'interrupt'): void => {
+        if (stoppedFor !== null || pid === undefined) return;
+        stoppedFor = why;
+        stopping = stopGroup(pid, job.killGraceMs).then((r) => {
+          forceKilled = r.forceKilled;
+        });
+      };
+      if (pid !== undefined) {
+        hooks.onStart?.(pid);
+        onAbort = () => stop('interrupt');
+        if (hooks.signal.aborted) onAbort();
+        else hooks.signal.addEventListener('abort', onAbort, { once: true });
+        if (job.timeoutMs !== undefined) timer = setTimeout(() => stop('timeout'), job.timeoutMs);
+      }
+      const result = await child;
+      await stopping;
+      // Whatever the run left behind in its group goes with it.
+      if (pid !== undefined && groupAlive(pid)) signalGroup(pid, 'SIGKILL');
+      const spawnError = pid === undefined || (result.exitCode === undefined && result.signal === undefined && result.failed)
+        ? (result.originalMessage || result.shortMessage || 'spawn failed')
+        : null;
+      return classifyExit({
+        exitCode: result.exitCode ?? null,
+        signal: result.signal ?? null,
+        spawnError,
+        stderrTail: readTail(stderrFd, stderrStart),
+        durationMs: Date.now() - started,
+        stoppedFor,
+        forceKilled,
+        ...(job.timeoutMs !== undefined ? { timeoutMs: job.timeoutMs } : {}),
+      });
+    } finally {
+      if (timer) clearTimeout(timer);
+      if (onAbort) hooks.signal.removeEventListener('abort', onAbort);
+      closeSync(stdoutFd);
+      closeSync(stderrFd);
+    }
+  }
+
+  async stopOrphan(run: OrphanedRun, graceMs: number): Promise<'stopped' | 'not-running'> {
+    if (run.pid === null || !groupAlive(run.pid)) return 'not-running';
+    // Only a process whose environment names this run is ours to stop: pids get recycled.
+    if (isRunProcess(run.pid, run.runId, run.runDir) === false) return 'not-running';
+    await stopGroup(run.pid, graceMs);
+    return 'stopped';
+  }
+}
+
+/** The last bytes the child wrote to stderr during this attempt. */
+function readTail(fd: number, from: number): string {
+  const size = fstatSync(fd).size;
+  const start = Math.max(from, size - STDERR_TAIL_BYTES);
+  if (size <= start) return '';
+  const buffer = Buffer.alloc(size - start);
+  readSync(fd, buffer, 0, buffer.length, start);
+  return buffer.toString('utf8').replace(/^[^\n]*\n/, (first) => (start > from ? '' : first));
+}

@@ -1,0 +1,146 @@
+// The one writer of metric data: tails every active run's metrics file and ingests new lines into
+// the store in one transaction per poll. Progress observers get what was read, after the commit.
+import { appendFileSync } from 'node:fs';
+import type { EventRow, IngestBatch, MetricRow } from '../store/types.js';
+import { parseMetricsLine } from './parse.js';
+import { FileTail } from './tail.js';
+
+export interface IngestSink {
+  ingest(batches: readonly IngestBatch[]): void;
+}
+
+export interface WatchedRun {
+  runPk: number;
+  attempt: number;
+  metricsFile: string;
+  /** Where malformed lines are logged, with their line numbers. */
+  problemsFile: string;
+  /** Offset already ingested (from the store), and lines consumed before it. */
+  offset: number;
+  linesBefore: number;
+}
+
+export interface RunProgress {
+  runPk: number;
+  lastStep: number | null;
+  totalSteps: number | null;
+  latest: Map<string, number>;
+  rows: number;
+  badLines: number;
+}
+
+interface Watch extends WatchedRun {
+  tail: FileTail;
+  lineNumber: number;
+}
+
+export class Recorder {
+  private readonly sink: IngestSink;
+  private readonly watches = new Map<number, Watch>();
+  private readonly onProgress: (progress: RunProgress) => void;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(sink: IngestSink, options: { pollMs?: number; onProgress?: (p: RunProgress) => void } = {}) {
+    this.sink = sink;
+    this.onProgress = options.onProgress ?? (() => undefined);
+    const pollMs = options.pollMs ?? 200;
+    if (pollMs > 0) {
+      this.timer = setInterval(() => this.poll(), pollMs);
+      this.timer.unref();
+    }
+  }
+
+  watch(run: WatchedRun): void {
+    this.watches.set(run.runPk, { ...run, tail: new FileTail(run.metricsFile, run.offset), lineNumber: run.linesBefore });
+  }
+
+  /** Reads a run's file to its end (its writer has exited) and stops watching it. */
+  finish(runPk: number): void {
+    const watch = this.watches.get(runPk);
+    if (!watch) return;
+    this.commit([this.collect(watch, true)]);
+    this.watches.delete(runPk);
+  }
+
+  /** One read of every watched file, one transaction. */
+  poll(): void {
+    const batches: IngestBatch[] = [];
+    for (const watch of this.watches.values()) {
+      const batch = this.collect(watch, false);
+      if (batch.lines > 0 || batch.badLines > 0) batches.push(batch);
+    }
+    this.commit(batches);
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private commit(batches: IngestBatch[]): void {
+    if (batches.length === 0) return;
+    this.sink.ingest(batches);
+    for (const batch of batches) this.onProgress(progressOf(batch));
+  }
+
+  private collect(watch: Watch, final: boolean): IngestBatch {
+    const lines = watch.tail.read({ final });
+    const metrics: MetricRow[] = [];
+    const events: EventRow[] = [];
+    const problems: string[] = [];
+    let totalSteps: number | null = null;
+    let lastStep: number | null = null;
+    let summary: unknown;
+    let bad = 0;
+    const readAt = Date.now() / 1000;
+    for (const line of lines) {
+      watch.lineNumber++;
+      const parsed = parseMetricsLine(line.text);
+      if (parsed.type === 'bad') {
+        bad++;
+        problems.push(`line ${watch.lineNumber} (byte ${line.offset}): ${parsed.reason}: ${line.text.slice(0, 200)}\n`);
+        continue;
+      }
+      if (parsed.type === 'metrics') {
+        for (const [key, value] of parsed.values) {
+          metrics.push({ key, step: parsed.step, value, epoch: parsed.epoch, time: parsed.time ?? readAt });
+        }
+        lastStep = Math.max(lastStep ?? -1, parsed.step);
+        continue;
+      }
+      events.push({ offset: line.offset, kind: parsed.kind, step: parsed.step, payload: parsed.payload, time: parsed.time ?? readAt });
+      if (parsed.kind === 'started' && Number.isSafeInteger(parsed.payload.total_steps)) totalSteps = parsed.payload.total_steps as number;
+      if (parsed.kind === 'finished') summary = parsed.payload.summary ?? parsed.payload;
+    }
+    if (problems.length > 0) appendFileSync(watch.problemsFile, problems.join(''));
+    return {
+      runPk: watch.runPk,
+      attempt: watch.attempt,
+      metrics,
+      events,
+      offset: watch.tail.offset,
+      lines: lines.length - bad,
+      badLines: bad,
+      totalSteps,
+      lastStep,
+      ...(summary !== undefined ? { summary } : {}),
+    };
+  }
+}
+
+function progressOf(batch: IngestBatch): RunProgress {
+  const latest = new Map<string, number>();
+  let latestStep = -1;
+  for (const row of batch.metrics) {
+    if (row.step >= latestStep) latestStep = row.step;
+    latest.set(row.key, row.value);
+  }
+  return {
+    runPk: batch.runPk,
+    lastStep: batch.lastStep ?? null,
+    totalSteps: batch.totalSteps ?? null,
+    latest,
+    rows: batch.metrics.length,
+    badLines: batch.badLines,
+  };
+}

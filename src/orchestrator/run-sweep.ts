@@ -1,0 +1,263 @@
+// `sweep run`: registers the plan, recovers runs a dead orchestrator left, queues the rest over
+// the executor's slots, records metrics, and moves each run through its states.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import PQueue from 'p-queue';
+import type { Executor, RunOutcome } from '../executor/types.js';
+import { Recorder } from '../metrics/recorder.js';
+import { decideRuns, type ResumePolicy } from '../plan/decide.js';
+import { buildJob, runPaths } from '../plan/job.js';
+import type { Slot } from '../resources/gpus.js';
+import type { RunSpec } from '../spec/expand.js';
+import type { SweepSpec } from '../spec/load.js';
+import type { SqliteStore } from '../store/sqlite-store.js';
+import type { RunRecord } from '../store/types.js';
+import type { RunRef, SweepEvent, SweepSummaryCounts } from './events.js';
+import { ownerLiveness } from './liveness.js';
+
+export interface RunSweepInput {
+  spec: SweepSpec;
+  /** The spec as stored with the sweep (what was asked, before any defaults). */
+  specRecord: unknown;
+  specHash: string;
+  runs: readonly RunSpec[];
+  store: SqliteStore;
+  executor: Executor;
+  /** Absolute; runs live in <runsDir>/<sweep>/<run-id>/. */
+  runsDir: string;
+  policy: ResumePolicy;
+  signal: AbortSignal;
+  onEvent: (event: SweepEvent) => void;
+  /** The Node binary that runs the built-in trainer. */
+  nodePath: string;
+  host: string;
+  pid: number;
+  pollMs?: number;
+  heartbeatMs?: number;
+  staleAfterMs?: number;
+}
+
+export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts> {
+  const { spec, store, executor, signal, onEvent } = input;
+  // Slots first: a bad resources section fails before anything is written.
+  const slots = await executor.slots();
+  const sweep = store.registerSweep({ name: spec.name, specPath: spec.file, spec: input.specRecord, specHash: input.specHash, runsDir: input.runsDir });
+  const sweepDir = join(input.runsDir, spec.name);
+  store.registerRuns(sweep.pk, input.runs.map((run) => ({ ...run, runDir: join(sweepDir, run.id) })));
+
+  const owner = `${input.host}:${input.pid}:${randomUUID().slice(0, 8)}`;
+  store.registerOrchestrator({ id: owner, pid: input.pid, host: input.host });
+  const heartbeat = setInterval(() => store.heartbeat(owner), input.heartbeatMs ?? 2000);
+  heartbeat.unref();
+  const isLiveOwner = ownerLiveness(store, { self: owner, host: input.host, staleAfterMs: input.staleAfterMs ?? 60_000 });
+
+  const planned = new Set(input.runs.map((run) => run.id));
+  const refs = new Map<number, RunRef>();
+  const loadPlanRuns = (): RunRecord[] => store.listRuns(sweep.pk).filter((run) => planned.has(run.id));
+  for (const run of loadPlanRuns()) refs.set(run.pk, { id: run.id, name: run.name });
+
+  const recorder = new Recorder(store, {
+    pollMs: input.pollMs ?? 200,
+    onProgress: (p) => {
+      const run = refs.get(p.runPk);
+      if (run && (p.rows > 0 || p.badLines > 0 || p.totalSteps !== null)) {
+        onEvent({ type: 'run-progress', run, step: p.lastStep, totalSteps: p.totalSteps, trainLoss: p.latest.get('train/loss') ?? null, badLines: p.badLines });
+      }
+    },
+  });
+
+  let skippedCount = 0;
+  try {
+    await recoverOrphans(loadPlanRuns(), isLiveOwner, input, recorder, onEvent);
+    const decisions = decideRuns(loadPlanRuns(), input.policy, isLiveOwner);
+    const toRun: RunRecord[] = [];
+    for (const decision of decisions) {
+      if (decision.action === 'skip') continue;
+      const { run } = decision;
+      if (decision.fresh) archiveRun(store, run);
+      if (decision.requeueFrom !== null) store.requeueRun(run.pk, [decision.requeueFrom], input.policy.rerun ? 'rerun requested' : `resumed after ${decision.requeueFrom}`);
+      toRun.push(run);
+    }
+    const skipped = decisions.flatMap((d) => (d.action === 'skip' ? [{ id: d.run.id, name: d.run.name, why: d.why }] : []));
+    onEvent({ type: 'plan', sweep: spec.name, total: decisions.length, toRun: toRun.length, skipped, slots: slots.map((s) => s.id) });
+
+    skippedCount = skipped.length;
+    await runQueue(toRun, slots, owner, input, recorder, refs);
+  } finally {
+    recorder.poll();
+    recorder.close();
+    clearInterval(heartbeat);
+    store.endOrchestrator(owner);
+  }
+
+  const summary = { ...summarise(spec.name, loadPlanRuns(), signal.aborted), skipped: skippedCount };
+  onEvent({ type: 'sweep-end', summary });
+  return summary;
+}
+
+async function recoverOrphans(
+  runs: RunRecord[],
+  isLiveOwner: (owner: string | null) => boolean,
+  input: RunSweepInput,
+  recorder: Recorder,
+  onEvent: (event: SweepEvent) => void,
+): Promise<void> {
+  for (const run of runs) {
+    if (run.status !== 'running' || isLiveOwner(run.owner)) continue;
+    const stopped = await input.executor.stopOrphan({ runId: run.id, runDir: run.runDir, pid: run.pid }, input.spec.killGraceMs);
+    // Whatever the orphan wrote after the last ingestion is read now, before the run goes back in the queue.
+    const paths = runPaths(run.runDir);
+    recorder.watch({ runPk: run.pk, attempt: run.attempt, metricsFile: paths.metricsFile, problemsFile: paths.problemsFile, offset: run.metricsOffset, linesBefore: run.metricLines + run.badLines });
+    recorder.finish(run.pk);
+    const detail = `the sweep process running it (${run.owner ?? 'unknown'}) died${stopped === 'stopped' ? '; its child was stopped' : ''}`;
+    if (input.store.markOrphaned(run.pk, run.owner ?? '', detail)) onEvent({ type: 'recovered', run: { id: run.id, name: run.name }, detail });
+  }
+}
+
+/** A deliberate re-run starts clean; the old folder is kept beside it, never deleted. */
+function archiveRun(db: SqliteStore, run: RunRecord): void {
+  const archive = join(dirname(run.runDir), '.archive', `${run.id}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  try {
+    mkdirSync(dirname(archive), { recursive: true });
+    renameSync(run.runDir, archive);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  db.resetRunData(run.pk);
+}
+
+async function runQueue(
+  runs: RunRecord[],
+  slots: Slot[],
+  owner: string,
+  input: RunSweepInput,
+  recorder: Recorder,
+  refs: Map<number, RunRef>,
+): Promise<void> {
+  const { spec, store: db, signal, onEvent } = input;
+  const queue = new PQueue({ concurrency: Math.max(1, slots.length) });
+  const busy = new Set<string>();
+  const attemptsHere = new Map<number, number>();
+  const onAbort = (): void => queue.clear();
+  signal.addEventListener('abort', onAbort, { once: true });
+
+  const schedule = (runPk: number): void => {
+    void queue.add(() => attempt(runPk));
+  };
+
+  const attempt = async (runPk: number): Promise<void> => {
+    if (signal.aborted) return;
+    const record = db.getRun(runPk);
+    if (record.status !== 'queued') return;
+    const eligible = slots.filter((s) => s.gpu === null || !record.excludedGpus.includes(s.gpu));
+    const ref = refs.get(runPk)!;
+    if (eligible.length === 0) {
+      if (db.claimRun(runPk, owner, 'none', null)) {
+        db.finishRun(runPk, owner, { status: 'infeasible', failureKind: 'oom', reason: `out of memory on every GPU it may use (excluded: ${record.excludedGpus.join(', ')})` });
+      }
+      return;
+    }
+    const slot = eligible.find((s) => !busy.has(s.id));
+    if (slot === undefined) {
+      // Only slots this run may not use are free: let others go first, try again shortly.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      schedule(runPk);
+      return;
+    }
+    busy.add(slot.id);
+    let outcome: RunOutcome;
+    let attemptNo: number;
+    try {
+      if (!db.claimRun(runPk, owner, slot.id, slot.gpu)) return; // another sweep process took it
+      const claimed = db.getRun(runPk);
+      attemptNo = claimed.attempt;
+      attemptsHere.set(runPk, (attemptsHere.get(runPk) ?? 0) + 1);
+      const paths = runPaths(claimed.runDir);
+      mkdirSync(paths.checkpointDir, { recursive: true });
+      writeJsonAtomic(paths.configFile, {
+        sweep: spec.name,
+        run_id: claimed.id,
+        name: claimed.name,
+        params: claimed.params,
+        trainer: spec.trainer,
+        attempt: attemptNo,
+        slot: slot.id,
+        gpu: slot.gpu,
+        started_at: new Date().toISOString(),
+      });
+      recorder.watch({ runPk, attempt: attemptNo, metricsFile: paths.metricsFile, problemsFile: paths.problemsFile, offset: claimed.metricsOffset, linesBefore: claimed.metricLines + claimed.badLines });
+      onEvent({ type: 'run-start', run: ref, slot: slot.id, attempt: attemptNo });
+      const job = buildJob(spec, claimed, paths, attemptNo, input.nodePath);
+      try {
+        outcome = await input.executor.run(job, slot, { signal, onStart: (pid) => db.setPid(runPk, owner, pid) });
+      } finally {
+        recorder.finish(runPk);
+      }
+    } finally {
+      busy.delete(slot.id);
+    }
+    settle(runPk, ref, slot, attemptNo, outcome);
+  };
+
+  const settle = (runPk: number, ref: RunRef, slot: Slot, attemptNo: number, outcome: RunOutcome): void => {
+    const end = (status: 'completed' | 'failed' | 'interrupted' | 'infeasible', willRetry: boolean): void => {
+      const reason = outcome.status === 'completed' ? null : outcome.reason;
+      const stderrTail = outcome.status === 'completed' ? undefined : outcome.stderrTail;
+      onEvent({ type: 'run-end', run: ref, status, attempt: attemptNo, reason, willRetry, durationMs: outcome.durationMs, ...(stderrTail ? { stderrTail } : {}) });
+    };
+    if (outcome.status === 'completed') {
+      db.finishRun(runPk, owner, { status: 'completed', exitCode: 0 });
+      return end('completed', false);
+    }
+    const fields = { exitCode: outcome.exitCode, signal: outcome.signal, reason: outcome.reason, stderrTail: outcome.stderrTail };
+    if (outcome.status === 'interrupted') {
+      db.finishRun(runPk, owner, { status: 'interrupted', failureKind: 'interrupted', ...fields });
+      return end('interrupted', false);
+    }
+    if (outcome.kind === 'oom') {
+      // Out of memory is a property of the configuration on that hardware: no blind retry.
+      const excluded = slot.gpu === null ? [] : db.excludeGpu(runPk, slot.gpu);
+      const bigger = slots.some((s) => s.gpu !== null && !excluded.includes(s.gpu) && (s.gpuMemoryMiB ?? 0) > (slot.gpuMemoryMiB ?? 0));
+      if (bigger && !signal.aborted && db.requeueRun(runPk, ['running'], `attempt ${attemptNo} ${outcome.reason} on ${slot.id}; trying a GPU with more memory`, owner)) {
+        end('failed', true);
+        return schedule(runPk);
+      }
+      db.finishRun(runPk, owner, { status: 'infeasible', failureKind: 'oom', ...fields, reason: `${outcome.reason} (on ${slot.id})` });
+      return end('infeasible', false);
+    }
+    const retriesLeft = (attemptsHere.get(runPk) ?? 1) <= spec.retries;
+    if (retriesLeft && !signal.aborted && db.requeueRun(runPk, ['running'], `attempt ${attemptNo} failed: ${outcome.reason}`, owner)) {
+      end('failed', true);
+      return schedule(runPk);
+    }
+    db.finishRun(runPk, owner, { status: 'failed', failureKind: outcome.kind, ...fields });
+    end('failed', false);
+  };
+
+  for (const run of runs) schedule(run.pk);
+  await queue.onIdle();
+  signal.removeEventListener('abort', onAbort);
+}
+
+function writeJsonAtomic(file: string, value: unknown): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`);
+  renameSync(temp, file);
+}
+
+function summarise(sweep: string, runs: RunRecord[], interruptedBySignal: boolean): SweepSummaryCounts {
+  const count = (status: RunRecord['status']): number => runs.filter((r) => r.status === status).length;
+  return {
+    sweep,
+    total: runs.length,
+    completed: count('completed'),
+    failed: count('failed'),
+    interrupted: count('interrupted'),
+    infeasible: count('infeasible'),
+    queued: count('queued'),
+    running: count('running'),
+    skipped: 0,
+    interruptedBySignal,
+  };
+}

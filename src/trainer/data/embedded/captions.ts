@@ -1,0 +1,129 @@
+// COCO-style captions for embedded scenes: five varied phrasings per image from a pool of
+// templates and synonyms, with a phrasing shift between the pretraining and fine-tuning domains.
+import { Rng } from '../rng.js';
+import { SPECIAL_TOKENS, splitWords } from '../tokenizer.js';
+import type { Background, Color, Domain, Position, Scene, Shape, Size, Style } from './scene.js';
+
+export const CAPTIONS_PER_IMAGE = 5;
+
+const SHAPE_WORDS: Record<Shape, string[]> = {
+  circle: ['circle', 'disc', 'round shape'],
+  square: ['square', 'box', 'square shape'],
+  triangle: ['triangle', 'triangular shape'],
+  diamond: ['diamond', 'rhombus', 'diamond shape'],
+  star: ['star', 'star shape', 'five pointed star'],
+  cross: ['cross', 'plus sign', 'plus shape'],
+};
+const COLOR_WORDS: Record<Color, string[]> = {
+  red: ['red'],
+  green: ['green'],
+  blue: ['blue'],
+  yellow: ['yellow'],
+  purple: ['purple', 'violet'],
+  orange: ['orange'],
+  cyan: ['cyan', 'turquoise'],
+};
+const SIZE_WORDS: Record<Size, string[]> = {
+  small: ['small', 'little', 'tiny'],
+  large: ['large', 'big', 'huge'],
+};
+const POSITION_WORDS: Record<Position, string[]> = {
+  left: ['on the left', 'at the left side', 'in the left half', 'to the left'],
+  right: ['on the right', 'at the right side', 'in the right half', 'to the right'],
+  top: ['at the top', 'near the top', 'in the upper half'],
+  bottom: ['at the bottom', 'near the bottom', 'in the lower half'],
+  center: ['in the center', 'in the middle', 'at the centre'],
+  'top-left': ['in the top left corner', 'at the upper left', 'in the top left'],
+  'top-right': ['in the top right corner', 'at the upper right', 'in the top right'],
+  'bottom-left': ['in the bottom left corner', 'at the lower left', 'in the bottom left'],
+  'bottom-right': ['in the bottom right corner', 'at the lower right', 'in the bottom right'],
+};
+const BACKGROUND_WORDS: Record<Background, string[]> = {
+  white: ['on a white background', 'on white'],
+  gray: ['on a gray background', 'on a grey background'],
+  black: ['on a black background', 'on a dark background'],
+  striped: ['on a striped background', 'over stripes', 'against stripes'],
+  checkered: ['on a checkered background', 'on a checkerboard'],
+  dotted: ['on a dotted background', 'on a polka dot background'],
+};
+/** Solid shapes are often not called solid, as people leave out the obvious. */
+const STYLE_WORDS: Record<Style, string[]> = {
+  solid: ['', '', 'solid', 'filled'],
+  outline: ['outlined', 'hollow'],
+};
+const SECOND_WORDS = [' next to a {color2} {shape2}', ' with a {color2} {shape2} nearby', ' and a small {color2} {shape2}'];
+
+/**
+ * Some templates leave out the size or the background: real captions are not exhaustive either.
+ * Shape, colour and position come first, so a short context (16 tokens) truncates only the
+ * background or the second object.
+ */
+const TEMPLATES: Record<Domain, string[]> = {
+  pretrain: [
+    'a {size} {color} {shape} {pos}',
+    '{color} {shape} {pos}',
+    'a {shape} that is {color} and {size}, {pos}',
+    'there is a {size} {color} {shape} {pos} {bg}',
+    '{pos}, a {color} {shape}',
+    'a {color} {shape} {pos} {bg}',
+    '{size} {color} {shape} {bg}, {pos}',
+    'an image of a {size} {color} {shape} {pos}',
+  ],
+  finetune: [
+    'a photo of a {size} {style} {color} {shape} {pos} {bg}',
+    'a picture showing a {style} {color} {shape} {pos}{second}',
+    '{size} {style} {color} {shape} {pos}, {bg}',
+    'in this picture a {style} {color} {shape} sits {pos}',
+    'the {style} {color} {shape} is {size} and placed {pos}',
+    'a {style} {shape} colored {color}, {pos}{second}',
+    '{color} {style} {shape} {pos}{second}',
+    'close up of a {size} {color} {style} {shape} {pos}',
+  ],
+};
+
+function tidy(text: string): string {
+  return text
+    .replace(/\s+/g, ' ')
+    .replace(/ ,/g, ',')
+    .replace(/\ba (?=[aeiou])/g, 'an ')
+    .trim();
+}
+
+/** The captions of one scene; drawn from a stream of their own, so they do not move the pixels. */
+export function captionsFor(scene: Scene, domain: Domain, split: string): string[] {
+  const rng = new Rng(`clipsweep-embedded-captions/${domain}/${split}/${scene.imageId}`);
+  const a = scene.attributes;
+  return rng.shuffle(TEMPLATES[domain]).slice(0, CAPTIONS_PER_IMAGE).map((template) => {
+    const second = scene.second
+      ? rng.pick(SECOND_WORDS)
+          .replace('{color2}', rng.pick(COLOR_WORDS[scene.second.color]))
+          .replace('{shape2}', rng.pick(SHAPE_WORDS[scene.second.shape]))
+      : '';
+    return tidy(
+      template
+        .replace('{size}', rng.pick(SIZE_WORDS[a.size]))
+        .replace('{color}', rng.pick(COLOR_WORDS[a.color]))
+        .replace('{shape}', rng.pick(SHAPE_WORDS[a.shape]))
+        .replace('{pos}', rng.pick(POSITION_WORDS[a.position]))
+        .replace('{bg}', rng.pick(BACKGROUND_WORDS[a.background]))
+        .replace('{style}', rng.pick(STYLE_WORDS[a.style]))
+        .replace('{second}', second),
+    );
+  });
+}
+
+/**
+ * Every word either domain can produce, alphabetically after the special tokens. Derived from the
+ * tables, not from drawn captions, so pretraining and fine-tuning share ids and neither sees <unk>.
+ */
+export function embeddedVocab(): string[] {
+  const phrases: string[] = ['an', ...SECOND_WORDS, ...TEMPLATES.pretrain, ...TEMPLATES.finetune];
+  for (const table of [SHAPE_WORDS, COLOR_WORDS, SIZE_WORDS, POSITION_WORDS, BACKGROUND_WORDS, STYLE_WORDS]) {
+    for (const list of Object.values(table) as string[][]) phrases.push(...list);
+  }
+  const words = new Set<string>();
+  for (const phrase of phrases) {
+    for (const word of splitWords(phrase.replace(/\{\w+\}/g, ' '))) words.add(word);
+  }
+  return [...SPECIAL_TOKENS, ...[...words].sort()];
+}

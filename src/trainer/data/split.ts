@@ -1,0 +1,21 @@
+// Turns decoded pixels and caption text into the trainer's ImageCaptionSplit.
+import type { RawSplit } from './coco.js';
+import type { ImageCaptionSplit, Tokenizer } from './types.js';
+
+export function toImageCaptionSplit(raw: RawSplit, tokenizer: Tokenizer): ImageCaptionSplit {
+  const images = new Float32Array(raw.pixels.length);
+  for (let i = 0; i < raw.pixels.length; i++) images[i] = (raw.pixels[i] as number) / 255;
+  const L = tokenizer.contextLength;
+  const tokens = new Int32Array(raw.captions.length * L);
+  raw.captions.forEach((caption, i) => tokens.set(tokenizer.encode(caption), i * L));
+  return {
+    images,
+    imageSize: raw.imageSize,
+    count: raw.count,
+    tokens,
+    contextLength: L,
+    captionImage: raw.captionImage,
+    captions: raw.captions,
+    imageIds: raw.imageIds,
+  };
+}
