@@ -84,7 +84,7 @@ export class LocalExecutor implements Executor {
         exitCode: result.exitCode ?? null,
         signal: result.signal ?? null,
         spawnError,
-        stderrTail: readTail(stderrFd, stderrStart),
+        stderrTail: readTail(job.stderrFile, stderrStart),
         durationMs: Date.now() - started,
         stoppedFor,
         forceKilled,
@@ -108,11 +108,17 @@ export class LocalExecutor implements Executor {
 }
 
 /** The last bytes the child wrote to stderr during this attempt. */
-function readTail(fd: number, from: number): string {
-  const size = fstatSync(fd).size;
-  const start = Math.max(from, size - STDERR_TAIL_BYTES);
-  if (size <= start) return '';
-  const buffer = Buffer.alloc(size - start);
-  readSync(fd, buffer, 0, buffer.length, start);
-  return buffer.toString('utf8').replace(/^[^\n]*\n/, (first) => (start > from ? '' : first));
+function readTail(file: string, from: number): string {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const start = Math.max(from, size - STDERR_TAIL_BYTES);
+    if (size <= start) return '';
+    const buffer = Buffer.alloc(size - start);
+    readSync(fd, buffer, 0, buffer.length, start);
+    // A tail cut mid-line starts at the next full line.
+    return buffer.toString('utf8').replace(/^[^\n]*\n/, (first) => (start > from ? '' : first));
+  } finally {
+    closeSync(fd);
+  }
 }

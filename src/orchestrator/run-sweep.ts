@@ -143,7 +143,14 @@ async function runQueue(
   signal.addEventListener('abort', onAbort, { once: true });
 
   const schedule = (runPk: number): void => {
-    void queue.add(() => attempt(runPk));
+    void queue.add(() =>
+      attempt(runPk).catch((error: unknown) => {
+        // The executor could not work for this run: the run fails with the reason, the sweep goes on.
+        const message = (error as Error)?.message ?? String(error);
+        onEvent({ type: 'warning', message: `run ${refs.get(runPk)?.name ?? runPk}: ${message}` });
+        db.finishRun(runPk, owner, { status: 'failed', failureKind: 'spawn', reason: `clipsweep could not run it: ${message}` });
+      }),
+    );
   };
 
   const attempt = async (runPk: number): Promise<void> => {

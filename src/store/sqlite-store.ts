@@ -333,6 +333,25 @@ export class SqliteStore {
     return out;
   }
 
+  /** Minimum and maximum of every metric of every run of a sweep (NaN rows ignored). */
+  metricExtremes(sweepPk: number): Map<number, Map<string, { min: number; max: number }>> {
+    const rows = this.db
+      .prepare(
+        `SELECT m.run_pk, k.key, MIN(m.value) AS min, MAX(m.value) AS max FROM metrics m
+         JOIN metric_keys k ON k.pk = m.key_pk
+         WHERE m.run_pk IN (SELECT pk FROM runs WHERE sweep_pk = ?) AND m.value IS NOT NULL
+         GROUP BY m.run_pk, m.key_pk`,
+      )
+      .all(sweepPk) as { run_pk: number; key: string; min: number; max: number }[];
+    const out = new Map<number, Map<string, { min: number; max: number }>>();
+    for (const row of rows) {
+      let perRun = out.get(row.run_pk);
+      if (!perRun) out.set(row.run_pk, (perRun = new Map()));
+      perRun.set(row.key, { min: row.min, max: row.max });
+    }
+    return out;
+  }
+
   /** Every metric row of a sweep, streamed in (run, key, step) order. */
   *iterateMetrics(sweepPk: number): Generator<{ runId: string; runName: string; key: string; step: number; value: number; epoch: number | null; time: number | null }> {
     const rows = this.db

@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+// The CLI only wires parts together: every command is a function taking a typed options object,
+// loaded when it is used. Configuration (argv, environment, cwd) is read here and nowhere deeper.
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { ClipsweepError } from '../errors.js';
+import { exitCodeForError } from './exit-codes.js';
+
+const common = (y: Argv) =>
+  y
+    .option('runs-dir', { type: 'string', describe: 'folder holding runs/<sweep>/<run-id>/ (default ./runs)' })
+    .option('db', { type: 'string', describe: 'SQLite database (default <runs-dir>/sweeps.db)' });
+
+async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const io = { out: process.stdout, err: process.stderr, cwd: process.cwd() };
+  await yargs(argv)
+    .scriptName('sweep')
+    .usage('$0 <command> [options]')
+    .command(
+      'run <file>',
+      'expand a sweep file into runs and run them (resumable)',
+      (y) =>
+        common(y)
+          .positional('file', { type: 'string', demandOption: true, describe: 'the sweep file (YAML)' })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan, run nothing' })
+          .option('force', { type: 'boolean', default: false, describe: 'allow a plan above 10,000 runs' })
+          .option('retry-failed', { type: 'boolean', default: true, describe: 'run failed runs again (--no-retry-failed skips them)' })
+          .option('retry-infeasible', { type: 'boolean', default: false, describe: 'run again runs that ran out of memory' })
+          .option('rerun', { type: 'boolean', default: false, describe: 'run every run again from scratch, completed ones too (old folders are archived)' })
+          .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but warnings and errors' })
+          .option('json', { type: 'boolean', default: false, describe: 'print one JSON object per event' })
+          .option('poll-ms', { type: 'number', default: 200, hidden: true }),
+      async (args) => {
+        const { runCommand } = await import('./commands/run.js');
+        exitCode = await runCommand(
+          {
+            file: args.file,
+            dryRun: args['dry-run'],
+            force: args.force,
+            retryFailed: args['retry-failed'],
+            retryInfeasible: args['retry-infeasible'],
+            rerun: args.rerun,
+            quiet: args.quiet,
+            json: args.json,
+            runsDir: args['runs-dir'],
+            db: args.db,
+            pollMs: args['poll-ms'],
+          },
+          io,
+        );
+      },
+    )
+    .command(
+      'status [sweep]',
+      'show a sweep and its runs (default: the latest sweep)',
+      (y) => common(y).positional('sweep', { type: 'string' }).option('json', { type: 'boolean', default: false }),
+      async (args) => {
+        const { statusCommand } = await import('./commands/status.js');
+        exitCode = await statusCommand({ sweep: args.sweep, json: args.json, runsDir: args['runs-dir'], db: args.db }, io);
+      },
+    )
+    .command(
+      'ls',
+      'list the sweeps in the database',
+      (y) => common(y).option('json', { type: 'boolean', default: false }),
+      async (args) => {
+        const { lsCommand } = await import('./commands/status.js');
+        exitCode = await lsCommand({ json: args.json, runsDir: args['runs-dir'], db: args.db }, io);
+      },
+    )
+    .command(
+      'export <sweep>',
+      'write every metric row (run_id, step, key, value) as JSON lines or CSV',
+      (y) =>
+        common(y)
+          .positional('sweep', { type: 'string', demandOption: true })
+          .option('format', { choices: ['jsonl', 'csv'] as const, default: 'jsonl' as const })
+          .option('out', { type: 'string', describe: 'file to write (default stdout)' }),
+      async (args) => {
+        const { exportCommand } = await import('./commands/export.js');
+        exitCode = await exportCommand({ sweep: args.sweep, format: args.format, out: args.out, runsDir: args['runs-dir'], db: args.db }, io);
+      },
+    )
+    .demandCommand(1, 'name a command: run, status, ls, export')
+    .strict()
+    .recommendCommands()
+    .help()
+    .version(false)
+    .fail((message, error) => {
+      if (error) throw error;
+      io.err.write(`sweep: ${message}\nRun "sweep --help" for usage.\n`);
+      exitCode = 2;
+    })
+    .parseAsync();
+  return exitCode;
+}
+
+main(hideBin(process.argv)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ClipsweepError) process.stderr.write(`sweep: ${error.message}\n`);
+    else process.stderr.write(`sweep: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exitCode = exitCodeForError(error);
+  },
+);
