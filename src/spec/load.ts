@@ -43,7 +43,7 @@ export function parseSweep(text: string, file: string): SweepSpec {
     throw new SpecError(
       file,
       doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
+        const pos = lines.linePos(e.pos[0]);
         return `${pos ? `line ${pos.line}, column ${pos.col}: ` : ''}malformed YAML: ${firstLine(e.message)}`;
       }),
     );

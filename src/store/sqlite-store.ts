@@ -168,6 +168,7 @@ export class SqliteStore {
 
   /** running (held by `owner`) -> an end state. False when the run is not ours any more. */
   finishRun(runPk: number, owner: string, end: RunEnd): boolean {
+    if (!END_STATES.includes(end.status)) throw new ClipsweepError('STORE', `invalid run transition running -> ${end.status}: not an end state`);
     assertTransition('running', end.status);
     const t = now();
     return this.db.transaction(() => {
@@ -418,6 +419,8 @@ export class SqliteStore {
     return this.keyPks.get(key) ?? (this.statements.keyByName.get(key) as { pk: number } | undefined)?.pk;
   }
 }
+
+const END_STATES: readonly RunStatus[] = ['completed', 'failed', 'interrupted', 'infeasible'];
 
 function assertTransition(from: RunStatus, to: RunStatus): void {
   if (!RUN_TRANSITIONS[from].includes(to)) throw new ClipsweepError('STORE', `invalid run transition ${from} -> ${to}`);

@@ -1,0 +1,28 @@
+// The slice of the model the charts draw, in ranking order.
+import type { ReportModel } from '../assemble.js';
+import type { ChartInput } from './specs.js';
+
+export const MAX_PANELS = 12;
+export const MAX_LEGEND = 24;
+
+export function chartInput(model: ReportModel): ChartInput {
+  return {
+    clamp: model.thresholds.scaleClamp,
+    maxPanels: MAX_PANELS,
+    maxLegend: MAX_LEGEND,
+    configs: model.configurations.map((c) => ({
+      id: c.id,
+      name: c.name,
+      rank: c.rank,
+      color: c.color,
+      dash: c.dash,
+      params: c.params,
+      series: c.series,
+      best_step: c.diagnostics.best_val_step,
+      best_val: c.diagnostics.best_val_loss,
+      onset: c.diagnostics.overfit_onset_step,
+      retrieval_best: c.diagnostics.retrieval_at_best,
+      retrieval_final: c.diagnostics.retrieval_final,
+    })),
+  };
+}

@@ -1,0 +1,116 @@
+// Server-rendered parts of the page: summary, ranking table, comparison, heatmaps, run details.
+// Every value from the database is escaped here.
+import type { ReportModel } from '../assemble.js';
+import { heatColor } from '../charts/scale.js';
+import type { ConfigReport } from '../model.js';
+import { statusText } from '../tables.js';
+import { escapeHtml as e } from './escape.js';
+import { duration, num, params } from './format.js';
+
+export function summary(model: ReportModel): string {
+  const o = model.objective;
+  const best = model.configurations.find((c) => c.id === model.best);
+  const warnings = model.warnings.map((w) => `<p class="warning">${e(w)}</p>`).join('');
+  const head = `<p>Sweep <b>${e(model.sweep.name)}</b>: ${model.status.total} runs (${e(statusText(model.status.counts)) || 'none'}), ${model.configurations.length} configurations. Objective: <code>${e(o.key)}</code> (${o.direction === 'min' ? 'lower' : 'higher'} is better, best value over each run, mean over seeds).</p>`;
+  if (!best) return `${head}${warnings}<p class="none">No configuration could be ranked.</p>`;
+  const d = best.diagnostics;
+  const facts = [
+    d.best_val_step !== null ? `validation loss lowest (${num(d.best_val_loss)}) at step ${num(d.best_val_step)}` : 'no validation loss recorded',
+    d.overfit_onset_step !== null ? `<b>overfits</b> from step ${num(d.overfit_onset_step)} (${d.overfit_runs}/${best.runs.length} runs)` : 'no overfitting detected',
+    `generalisation gap ${num(d.gap_at_best)} at the best step, ${num(d.final_gap)} at the end`,
+    d.scale_min !== null ? `logit scale min ${num(d.scale_min)}, final ${num(d.scale_final)}${d.scale_rebound_runs > 0 ? `, <b>rebounds</b> to the clamp in ${d.scale_rebound_runs}/${best.runs.length} runs` : ', no rebound'}` : 'no logit scale recorded',
+    d.diverged_runs > 0 ? `<b>diverged</b> in ${d.diverged_runs} runs` : 'no divergence',
+    d.early_stop_runs > 0 ? `early-stopped in ${d.early_stop_runs}/${best.runs.length} runs` : 'not early-stopped',
+    `duration ${duration(d.duration_s)}`,
+  ];
+  return `${head}${warnings}<div class="best" style="border-color:${e(best.color)}"><h3>Best configuration: <span class="swatch" style="background:${e(best.color)}"></span>${e(best.name)}</h3>
+<p>${params(best.params)}</p><p>${e(o.key)} = <b>${num(best.objective.mean)}</b>${best.objective.n > 1 ? ` ± ${num(best.objective.std)} (${best.objective.n} seeds)` : ''}</p><ul>${facts.map((f) => `<li>${f}</li>`).join('')}</ul></div>`;
+}
+
+const COLUMNS: [string, (c: ConfigReport) => [string, string | number | null]][] = [
+  ['rank', (c) => [c.rank === null ? '—' : String(c.rank), c.rank]],
+  ['configuration', (c) => [`<span class="swatch" style="background:${e(c.color)}"></span>${e(c.name)}`, c.name]],
+  ['parameters', (c) => [params(c.params), JSON.stringify(c.params)]],
+  ['objective', (c) => [`${num(c.objective.mean)}${c.objective.n > 1 ? ` ± ${num(c.objective.std)}` : ''}`, c.objective.mean]],
+  ['best val loss', (c) => [num(c.diagnostics.best_val_loss), c.diagnostics.best_val_loss]],
+  ['final gap', (c) => [num(c.diagnostics.final_gap), c.diagnostics.final_gap]],
+  ['overfit onset', (c) => [num(c.diagnostics.overfit_onset_step), c.diagnostics.overfit_onset_step]],
+  ['scale rebound', (c) => [`${c.diagnostics.scale_rebound_runs}/${c.runs.length}`, c.diagnostics.scale_rebound_runs]],
+  ['early stop', (c) => [`${c.diagnostics.early_stop_runs}/${c.runs.length}`, c.diagnostics.early_stop_runs]],
+  ['duration', (c) => [duration(c.diagnostics.duration_s), c.diagnostics.duration_s]],
+  ['status', (c) => [e(statusText(c.status_counts)) + (c.diagnostics.partial ? ' <span class="tag">partial</span>' : ''), statusText(c.status_counts)]],
+];
+
+export function ranking(model: ReportModel): string {
+  const head = COLUMNS.map(([name]) => `<th scope="col" tabindex="0">${e(name)}</th>`).join('');
+  const rows = model.configurations
+    .map((c) => `<tr data-config="${e(c.id)}">${COLUMNS.map(([, cell]) => {
+      const [html, key] = cell(c);
+      return `<td data-sort="${e(key ?? '')}">${html}</td>`;
+    }).join('')}</tr>`)
+    .join('\n');
+  return `<p class="hint">Click a column header to sort.</p><table id="ranking" class="sortable"><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
+}
+
+export function comparison(model: ReportModel): string {
+  const cmp = model.comparison;
+  if (!cmp) return '<p class="none">Fewer than two configurations to compare.</p>';
+  const configs = cmp.configurations.map((id) => model.configurations.find((c) => c.id === id)!);
+  const intro =
+    cmp.basis === 'named'
+      ? `The sweep's named configurations side by side; deltas are against <b>${e(configs[0]!.name)}</b>.`
+      : `The first configuration of the sweep against the best one; deltas are against <b>${e(configs[0]!.name)}</b>.`;
+  const head = `<tr><th></th>${configs.map((c) => `<th><span class="swatch" style="background:${e(c.color)}"></span>${e(c.name)}</th>`).join('')}</tr>`;
+  const changed = cmp.changed_params
+    .map((p) => `<tr class="param"><th>${e(p.key)}</th>${p.values.map((v) => `<td>${e(typeof v === 'string' ? v : JSON.stringify(v))}</td>`).join('')}</tr>`)
+    .join('');
+  const rows = cmp.rows
+    .map((row) => {
+      const ref = row.values[0] ?? null;
+      const cells = row.values.map((v, i) => {
+        if (i === 0 || v === null || ref === null) return `<td>${num(v)}</td>`;
+        const delta = v - ref;
+        const verdict = row.better === null || delta === 0 ? '' : (row.better === 'lower') === delta < 0 ? 'better' : 'worse';
+        return `<td class="${verdict}">${num(v)} <small>(${delta > 0 ? '+' : ''}${num(delta)}${verdict ? ', ' + verdict : ''})</small></td>`;
+      });
+      return `<tr><th>${e(row.label)}</th>${cells.join('')}</tr>`;
+    })
+    .join('');
+  return `<p>${intro} What changed:</p><table class="compare">${head}${changed}${rows}</table>`;
+}
+
+export function heatmaps(model: ReportModel): string {
+  if (model.heatmaps.length === 0) return '<p class="none">Needs numeric lr and batch_size parameters with at least two configurations.</p>';
+  const o = model.objective;
+  const table = (title: string, lrs: number[], bs: number[], grid: (number | null)[][], lowerBetter: boolean) => {
+    const values = grid.flat().filter((v): v is number => v !== null && Number.isFinite(v));
+    const lo = Math.min(...values);
+    const hi = Math.max(...values);
+    const rows = bs.map((b, r) => `<tr><th>bs ${e(b)}</th>${lrs.map((lr, c) => {
+      const v = grid[r]?.[c] ?? null;
+      if (v === null) return '<td class="na">n/a</td>';
+      const t = hi === lo ? 0.5 : (v - lo) / (hi - lo);
+      const good = lowerBetter ? 1 - t : t;
+      return `<td style="background:${heatColor(good)};color:${good > 0.6 ? '#000' : '#fff'}" title="lr ${e(lr)}, batch ${e(b)}: ${num(v)}">${num(v)}</td>`;
+    }).join('')}</tr>`).join('');
+    return `<table class="heat"><caption>${e(title)}</caption><tr><th></th>${lrs.map((lr) => `<th>lr ${e(lr)}</th>`).join('')}</tr>${rows}</table>`;
+  };
+  return `<p>Mean over seeds and any other parameter; yellow is better.${o.ranked ? '' : ` ${e(o.key)} is not comparable across batch sizes here.`}</p><div class="heatmaps">${model.heatmaps
+    .map((m) => `<div>${table(`${o.key}, warmup ${m.warmup}`, m.lrs, m.batch_sizes, m.objective, o.direction === 'min')}${table(`final gap, warmup ${m.warmup}`, m.lrs, m.batch_sizes, m.final_gap, true)}</div>`)
+    .join('')}</div>`;
+}
+
+export function runDetails(model: ReportModel): string {
+  return model.runs
+    .map((r) => {
+      const d = r.diagnostics as unknown as Record<string, unknown>;
+      const rows = Object.entries(d)
+        .map(([k, v]) => `<tr><th>${e(k)}</th><td>${typeof v === 'number' ? num(v) : e(v === null ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v))}</td></tr>`)
+        .join('');
+      const failure = r.diagnostics.failure_reason ? `<p class="warning">Failure: ${e(r.diagnostics.failure_reason)}</p>` : '';
+      const stderr = r.stderr_tail ? `<p>stderr (last lines):</p><pre>${e(r.stderr_tail)}</pre>` : '';
+      return `<details class="run"><summary><span class="status ${e(r.status)}">${e(r.status)}</span> ${e(r.name)} <small>${params(r.params)}</small></summary>
+${failure}<p>Run id <code>${e(r.id)}</code>, attempt ${r.attempt}, configuration ${e(r.configuration)}; metrics: ${e(r.metrics.join(', ') || 'none')}${r.summary ? `; summary <code>${e(JSON.stringify(r.summary))}</code>` : ''}.</p>${stderr}<table class="diag">${rows}</table></details>`;
+    })
+    .join('\n');
+}

@@ -1,0 +1,74 @@
+// `sweep report`: store -> report model (pure, diagnostics computed once from full data) ->
+// renderers (png, html, json, csv). The CLI resolves its flags into BuildReportOptions.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { NotFoundError } from '../errors.js';
+import { SqliteStore } from '../store/index.js';
+import type { ReportModel } from './assemble.js';
+import { renderPngs } from './charts/png.js';
+import { renderHtml } from './html/render.js';
+import { loadModel } from './load.js';
+import { resolveFormats, resolveThresholds, type Format, type Thresholds } from './options.js';
+import { MetricReader } from './queries.js';
+import { rankingCsv, reportJson } from './tables.js';
+
+export { DEFAULT_THRESHOLDS, type Thresholds } from './options.js';
+export type { ReportModel } from './assemble.js';
+
+export interface BuildReportOptions {
+  dbFile: string;
+  /** Default: the sweep most recently registered or updated. */
+  sweep?: string;
+  /** Default: reports/<sweep>/ under the current directory. */
+  outDir?: string;
+  /** A metric key, optionally prefixed min: or max:. Default: val/loss, else recall, else train loss. */
+  objective?: string;
+  /** Default: all four. */
+  formats?: Format[];
+  thresholds?: Partial<Thresholds>;
+}
+
+export interface BuildReportResult {
+  outDir: string;
+  indexHtml: string | null;
+  files: string[];
+  sweep: string;
+  warnings: string[];
+}
+
+export async function buildReport(options: BuildReportOptions): Promise<BuildReportResult> {
+  const formats = resolveFormats(options.formats);
+  const thresholds = resolveThresholds(options.thresholds);
+  if (!existsSync(options.dbFile)) throw new NotFoundError(`no sweep database at ${options.dbFile}`);
+  const store = SqliteStore.open(options.dbFile, { readonly: true });
+  let model: ReportModel;
+  try {
+    const sweep = options.sweep !== undefined ? store.getSweep(options.sweep) : store.latestSweep();
+    if (!sweep) throw new NotFoundError(`no sweep in ${options.dbFile}`);
+    const reader = new MetricReader(options.dbFile);
+    try {
+      const loadOptions = { thresholds, now: Date.now() / 1000, ...(options.objective !== undefined ? { objective: options.objective } : {}) };
+      model = loadModel(store, reader, sweep, loadOptions);
+    } finally {
+      reader.close();
+    }
+  } finally {
+    store.close();
+  }
+
+  const outDir = resolve(options.outDir ?? join('reports', model.sweep.name));
+  mkdirSync(outDir, { recursive: true });
+  const files: string[] = [];
+  const write = (name: string, data: string | Buffer) => {
+    const path = join(outDir, name);
+    writeFileSync(path, data);
+    files.push(path);
+    return path;
+  };
+  let pngs: string[] = [];
+  if (formats.includes('png')) pngs = (await renderPngs(model)).map((p) => (write(p.file, p.data), p.file));
+  if (formats.includes('json')) write('report.json', reportJson(model));
+  if (formats.includes('csv')) write('ranking.csv', rankingCsv(model));
+  const indexHtml = formats.includes('html') ? write('index.html', renderHtml(model, pngs)) : null;
+  return { outDir, indexHtml, files, sweep: model.sweep.name, warnings: model.warnings };
+}

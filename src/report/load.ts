@@ -1,0 +1,71 @@
+// store -> model: reads the sweep one configuration at a time, so only that configuration's full
+// series are in memory while its diagnostics are computed, then keeps only the reduced forms.
+import type { SqliteStore } from '../store/index.js';
+import type { RunRecord, SweepRecord } from '../store/types.js';
+import { assembleModel, type ReportModel } from './assemble.js';
+import { groupConfigurations, namedConfigurations } from './configs.js';
+import { RETRIEVAL_KEY } from './diagnostics.js';
+import { DRAWN_KEYS, summarizeConfig, type ConfigReport, type RunReport } from './model.js';
+import { BATCH_PARAM, batchDependentKeys, chooseObjective } from './objective.js';
+import type { Thresholds } from './options.js';
+import type { MetricReader } from './queries.js';
+
+export function loadModel(
+  store: SqliteStore,
+  reader: MetricReader,
+  sweep: SweepRecord,
+  options: { objective?: string; thresholds: Thresholds; now: number },
+): ReportModel {
+  const runs = store.listRuns(sweep.pk);
+  const events = new Map(runs.map((r) => [r.pk, store.events(r.pk)]));
+  const runKeys = new Map(runs.map((r) => [r.pk, reader.runKeys(r.pk)]));
+  const recorded = new Set([...runKeys.values()].flat());
+  const batchDependent = new Set([...events.values()].flatMap(batchDependentKeys));
+  const batchSizes = new Set(runs.map((r) => r.params[BATCH_PARAM]).filter((b) => b !== undefined).map((b) => JSON.stringify(b)));
+  const objective = chooseObjective(options.objective, recorded, batchDependent, batchSizes);
+  const ctx = { thresholds: options.thresholds, objective, now: options.now };
+  const named = new Set(namedConfigurations(sweep.spec));
+
+  const configurations: ConfigReport[] = [];
+  const runReports: RunReport[] = [];
+  groupConfigurations(runs).forEach((group, index) => {
+    const inputs = group.runs.map((run) => {
+      const wanted = (runKeys.get(run.pk) ?? []).filter((k) => DRAWN_KEYS.includes(k) || k === objective.key || RETRIEVAL_KEY.test(k));
+      return {
+        id: run.id,
+        name: run.name,
+        params: run.params,
+        status: run.status,
+        attempt: run.attempt,
+        failureKind: run.failureKind,
+        reason: run.reason,
+        stderrTail: run.stderrTail,
+        startedAt: run.startedAt,
+        endedAt: run.endedAt,
+        totalSteps: run.totalSteps,
+        summary: run.summary,
+        earlyStop: isEarlyStop(run, events.get(run.pk) ?? []),
+        series: reader.read(run.pk, wanted),
+      };
+    });
+    const { config, runs: reports } = summarizeConfig(index, group.name, named.has(group.name), group.params, inputs, ctx);
+    configurations.push(config);
+    runReports.push(...reports);
+  });
+
+  return assembleModel({
+    sweep: { name: sweep.name, created_at: sweep.createdAt, updated_at: sweep.updatedAt },
+    now: options.now,
+    objective,
+    thresholds: options.thresholds,
+    batchDependent: [...batchDependent].sort(),
+    configurations,
+    runs: runReports,
+  });
+}
+
+function isEarlyStop(run: RunRecord, events: readonly { kind: string; payload: Record<string, unknown> }[]): boolean {
+  const reasonOf = (x: unknown) => (x !== null && typeof x === 'object' ? (x as Record<string, unknown>)['reason'] : undefined);
+  if (reasonOf(run.summary) === 'early_stop') return true;
+  return events.some((e) => e.kind === 'finished' && (e.payload['reason'] === 'early_stop' || reasonOf(e.payload['summary']) === 'early_stop'));
+}

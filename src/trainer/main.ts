@@ -1,0 +1,115 @@
+// The built-in trainer's process: reads the protocol environment (docs/protocol.md), validates
+// its parameters, loads data, trains, and writes metric and event lines. Exit codes: 0 completed
+// (or stopped early), 2 bad parameters, 1 any other failure, 143 stopped by SIGTERM.
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { parseParams, ParamError, type TrainParams } from './params.js';
+import { selectBackend } from './backend.js';
+import { fileSink } from './protocol.js';
+import { loadCheckpoint, manifestPath, type Loaded } from './checkpoint.js';
+import { loadDataset } from './data/index.js';
+import { runPretrain, BASE_MANIFEST } from './pretrain.js';
+import { disposeParams, train } from './train.js';
+
+class UsageError extends Error {}
+
+function env(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new UsageError(`${name} is not set (the trainer is started by the orchestrator; see docs/protocol.md)`);
+  return v;
+}
+
+/** runs/<sweep>/<run-id>/ -> runs/, where the shared caches (models/, cache/) live. */
+function runsDirFor(p: TrainParams, runDir: string): string {
+  if (p.runs_dir) return path.resolve(p.runs_dir);
+  const up = path.resolve(runDir, '..', '..');
+  return up === path.parse(up).root ? path.resolve('runs') : up;
+}
+
+/** A manifest file, or a folder holding best.json, last.json or model.json. */
+function resolveInit(spec: string): string {
+  const p = path.resolve(spec);
+  if (fs.existsSync(p) && fs.statSync(p).isDirectory()) {
+    for (const f of ['best.json', 'last.json', BASE_MANIFEST]) if (fs.existsSync(path.join(p, f))) return path.join(p, f);
+    throw new UsageError(`init: folder ${p} holds no checkpoint (best.json, last.json or ${BASE_MANIFEST})`);
+  }
+  if (!fs.existsSync(p)) throw new UsageError(`init: ${p} does not exist (use "base", "none" or a checkpoint path)`);
+  return p;
+}
+
+async function main(): Promise<number> {
+  let stop = false;
+  process.on('SIGTERM', () => {
+    if (stop) process.exit(143);
+    stop = true;
+  });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(process.env.SWEEP_PARAMS ?? '{}');
+  } catch (e) {
+    throw new UsageError(`SWEEP_PARAMS is not JSON: ${(e as Error).message}`);
+  }
+  const params = parseParams(raw);
+  const runDir = env('SWEEP_RUN_DIR');
+  const ckptDir = env('SWEEP_CHECKPOINT_DIR');
+  const metricsFile = env('SWEEP_METRICS_FILE');
+  const attempt = Number(process.env.SWEEP_ATTEMPT ?? '1');
+  fs.mkdirSync(ckptDir, { recursive: true });
+  const sink = fileSink(metricsFile);
+  const backend = await selectBackend(params.backend);
+  sink.event('info', { backend: backend.loaded, tf_backend: backend.tfBackend, tried: backend.tried, cuda_visible_devices: process.env.CUDA_VISIBLE_DEVICES ?? null, attempt, run_id: process.env.SWEEP_RUN_ID ?? null });
+
+  const runsDir = runsDirFor(params, runDir);
+  let resume: Loaded | null = null;
+  if (fs.existsSync(manifestPath(ckptDir, 'last'))) {
+    resume = loadCheckpoint(manifestPath(ckptDir, 'last'));
+    sink.event('info', { message: `resuming from ${manifestPath(ckptDir, 'last')} at step ${resume.manifest.state.step}` });
+  } else if (attempt > 1) {
+    sink.event('info', { message: `attempt ${attempt} found no last checkpoint; starting from the beginning` });
+  }
+  let init: Loaded | null = null;
+  if (!resume && params.init !== 'none') {
+    const preset = typeof params.modelName === 'string' && !params.modelName.startsWith('{') ? params.modelName : 'tiny';
+    const file = params.init === 'base'
+      ? (await runPretrain({ runsDir, preset, log: (l) => process.stderr.write(`[pretrain] ${l}\n`) })).checkpointPath
+      : resolveInit(params.init);
+    init = loadCheckpoint(file);
+    sink.event('info', { init: file });
+  }
+  if (stop) return 143;
+  const source = resume ?? init;
+  const size = source?.manifest.config ?? params.model;
+  const bundle = await loadDataset({
+    dataset: params.dataset,
+    imageSize: size.imageSize,
+    contextLength: size.contextLength,
+    ...(source ? { vocab: source.manifest.vocab } : {}),
+    cacheDir: path.join(runsDir, 'cache'),
+    ...(params.max_train_images ? { maxTrainImages: params.max_train_images } : {}),
+    ...(params.max_val_images ? { maxValImages: params.max_val_images } : {}),
+  });
+  if (bundle.problems.length) sink.event('info', { data_problems: bundle.problems.slice(0, 50), data_problem_count: bundle.problems.length });
+  if (stop) return 143;
+  const r = await train({
+    params, bundle, sink, checkpointDir: ckptDir, init, resume,
+    shouldStop: () => stop,
+    info: { backend: backend.loaded },
+  });
+  disposeParams(r.params);
+  sink.close();
+  void tf;
+  return r.reason === 'interrupted' ? 143 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof ParamError || e instanceof UsageError) {
+      process.stderr.write(`clipsweep trainer: ${e.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`clipsweep trainer: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,191 @@
+// The CLIP model: a ViT image tower and a causal text transformer pooled at the end-of-text
+// token, both projected and L2-normalised by the loss. Parameters are named tensors in a Map so
+// that the optimiser, checkpoints and weight-decay rules can treat them uniformly.
+import * as tf from '@tensorflow/tfjs';
+import { makeRng, Stream, hashInts } from '../rng.js';
+import type { ModelConfig } from './config.js';
+import { attention, dense2d, embedTokens, gelu, layerNorm, matmul2d, selectRows } from './ops.js';
+
+export type ParamMap = Map<string, tf.Variable>;
+
+/** What one forward pass needs, built from a batch by batches.ts (constants, no gradient). */
+export interface ImageInput {
+  /** [n * patchesPerImage, patchSize * patchSize * 3] */
+  patches: tf.Tensor2D;
+  n: number;
+}
+export interface TextInput {
+  /** [n * contextLength] int32 */
+  ids: tf.Tensor1D;
+  /** one-hot [vocab, n * contextLength], for the embedding gradient */
+  onehotT: tf.Tensor2D;
+  /** selection of the EOT rows [n, n * ctx] and its transpose */
+  eotSel: tf.Tensor2D;
+  eotSelT: tf.Tensor2D;
+  n: number;
+}
+
+export interface ForwardOptions {
+  dropout: number;
+  /** Seeds the dropout masks; different for every step. */
+  dropoutSeed: number;
+}
+
+function blockShapes(prefix: string, w: number, mlp: number): [string, number[], number][] {
+  // [name, shape, init std (0 = zeros, -1 = ones)]
+  return [
+    [`${prefix}.ln1.g`, [w], -1], [`${prefix}.ln1.b`, [w], 0],
+    [`${prefix}.attn.qkv.w`, [w, 3 * w], NaN], [`${prefix}.attn.qkv.b`, [3 * w], 0],
+    [`${prefix}.attn.out.w`, [w, w], NaN], [`${prefix}.attn.out.b`, [w], 0],
+    [`${prefix}.ln2.g`, [w], -1], [`${prefix}.ln2.b`, [w], 0],
+    [`${prefix}.mlp.fc.w`, [w, mlp * w], NaN], [`${prefix}.mlp.fc.b`, [mlp * w], 0],
+    [`${prefix}.mlp.proj.w`, [mlp * w, w], NaN], [`${prefix}.mlp.proj.b`, [w], 0],
+  ];
+}
+
+/** Every parameter's name and shape, in a fixed order (checkpoints rely on it). */
+export function paramShapes(c: ModelConfig): [string, number[]][] {
+  return paramSpecs(c).map(([n, s]) => [n, s]);
+}
+
+function paramSpecs(c: ModelConfig): [string, number[], number][] {
+  const P = (c.imageSize / c.patchSize) ** 2;
+  const pd = c.patchSize * c.patchSize * 3;
+  const w = c.width;
+  const tw = c.textWidth;
+  const specs: [string, number[], number][] = [];
+  // Stds follow OpenCLIP's init_parameters (text transformer; the same rule for the ViT blocks).
+  const tower = (prefix: string, width: number, layers: number) => {
+    const attnStd = width ** -0.5;
+    const projStd = width ** -0.5 * (2 * layers) ** -0.5;
+    const fcStd = (2 * width) ** -0.5;
+    for (let l = 0; l < layers; l++) {
+      for (const [name, shape, s] of blockShapes(`${prefix}.blocks.${l}`, width, c.mlpRatio)) {
+        const std = Number.isNaN(s)
+          ? name.endsWith('qkv.w') ? attnStd : name.endsWith('fc.w') ? fcStd : projStd
+          : s;
+        specs.push([name, shape, std]);
+      }
+    }
+  };
+  specs.push(['visual.patch.w', [pd, w], pd ** -0.5]);
+  specs.push(['visual.class', [w], w ** -0.5]);
+  specs.push(['visual.pos', [P + 1, w], w ** -0.5]);
+  specs.push(['visual.ln_pre.g', [w], -1], ['visual.ln_pre.b', [w], 0]);
+  tower('visual', w, c.layers);
+  specs.push(['visual.ln_post.g', [w], -1], ['visual.ln_post.b', [w], 0]);
+  specs.push(['visual.proj', [w, c.embedDim], w ** -0.5]);
+  specs.push(['text.token', [c.vocabSize, tw], 0.02]);
+  specs.push(['text.pos', [c.contextLength, tw], 0.01]);
+  tower('text', tw, c.textLayers);
+  specs.push(['text.ln_final.g', [tw], -1], ['text.ln_final.b', [tw], 0]);
+  specs.push(['text.proj', [tw, c.embedDim], tw ** -0.5]);
+  specs.push(['logit_scale', [], Math.log(1 / 0.07)]);
+  return specs;
+}
+
+let instances = 0;
+
+/** Fresh parameters, deterministic for the seed. */
+export function initParams(c: ModelConfig, seed: number): ParamMap {
+  const rng = makeRng(seed, Stream.init);
+  const map: ParamMap = new Map();
+  for (const [name, shape, std] of paramSpecs(c)) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(size);
+    if (name === 'logit_scale') data[0] = std;
+    else if (std === -1) data.fill(1);
+    else if (std > 0) for (let i = 0; i < size; i++) data[i] = std * rng.normal();
+    // TF.js variable names are global; the suffix keeps several models in one process apart.
+    map.set(name, tf.variable(tf.tensor(data, shape), true, `${name}#${++instances}`));
+  }
+  return map;
+}
+
+export function disposeParams(p: ParamMap): void {
+  for (const v of p.values()) v.dispose();
+}
+
+export function countParams(p: ParamMap): number {
+  let n = 0;
+  for (const v of p.values()) n += v.size;
+  return n;
+}
+
+/** Decoupled weight decay applies to rank >= 2 tensors only (OpenCLIP's exclusion rule). */
+export function decays(name: string, shape: readonly number[]): boolean {
+  return shape.length >= 2 && !/(^|\.)(ln|bias)|logit_scale/.test(name);
+}
+
+export class ClipModel {
+  private readonly causal: tf.Tensor2D;
+  constructor(readonly config: ModelConfig, readonly params: ParamMap) {
+    const t = config.contextLength;
+    const m = new Float32Array(t * t);
+    for (let i = 0; i < t; i++) for (let j = i + 1; j < t; j++) m[i * t + j] = -1e9;
+    this.causal = tf.keep(tf.tensor2d(m, [t, t]));
+  }
+
+  private p(name: string): tf.Tensor {
+    const v = this.params.get(name);
+    if (!v) throw new Error(`missing parameter ${name}`);
+    return v;
+  }
+
+  private block(x: tf.Tensor2D, prefix: string, n: number, t: number, heads: number, mask: tf.Tensor | null, o: ForwardOptions, salt: number): tf.Tensor2D {
+    const w = x.shape[1];
+    const dh = w / heads;
+    let h = layerNorm(x, this.p(`${prefix}.ln1.g`), this.p(`${prefix}.ln1.b`));
+    const qkv = dense2d(h, this.p(`${prefix}.attn.qkv.w`), this.p(`${prefix}.attn.qkv.b`));
+    // Rank-4 transposes only: the wasm backend's rank-5 transpose is an order of magnitude slower.
+    const [q, k, v] = tf.split(qkv, 3, 1).map((part) =>
+      tf.reshape(tf.transpose(tf.reshape(part, [n, t, heads, dh]), [0, 2, 1, 3]), [n * heads, t, dh]),
+    ) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+    const a = attention(q, k, v, mask, dh ** -0.5);
+    const merged = tf.reshape(tf.transpose(tf.reshape(a, [n, heads, t, dh]), [0, 2, 1, 3]), [n * t, w]) as tf.Tensor2D;
+    let out = dense2d(merged, this.p(`${prefix}.attn.out.w`), this.p(`${prefix}.attn.out.b`)) as tf.Tensor;
+    if (o.dropout > 0) out = tf.dropout(out, o.dropout, undefined, hashInts(o.dropoutSeed, salt, 1));
+    x = tf.add(x, out);
+    h = layerNorm(x, this.p(`${prefix}.ln2.g`), this.p(`${prefix}.ln2.b`));
+    h = gelu(dense2d(h as tf.Tensor2D, this.p(`${prefix}.mlp.fc.w`), this.p(`${prefix}.mlp.fc.b`)));
+    let m = dense2d(h as tf.Tensor2D, this.p(`${prefix}.mlp.proj.w`), this.p(`${prefix}.mlp.proj.b`)) as tf.Tensor;
+    if (o.dropout > 0) m = tf.dropout(m, o.dropout, undefined, hashInts(o.dropoutSeed, salt, 2));
+    return tf.add(x, m);
+  }
+
+  /** Image embeddings [n, embedDim], not normalised. */
+  encodeImage(input: ImageInput, o: ForwardOptions): tf.Tensor2D {
+    const c = this.config;
+    const n = input.n;
+    const P = (c.imageSize / c.patchSize) ** 2;
+    const t = P + 1;
+    const w = c.width;
+    const e = tf.reshape(matmul2d(input.patches, this.p('visual.patch.w')), [n, P, w]);
+    const cls = tf.add(tf.zeros([n, 1, w]), this.p('visual.class'));
+    let x = tf.reshape(tf.add(tf.concat([cls, e], 1), this.p('visual.pos')), [n * t, w]) as tf.Tensor2D;
+    x = layerNorm(x, this.p('visual.ln_pre.g'), this.p('visual.ln_pre.b')) as tf.Tensor2D;
+    for (let l = 0; l < c.layers; l++) x = this.block(x, `visual.blocks.${l}`, n, t, c.heads, null, o, 100 + l);
+    // Pool the class token: rows 0, t, 2t, ... (strided slice: reshape and take the first row).
+    const pooled = tf.reshape(tf.slice(tf.reshape(x, [n, t, w]), [0, 0, 0], [n, 1, w]), [n, w]);
+    const normed = layerNorm(pooled, this.p('visual.ln_post.g'), this.p('visual.ln_post.b'));
+    return matmul2d(normed, this.p('visual.proj'));
+  }
+
+  /** Text embeddings [n, embedDim], not normalised. */
+  encodeText(input: TextInput, o: ForwardOptions): tf.Tensor2D {
+    const c = this.config;
+    const n = input.n;
+    const t = c.contextLength;
+    const tw = c.textWidth;
+    const tok = embedTokens(this.p('text.token'), input.ids, input.onehotT);
+    let x = tf.reshape(tf.add(tf.reshape(tok, [n, t, tw]), this.p('text.pos')), [n * t, tw]) as tf.Tensor2D;
+    for (let l = 0; l < c.textLayers; l++) x = this.block(x, `text.blocks.${l}`, n, t, c.textHeads, this.causal, o, 200 + l);
+    const pooled = selectRows(x, input.eotSel, input.eotSelT);
+    const normed = layerNorm(pooled, this.p('text.ln_final.g'), this.p('text.ln_final.b'));
+    return matmul2d(normed, this.p('text.proj'));
+  }
+
+  dispose(): void {
+    this.causal.dispose();
+  }
+}

@@ -1,0 +1,155 @@
+// Layers written for speed on the wasm backend, which hands only plain (non-transposed,
+// non-batched) 2-D matmuls to XNNPACK and runs the rest in a scalar loop: dense layers keep their
+// input 2-D and their gradients are written out with explicit transposes. Attention is batched
+// (its matmuls are small) but also uses explicit transposes in both directions.
+import * as tf from '@tensorflow/tfjs';
+
+type T = tf.Tensor;
+// Fixed-length tuple so destructuring is typed (unused slots are never read).
+type Body = (inputs: [T, T, T], save: tf.GradSaveFunc) => { value: T; gradFunc: (dy: T, saved: T[]) => T[] };
+
+/** tf.customGrad with the inputs as an array (its own typing does not fit fixed arities). */
+function custom(body: Body): (...xs: T[]) => T {
+  const f = (...args: (T | tf.GradSaveFunc)[]) => body(args.slice(0, -1) as [T, T, T], args[args.length - 1] as tf.GradSaveFunc);
+  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...xs: T[]) => T;
+}
+
+/** Column sums of [n, m] as ones[1, n] @ x: a plain matmul is far faster than Sum on wasm. */
+function columnSums(x: tf.Tensor2D): T {
+  return tf.reshape(tf.matMul(tf.ones([1, x.shape[0]]), x), [x.shape[1]]);
+}
+
+/** y = x W (+ b), x [n, in], W [in, out]. */
+export const dense2d = custom(([x, w, b], save) => {
+  save([x, w]);
+  const value = tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b);
+  return {
+    value,
+    gradFunc: (dy: T, saved: T[]) => {
+      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+      return [
+        tf.matMul(dy as tf.Tensor2D, tf.transpose(ws)),
+        tf.matMul(tf.transpose(xs), dy as tf.Tensor2D),
+        columnSums(dy as tf.Tensor2D),
+      ];
+    },
+  };
+}) as (x: T, w: T, b: T) => tf.Tensor2D;
+
+/** y = x W without bias. */
+export const matmul2d = custom(([x, w], save) => {
+  save([x, w]);
+  return {
+    value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
+    gradFunc: (dy: T, saved: T[]) => {
+      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy as tf.Tensor2D)];
+    },
+  };
+}) as (x: T, w: T) => tf.Tensor2D;
+
+/**
+ * Scaled dot-product attention on q, k, v [bh, t, d] with an additive mask [t, t] (zeros, or
+ * -1e9 above the diagonal for causal attention). Gradient written by hand (softmax backward).
+ */
+export function attention(q: T, k: T, v: T, mask: T | null, scale: number): tf.Tensor3D {
+  const f = custom(([qi, ki, vi], save) => {
+    let s = tf.mul(tf.matMul(qi as tf.Tensor3D, tf.transpose(ki, [0, 2, 1]) as tf.Tensor3D), scale);
+    if (mask) s = tf.add(s, mask);
+    const p = tf.softmax(s);
+    save([qi, ki, vi, p]);
+    return {
+      value: tf.matMul(p as tf.Tensor3D, vi as tf.Tensor3D),
+      gradFunc: (dy: T, saved: T[]) => {
+        const [qs, ks, vs, ps] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+        const dv = tf.matMul(tf.transpose(ps, [0, 2, 1]) as tf.Tensor3D, dy as tf.Tensor3D);
+        const dp = tf.matMul(dy as tf.Tensor3D, tf.transpose(vs, [0, 2, 1]) as tf.Tensor3D);
+        const ds = tf.mul(tf.mul(ps, tf.sub(dp, tf.sum(tf.mul(dp, ps), -1, true))), scale) as tf.Tensor3D;
+        const dq = tf.matMul(ds, ks);
+        const dk = tf.matMul(tf.transpose(ds, [0, 2, 1]) as tf.Tensor3D, qs);
+        return [dq, dk, dv];
+      },
+    };
+  });
+  return f(q, k, v) as tf.Tensor3D;
+}
+
+/** Exact (erf) GELU, as torch.nn.GELU, with its derivative written out. */
+export const gelu = custom(([x], save) => {
+  const cdf = tf.mul(0.5, tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+  save([x, cdf]);
+  return {
+    value: tf.mul(x, cdf),
+    gradFunc: (dy: T, saved: T[]) => {
+      const [xs, c] = saved as [T, T];
+      const pdf = tf.mul(Math.sqrt(0.5 / Math.PI), tf.exp(tf.mul(-0.5, tf.square(xs))));
+      return [tf.mul(dy, tf.add(c, tf.mul(xs, pdf)))];
+    },
+  };
+}) as (x: T) => T;
+
+/** LayerNorm over the last axis of x [n, w] (eps 1e-5 as torch), gradient written out. */
+export const layerNorm = custom(([x, g, b], save) => {
+  const w = x.shape[x.shape.length - 1]!;
+  const mean = tf.mean(x, -1, true);
+  const xc = tf.sub(x, mean);
+  const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), 1e-5));
+  const xhat = tf.mul(xc, rstd);
+  save([xhat, rstd, g]);
+  return {
+    value: tf.add(tf.mul(xhat, g), b),
+    gradFunc: (dy: T, saved: T[]) => {
+      const [xh, rs, gs] = saved as [T, T, T];
+      const dxhat = tf.mul(dy, gs);
+      // dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
+      const dx = tf.mul(
+        rs,
+        tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(xh, tf.mean(tf.mul(dxhat, xh), -1, true))),
+      );
+      void w;
+      const [n, c] = [dy.size / gs.size, gs.size];
+      return [dx, columnSums(tf.reshape(tf.mul(dy, xh), [n, c])), columnSums(tf.reshape(dy, [n, c]))];
+    },
+  };
+}) as (x: T, g: T, b: T) => T;
+
+/**
+ * Row lookup table[idx] as a matmul with a constant selection matrix (one-hot [n, rows]): the
+ * gradient is selT @ dy, a plain 2-D matmul; wasm lacks the UnsortedSegmentSum that tf.gather's
+ * gradient needs. `selT` is the transposed selection [rows, n], built once per batch.
+ */
+export function selectRows(table: T, sel: tf.Tensor2D, selT: tf.Tensor2D): tf.Tensor2D {
+  const f = custom(([t], save) => {
+    void save;
+    return {
+      value: tf.matMul(sel, t as tf.Tensor2D),
+      gradFunc: (dy: T) => [tf.matMul(selT, dy as tf.Tensor2D)],
+    };
+  });
+  return f(table) as tf.Tensor2D;
+}
+
+/** Token lookup: forward by gather (cheap), backward by one-hot^T matmul. */
+export function embedTokens(table: T, ids: tf.Tensor1D, onehotT: tf.Tensor2D): tf.Tensor2D {
+  const f = custom(([t], save) => {
+    void save;
+    return {
+      value: tf.gather(t, ids),
+      gradFunc: (dy: T) => [tf.matMul(onehotT, dy as tf.Tensor2D)],
+    };
+  });
+  return f(table) as tf.Tensor2D;
+}
+
+/** One-hot selection matrices [n, rows] and its transpose, built in JS (no gradient). */
+export function selection(indices: ArrayLike<number>, rows: number): { sel: tf.Tensor2D; selT: tf.Tensor2D } {
+  const n = indices.length;
+  const a = new Float32Array(n * rows);
+  const b = new Float32Array(rows * n);
+  for (let i = 0; i < n; i++) {
+    const r = indices[i]!;
+    a[i * rows + r] = 1;
+    b[r * n + i] = 1;
+  }
+  return { sel: tf.tensor2d(a, [n, rows]), selT: tf.tensor2d(b, [rows, n]) };
+}

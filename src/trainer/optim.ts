@@ -1,0 +1,74 @@
+// AdamW as torch.optim.AdamW computes it (decoupled decay p *= 1 - lr*wd before the Adam step),
+// betas (0.9, 0.98), eps 1e-6 as OpenCLIP uses for ViT models; global grad-norm clipping; and
+// the logit-scale clamp to [0, ln(100)] after every step.
+import * as tf from '@tensorflow/tfjs';
+import { decays, type ParamMap } from './model/clip.js';
+
+export interface AdamWConfig {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+}
+
+export const openClipAdamW = (weightDecay: number): AdamWConfig => ({ beta1: 0.9, beta2: 0.98, eps: 1e-6, weightDecay });
+
+export const MAX_LOG_SCALE = Math.log(100);
+
+export class AdamW {
+  /** Number of steps taken (torch's per-parameter `step`, the same for all here). */
+  t = 0;
+  readonly m = new Map<string, tf.Variable>();
+  readonly v = new Map<string, tf.Variable>();
+
+  constructor(readonly params: ParamMap, readonly config: AdamWConfig) {
+    for (const [name, p] of params) {
+      this.m.set(name, tf.variable(tf.zerosLike(p), false));
+      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+    }
+  }
+
+  dispose(): void {
+    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
+  }
+
+  step(grads: Record<string, tf.Tensor>, lr: number): void {
+    this.t += 1;
+    const { beta1, beta2, eps, weightDecay } = this.config;
+    const bc1 = 1 - beta1 ** this.t;
+    const bc2 = 1 - beta2 ** this.t;
+    tf.tidy(() => {
+      for (const [name, p] of this.params) {
+        const g = grads[name];
+        if (!g) continue;
+        const m = this.m.get(name)!;
+        const v = this.v.get(name)!;
+        let pNew: tf.Tensor = p;
+        if (weightDecay > 0 && decays(name, p.shape)) pNew = tf.mul(p, 1 - lr * weightDecay);
+        const mNew = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+        const vNew = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
+        const denom = tf.add(tf.div(tf.sqrt(vNew), Math.sqrt(bc2)), eps);
+        pNew = tf.sub(pNew, tf.mul(tf.div(mNew, denom), lr / bc1));
+        if (name === 'logit_scale') pNew = tf.clipByValue(pNew, 0, MAX_LOG_SCALE);
+        m.assign(mNew);
+        v.assign(vNew);
+        p.assign(pNew);
+      }
+    });
+  }
+}
+
+/** Scales grads so that their global L2 norm is at most maxNorm (torch clip_grad_norm_). Returns the norm before clipping. */
+export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number | null): { grads: Record<string, tf.Tensor>; norm: number } {
+  // The norm costs a device sync, so it is only computed when clipping is on.
+  if (maxNorm === null) return { grads, norm: NaN };
+  const norm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))).dataSync()[0]!);
+  if (!(norm > maxNorm)) return { grads, norm };
+  const coef = maxNorm / (norm + 1e-6);
+  const out: Record<string, tf.Tensor> = {};
+  for (const [k, g] of Object.entries(grads)) {
+    out[k] = tf.mul(g, coef);
+    g.dispose();
+  }
+  return { grads: out, norm };
+}

@@ -1,0 +1,135 @@
+// The built-in trainer's parameters (SWEEP_PARAMS), validated once at the edge. docs/trainer.md
+// documents every one with its default; keep the two in step.
+import { z } from 'zod';
+import { checkModelSize, presets, type ModelSize } from './model/config.js';
+
+const positiveInt = z.number().int().positive();
+
+const modelObject = z
+  .object({
+    preset: z.string().default('tiny'),
+    image_size: positiveInt.optional(),
+    patch_size: positiveInt.optional(),
+    width: positiveInt.optional(),
+    layers: positiveInt.optional(),
+    heads: positiveInt.optional(),
+    mlp_ratio: positiveInt.optional(),
+    text_width: positiveInt.optional(),
+    text_layers: positiveInt.optional(),
+    text_heads: positiveInt.optional(),
+    context_length: z.number().int().min(2).optional(),
+    embed_dim: positiveInt.optional(),
+  })
+  .strict();
+
+const augmentObject = z
+  .object({
+    crop: z.boolean().default(true),
+    crop_scale: z.tuple([z.number().gt(0).max(1), z.number().gt(0).max(1)]).default([0.8, 1]),
+    flip: z.boolean().default(false),
+  })
+  .strict();
+
+export const paramsSchema = z
+  .object({
+    seed: z.number().int().default(0),
+    batch_size: positiveInt.default(64),
+    lr: z.number().positive().max(1).default(5e-5),
+    warmup: z
+      .union([z.number().int().min(0), z.string().regex(/^\d+(\.\d+)?%$/, 'a percentage such as "10%"')])
+      .default('10%'),
+    weight_decay: z.number().min(0).default(0.1),
+    epochs: z.number().positive().optional(),
+    steps: positiveInt.optional(),
+    schedule: z.enum(['cosine', 'const', 'linear']).default('cosine'),
+    grad_clip: z.number().positive().nullable().default(null),
+    dropout: z.number().min(0).lt(1).default(0),
+    augment: z.union([z.boolean(), augmentObject]).default(true),
+    model: z.union([z.string(), modelObject]).default('tiny'),
+    dataset: z.string().min(1).default('embedded'),
+    init: z.string().min(1).default('base'),
+    eval_every: positiveInt.default(50),
+    log_every: positiveInt.default(10),
+    eval_batch_size: positiveInt.default(64),
+    train_eval_images: positiveInt.optional(),
+    max_train_images: positiveInt.optional(),
+    max_val_images: positiveInt.optional(),
+    early_stopping: z
+      .object({
+        metric: z.string().default('val/loss'),
+        mode: z.enum(['min', 'max']).default('min'),
+        patience: positiveInt.default(5),
+        min_delta: z.number().min(0).default(0),
+      })
+      .strict()
+      .nullable()
+      .default(null),
+    backend: z.enum(['auto', 'node-gpu', 'node', 'wasm', 'cpu']).default('auto'),
+    runs_dir: z.string().optional(),
+  })
+  .strict();
+
+export type RawParams = z.infer<typeof paramsSchema>;
+
+export interface Augment {
+  crop: boolean;
+  cropScale: [number, number];
+  flip: boolean;
+}
+
+export interface TrainParams extends Omit<RawParams, 'augment' | 'model'> {
+  augment: Augment;
+  model: ModelSize;
+  modelName: string;
+}
+
+export class ParamError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid trainer parameters:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Validates SWEEP_PARAMS; throws ParamError listing every problem (unknown keys by name). */
+export function parseParams(input: unknown): TrainParams {
+  const r = paramsSchema.safeParse(input ?? {});
+  if (!r.success) {
+    throw new ParamError(
+      r.error.issues.map((i) => {
+        const at = i.path.length ? i.path.join('.') : '(params)';
+        if (i.code === 'unrecognized_keys') return `${at}: unknown parameter(s) ${i.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+        return `${at}: ${i.message}`;
+      }),
+    );
+  }
+  const p = r.data;
+  const problems: string[] = [];
+  if (p.epochs !== undefined && p.steps !== undefined) problems.push('give either epochs or steps, not both');
+  const m = typeof p.model === 'string' ? { preset: p.model } : p.model;
+  const base = presets[m.preset ?? 'tiny'];
+  if (!base) problems.push(`model: unknown preset ${JSON.stringify(m.preset)} (known: ${Object.keys(presets).join(', ')})`);
+  const o: Partial<z.infer<typeof modelObject>> = typeof p.model === 'string' ? {} : p.model;
+  const model: ModelSize = {
+    ...(base ?? presets.tiny!),
+    ...(o.image_size && { imageSize: o.image_size }),
+    ...(o.patch_size && { patchSize: o.patch_size }),
+    ...(o.width && { width: o.width }),
+    ...(o.layers && { layers: o.layers }),
+    ...(o.heads && { heads: o.heads }),
+    ...(o.mlp_ratio && { mlpRatio: o.mlp_ratio }),
+    ...(o.text_width && { textWidth: o.text_width }),
+    ...(o.text_layers && { textLayers: o.text_layers }),
+    ...(o.text_heads && { textHeads: o.text_heads }),
+    ...(o.context_length && { contextLength: o.context_length }),
+    ...(o.embed_dim && { embedDim: o.embed_dim }),
+  };
+  problems.push(...checkModelSize(model));
+  const a = p.augment;
+  const augment: Augment =
+    a === true ? { crop: true, cropScale: [0.8, 1], flip: false }
+    : a === false ? { crop: false, cropScale: [1, 1], flip: false }
+    : { crop: a.crop, cropScale: a.crop_scale, flip: a.flip };
+  if (augment.cropScale[0] > augment.cropScale[1]) problems.push('augment.crop_scale: the minimum exceeds the maximum');
+  if (problems.length) throw new ParamError(problems);
+  const modelName = typeof p.model === 'string' ? p.model : JSON.stringify(p.model);
+  return { ...p, augment, model, modelName };
+}

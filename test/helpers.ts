@@ -1,0 +1,63 @@
+// Shared by the tests: temp folders, the real CLI binary, the real store.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { SqliteStore } from '../src/store/sqlite-store.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const CLI = join(ROOT, 'dist/src/cli/main.js');
+export const TRAINER = join(ROOT, 'test/fixtures/trainer.mjs');
+
+export function tempDir(prefix = 'clipsweep-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A sweep file driving the test trainer; `extra` is appended YAML. */
+export function writeSweep(dir: string, body: string, file = 'sweep.yaml'): string {
+  const path = join(dir, file);
+  writeFileSync(path, body.replaceAll('$TRAINER', JSON.stringify(TRAINER)));
+  return path;
+}
+
+export interface CliOptions {
+  cwd: string;
+  env?: Record<string, string>;
+}
+
+export function cli(args: string[], options: CliOptions) {
+  return execa(process.execPath, [CLI, ...args], {
+    cwd: options.cwd,
+    env: { ...options.env },
+    extendEnv: true,
+    reject: false,
+    all: true,
+    stdin: 'ignore',
+  });
+}
+
+export function openStore(dir: string): SqliteStore {
+  return SqliteStore.open(join(dir, 'runs', 'sweeps.db'));
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function waitFor<T>(check: () => T | undefined | false | null, what: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
