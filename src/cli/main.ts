@@ -82,7 +82,21 @@ async function main(argv: string[]): Promise<number> {
         exitCode = await exportCommand({ sweep: args.sweep, format: args.format, out: args.out, runsDir: args['runs-dir'], db: args.db }, io);
       },
     )
-    .demandCommand(1, 'name a command: run, status, ls, export')
+    .command(
+      'report [sweep]',
+      'overfitting, logit-scale and recall comparisons as PNG, HTML, JSON and CSV (default: the latest sweep)',
+      (y) =>
+        common(y)
+          .positional('sweep', { type: 'string' })
+          .option('out', { type: 'string', describe: 'output folder (default reports/<sweep>/)' })
+          .option('objective', { type: 'string', describe: 'metric to rank by, e.g. val/loss or max:val/i2t_R@1' })
+          .option('format', { type: 'string', default: 'html,png,json,csv', describe: 'comma-separated: html, png, json, csv' }),
+      async (args) => {
+        const { reportCommand } = await import('./commands/report.js');
+        exitCode = await reportCommand({ sweep: args.sweep, db: args.db, runsDir: args['runs-dir'], out: args.out, objective: args.objective, format: args.format }, io);
+      },
+    )
+    .demandCommand(1, 'name a command: run, status, ls, export, report')
     .strict()
     .recommendCommands()
     .help()

@@ -1,7 +1,7 @@
 // Pure expansion of a validated spec into runs: the grid's cartesian product, the named
 // configurations, each once per seed. The same spec always gives the same runs, ids and order.
 import { createHash } from 'node:crypto';
-import { ClipsweepError } from '../errors.js';
+import { ClipsweepError, SpecError } from '../errors.js';
 import type { SweepSpec } from './load.js';
 
 export interface RunSpec {
@@ -33,13 +33,15 @@ export function expandSweep(spec: SweepSpec, options: { maxRuns?: number; force?
       `${spec.file}: the sweep expands to ${total} runs, more than ${maxRuns}; pass --force to run it anyway`,
     );
   }
-  const points: { name: string; params: Record<string, unknown>; origin: RunSpec['origin'] }[] = [];
+  const points: { name: string; params: Record<string, unknown>; origin: RunSpec['origin']; index: number }[] = [];
   for (const point of gridPoints(spec.grid)) {
-    points.push({ name: gridName(point), params: { ...spec.base, ...point }, origin: 'grid' });
+    points.push({ name: gridName(point), params: { ...spec.base, ...point }, origin: 'grid', index: -1 });
   }
-  for (const config of spec.configs) {
-    points.push({ name: config.name, params: { ...spec.base, ...config.params }, origin: 'config' });
-  }
+  spec.configs.forEach((config, index) => {
+    points.push({ name: config.name, params: { ...spec.base, ...config.params }, origin: 'config', index });
+  });
+  const configById = new Map<string, number>();
+  const problems: string[] = [];
   const seeds = spec.seeds;
   const runs = new Map<string, RunSpec>();
   for (const point of points) {
@@ -47,6 +49,13 @@ export function expandSweep(spec: SweepSpec, options: { maxRuns?: number; force?
       const params = seed === undefined ? point.params : { ...point.params, seed };
       const id = runId(params);
       const name = seeds !== undefined && seeds.length > 1 ? `${point.name}_s${seed}` : point.name;
+      if (point.origin === 'config') {
+        const twin = configById.get(id);
+        if (twin !== undefined && twin !== point.index) {
+          problems.push(`configs[${point.index}] ("${point.name}") has the same parameters as configs[${twin}] ("${spec.configs[twin]!.name}")`);
+        }
+        configById.set(id, point.index);
+      }
       const existing = runs.get(id);
       // A named configuration that equals a grid point is one run, named after the configuration.
       if (existing !== undefined) {
@@ -56,6 +65,7 @@ export function expandSweep(spec: SweepSpec, options: { maxRuns?: number; force?
       runs.set(id, { id, name, params, origin: point.origin, ordinal: runs.size });
     }
   }
+  if (problems.length > 0) throw new SpecError(spec.file, [...new Set(problems)]);
   return [...runs.values()];
 }
 

@@ -96,17 +96,19 @@ const MIGRATIONS: readonly string[] = [
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export function migrate(db: Database.Database, file: string): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > SCHEMA_VERSION) {
-    throw new ClipsweepError(
-      'STORE',
-      `${file}: the database has schema version ${current}, newer than this clipsweep understands (${SCHEMA_VERSION}); upgrade clipsweep`,
-    );
-  }
-  for (let version = current; version < SCHEMA_VERSION; version++) {
-    db.transaction(() => {
+  // The version is read inside the write transaction: two processes opening a new database at
+  // once must not both run the same migration.
+  db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > SCHEMA_VERSION) {
+      throw new ClipsweepError(
+        'STORE',
+        `${file}: the database has schema version ${current}, newer than this clipsweep understands (${SCHEMA_VERSION}); upgrade clipsweep`,
+      );
+    }
+    for (let version = current; version < SCHEMA_VERSION; version++) {
       db.exec(MIGRATIONS[version]!);
       db.pragma(`user_version = ${version + 1}`);
-    }).immediate();
-  }
+    }
+  }).immediate();
 }

@@ -122,6 +122,11 @@ describe('sweep file: bad input names the file, the key path and what was expect
     assert.match(problems.join('\n'), /configs\[1\]\.name \(line 5\): duplicate configuration name "a" \(also configs\[0\]\)/);
   });
 
+  it('two configurations with the same parameters', () => {
+    const spec = parseSweep('name: x\ntrainer: builtin\nconfigs:\n  - { name: a, lr: 1 }\n  - { name: b, lr: 1 }\n', 'twins.yaml');
+    assert.throws(() => expandSweep(spec), /twins\.yaml: configs\[1\] \("b"\) has the same parameters as configs\[0\] \("a"\)/);
+  });
+
   it('a sweep name that would escape runs/', () => {
     for (const name of ['../x', 'a/b', '.hidden', '']) {
       const problems = problemsOf(`name: ${JSON.stringify(name)}\ntrainer: builtin\ngrid: { lr: [1] }\n`);

@@ -35,6 +35,8 @@ export interface ChartDef { id: string; file: string; title: string; note: strin
 type Dataset = Record<string, unknown>;
 
 const SHADE = 'rgba(230, 159, 0, 0.22)';
+/** Charts with more configurations than this draw no seed bands. */
+const MAX_BANDS = 8;
 
 function points(xs: number[], ys: number[]): { x: number; y: number | null }[] {
   const out = [];
@@ -47,7 +49,7 @@ function withAlpha(hex: string, alpha: string): string {
 }
 
 /** The line of one configuration, with its seed band (mean, min..max) drawn behind it. */
-function seriesDatasets(c: ChartConfiguration, key: string, label: string, dash?: number[]): Dataset[] {
+function seriesDatasets(c: ChartConfiguration, key: string, label: string, dash?: number[], bands = true): Dataset[] {
   const s = c.series[key];
   if (!s) return [];
   const line = {
@@ -62,7 +64,7 @@ function seriesDatasets(c: ChartConfiguration, key: string, label: string, dash?
     fill: false,
     group: c.id,
   };
-  if (!s.lo || !s.hi) return [line];
+  if (!s.lo || !s.hi || !bands) return [line];
   const band = { data: points(s.x, s.hi), borderWidth: 0, pointRadius: 0, backgroundColor: withAlpha(c.color, '33'), fill: '+1', group: c.id, helper: true, label: label + ' (max)' };
   const low = { data: points(s.x, s.lo), borderWidth: 0, pointRadius: 0, fill: false, group: c.id, helper: true, label: label + ' (min)' };
   return [band, low, line];
@@ -173,7 +175,8 @@ function allLines(input: ChartInput, key: string, id: string, title: string, yTi
   const shown = input.configs.filter((c) => c.series[key]);
   if (shown.length === 0) return null;
   const xMax = xMaxOf(shown, [key]);
-  const datasets = shown.flatMap((c) => seriesDatasets(c, key, c.name));
+  // Past a handful of configurations, overlapping seed bands turn into mud: lines only.
+  const datasets = shown.flatMap((c) => seriesDatasets(c, key, c.name, undefined, shown.length <= MAX_BANDS));
   if (extra) datasets.push(...extra(xMax));
   const config = lineConfig(datasets, { title: '', yTitle, xMax, legend: shown.length <= input.maxLegend, ...(range ?? {}), ...(yTicks ? { yTicks } : {}) });
   return { id, file: `${id}.png`, title, note, panels: [{ title: '', config }] };
@@ -186,7 +189,7 @@ function scaleGroups(input: ChartInput, param: string, label: string): ChartDef 
   const xMax = xMaxOf(input.configs, ['logit_scale']);
   const panels = values.map((v) => {
     const shown = input.configs.filter((c) => c.series['logit_scale'] && JSON.stringify(c.params[param]) === v);
-    const datasets = shown.flatMap((c) => seriesDatasets(c, 'logit_scale', c.name));
+    const datasets = shown.flatMap((c) => seriesDatasets(c, 'logit_scale', c.name, undefined, shown.length <= MAX_BANDS));
     datasets.push(hline(input.clamp, xMax, `clamp ${input.clamp}`));
     const title = `${param} = ${JSON.parse(v)}`;
     return { title, config: lineConfig(datasets, { title, yTitle: 'logit scale', xMax, yMin: 0, yMax: input.clamp * 1.08, legend: false }) };

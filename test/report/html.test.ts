@@ -1,0 +1,88 @@
+// The page in Debian's headless Chromium: no console errors, every chart drawn, the ranking
+// sortable, a <script> run name shown as text. Fails (never skips) when Chromium is missing.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, test } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { buildReport } from '../../src/report/index.js';
+import { mainSweep, tempDir, XSS_NAME } from './fixtures.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+let browser: Browser;
+let page: Page;
+const problems: string[] = [];
+let indexHtml: string;
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
+  const result = await buildReport({ dbFile: mainSweep(join(tempDir(), 'h.db')), outDir: join(tempDir(), 'out'), formats: ['html', 'png'] });
+  indexHtml = result.indexHtml!;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  page.on('dialog', (d) => { problems.push(`dialog: ${d.message()}`); void d.dismiss(); });
+  page.on('request', (r) => { if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) problems.push(`network: ${r.url()}`); });
+  await page.goto(pathToFileURL(indexHtml).href, { waitUntil: 'load' });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+test('the page loads with no console errors, no network and no script from the data', async () => {
+  assert.deepEqual(problems, []);
+  assert.equal(await page.evaluate(() => (window as unknown as { xssRan?: boolean }).xssRan ?? false), false);
+});
+
+test('every chart canvas is drawn', async () => {
+  const canvases = await page.evaluate(() =>
+    Array.from(document.querySelectorAll('#charts canvas')).map((c) => {
+      const canvas = c as HTMLCanvasElement;
+      const ctx = canvas.getContext('2d')!;
+      const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+      let painted = 0;
+      for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) painted++;
+      return { label: canvas.getAttribute('aria-label'), width: canvas.width, painted };
+    }),
+  );
+  // overfitting (4 panels), gap, scale, scale by batch (2), by lr (2), retrieval (2), lr
+  assert.equal(canvases.length, 4 + 1 + 1 + 2 + 2 + 2 + 1);
+  for (const c of canvases) {
+    assert.ok(c.width > 100, `${c.label}: width ${c.width}`);
+    assert.ok(c.painted > 2000, `${c.label}: only ${c.painted} painted pixels`);
+  }
+});
+
+test('the ranking table sorts on click', async () => {
+  const names = () => page.$$eval('#ranking tbody tr td:nth-child(2)', (cells) => cells.map((c) => c.textContent));
+  assert.deepEqual(await names(), ['overfit', 'rebound', 'clean', XSS_NAME]);
+  await page.click('#ranking th:nth-child(2)');
+  assert.deepEqual(await names(), ['clean', 'overfit', 'rebound', XSS_NAME].sort((a, b) => a.localeCompare(b)));
+  await page.click('#ranking th:nth-child(2)');
+  assert.deepEqual(await names(), ['clean', 'overfit', 'rebound', XSS_NAME].sort((a, b) => b.localeCompare(a)));
+  assert.equal(await page.getAttribute('#ranking th:nth-child(2)', 'aria-sort'), 'descending');
+});
+
+test('a run named <script> is shown as text, and its error text is escaped', async () => {
+  const summaries = await page.$$eval('details.run summary', (s) => s.map((x) => x.textContent ?? ''));
+  assert.ok(summaries.some((t) => t.includes(XSS_NAME)));
+  assert.equal(await page.locator('body script').count(), 3); // data, Chart.js, page script: no injected one
+  assert.equal(await page.locator('img').count(), 0);
+  const html = readFileSync(indexHtml, 'utf8');
+  assert.ok(!html.includes(XSS_NAME));
+  assert.ok(!html.includes('<img src=x'));
+  assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
+});
+
+test('screenshot for a human check', async () => {
+  const file = join(tempDir(), 'page.png');
+  await page.screenshot({ path: file, fullPage: true });
+  assert.ok(existsSync(file));
+  process.stdout.write(`# screenshot: ${file}\n`);
+});

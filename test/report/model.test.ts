@@ -1,0 +1,158 @@
+// Diagnostics and the report model, read back from report.json as a script would.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { NotFoundError, UsageError } from '../../src/errors.js';
+import { buildReport } from '../../src/report/index.js';
+import { fallingTrain, fullMetrics, mainSweep, makeDb, reboundScale, risingScale, tempDir, cleanVal, XSS_NAME } from './fixtures.js';
+
+interface JsonRun { name: string; status: string; params: Record<string, unknown>; diagnostics: Record<string, unknown> }
+interface JsonReport {
+  runs: JsonRun[];
+  configurations: { id: string; name: string; rank: number | null; runs: string[]; color: string; diagnostics: Record<string, unknown>; objective: { mean: number | null; n: number } }[];
+  best: string | null;
+  objective: { key: string; ranked: boolean; note: string | null };
+  status: { all_failed: boolean; running: number; message: string | null };
+  comparison: { configurations: string[]; changed_params: { key: string }[] } | null;
+  heatmaps: unknown[];
+}
+
+async function jsonReport(db: string, extra: Parameters<typeof buildReport>[0] extends infer O ? Partial<O> : never = {}) {
+  const out = join(tempDir(), 'out');
+  const result = await buildReport({ dbFile: db, outDir: out, formats: ['json', 'csv'], ...extra });
+  return { result, report: JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as JsonReport, out };
+}
+const run = (r: JsonReport, name: string) => r.runs.find((x) => x.name === name)!.diagnostics;
+
+test('a V-shaped validation loss is flagged at the step the rise passes the threshold', async () => {
+  const { report } = await jsonReport(mainSweep(join(tempDir(), 'a.db')));
+  const d = run(report, 'overfit');
+  assert.equal(d['best_val_step'], 1000);
+  assert.equal(d['best_val_loss'], 1);
+  assert.equal(d['overfit_onset_step'], 1100);
+  assert.equal(d['gap_source'], 'train_eval');
+  // val 2.0 - train_eval 1.0 at the end; 1.0 - 2.0 at the best step.
+  assert.ok(Math.abs((d['final_gap'] as number) - 1) < 1e-9);
+  assert.ok(Math.abs((d['gap_at_best'] as number) + 1) < 1e-9);
+  assert.equal(d['scale_rebound'], false);
+});
+
+test('a logit scale that dips and climbs back to the clamp is flagged; a clean run is not', async () => {
+  const { report } = await jsonReport(mainSweep(join(tempDir(), 'b.db')));
+  const r = run(report, 'rebound');
+  assert.equal(r['scale_rebound'], true);
+  assert.equal(r['scale_min'], 50);
+  assert.equal(r['scale_min_step'], 800);
+  assert.equal(r['scale_rebound_step'], 1370);
+  assert.equal(r['scale_final'], 100);
+  assert.equal(r['overfit_onset_step'], null);
+  for (const name of ['clean_s1', 'clean_s2']) {
+    const c = run(report, name);
+    assert.equal(c['overfit_onset_step'], null, name);
+    assert.equal(c['scale_rebound'], false, name);
+    assert.equal(c['diverged'], false, name);
+    assert.equal(c['best_val_step'], 2000, name);
+  }
+  assert.equal(run(report, 'clean_s2')['early_stop'], true);
+  assert.equal(run(report, 'clean_s1')['early_stop'], false);
+});
+
+test('seeds form one configuration, ranked by val loss; divergence and failure are reported', async () => {
+  const { report, result } = await jsonReport(mainSweep(join(tempDir(), 'c.db')));
+  assert.equal(report.objective.key, 'val/loss');
+  const clean = report.configurations.find((c) => c.name === 'clean')!;
+  assert.deepEqual(clean.runs, ['clean_s1', 'clean_s2']);
+  assert.equal(clean.objective.n, 2);
+  assert.equal(report.configurations.length, 4);
+  const colors = new Set(report.configurations.map((c) => c.color));
+  assert.equal(colors.size, 4);
+  // overfit's best val loss is 1.0, the lowest.
+  assert.equal(report.configurations[0]!.name, 'overfit');
+  assert.equal(report.configurations[0]!.rank, 1);
+  assert.equal(report.best, report.configurations[0]!.id);
+  const xss = report.runs.find((r) => r.name === XSS_NAME)!;
+  assert.equal(xss.status, 'failed');
+  assert.equal(xss.diagnostics['diverged'], true);
+  assert.equal(xss.diagnostics['divergence_kind'], 'nan');
+  assert.equal(xss.diagnostics['divergence_step'], 500);
+  assert.equal(xss.diagnostics['failure_reason'], 'exit: exit code 1 <b>boom</b>');
+  // The spec's named configurations are compared side by side.
+  assert.equal(report.comparison?.configurations.length, 2);
+  assert.deepEqual(report.comparison?.changed_params.map((p) => p.key), ['batch_size']);
+  assert.equal(report.heatmaps.length, 1);
+  const csv = readFileSync(join(result.outDir, 'ranking.csv'), 'utf8').trim().split('\n');
+  assert.equal(csv.length, 1 + 4);
+  assert.match(csv[1]!, /^1,overfit,/);
+});
+
+test('an all-failed sweep says so and does not crash', async () => {
+  const db = makeDb(join(tempDir(), 'f.db'), 'broken', [
+    { name: 'a', params: { lr: 1 }, status: 'failed', end: { failureKind: 'oom', reason: 'out of memory' } },
+    { name: 'b', params: { lr: 2 }, status: 'failed', metrics: { 'train/loss': [10, fallingTrain] }, steps: 50, end: { failureKind: 'exit', reason: 'exit code 3' } },
+  ]);
+  const out = join(tempDir(), 'out');
+  const result = await buildReport({ dbFile: db, outDir: out });
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as JsonReport;
+  assert.equal(report.status.all_failed, true);
+  assert.equal(report.best, null);
+  assert.match(report.status.message ?? '', /All 2 runs failed/);
+  assert.ok(result.warnings.some((w) => /All 2 runs failed/.test(w)));
+  assert.equal(run(report, 'a')['failure_reason'], 'oom: out of memory');
+  assert.ok(result.indexHtml && readFileSync(result.indexHtml, 'utf8').includes('All 2 runs failed'));
+});
+
+test('a running sweep: partial diagnostics, running runs marked, queued runs listed', async () => {
+  const db = makeDb(join(tempDir(), 'r.db'), 'live', [
+    { name: 'done', params: { lr: 1 }, status: 'completed', metrics: fullMetrics(cleanVal, risingScale) },
+    { name: 'going', params: { lr: 2 }, status: 'running', metrics: fullMetrics(cleanVal, reboundScale), steps: 700 },
+    { name: 'waiting', params: { lr: 3 }, status: 'queued' },
+  ]);
+  const { report } = await jsonReport(db);
+  assert.equal(report.status.running, 1);
+  assert.match(report.status.message ?? '', /in progress/);
+  assert.equal(run(report, 'going')['partial'], true);
+  assert.equal(run(report, 'going')['last_step'], 700);
+  assert.equal(run(report, 'going')['scale_rebound'], false);
+  assert.equal(run(report, 'waiting')['best_val_step'], null);
+  assert.equal(report.configurations.length, 3);
+});
+
+test('a trainer that reports only train loss still gets a report', async () => {
+  const db = makeDb(join(tempDir(), 'p.db'), 'sparse', [
+    { name: 'x', params: { lr: 1 }, status: 'completed', metrics: { 'train/loss': [1, fallingTrain] } },
+    { name: 'y', params: { lr: 2 }, status: 'completed', metrics: { 'train/loss': [1, (s) => (s === 1500 ? Infinity : fallingTrain(s) + 0.1)] } },
+  ]);
+  const { report } = await jsonReport(db, { formats: ['json', 'png', 'html'] });
+  assert.equal(report.objective.key, 'train/loss');
+  assert.equal(report.configurations[0]!.name, 'x');
+  assert.equal(run(report, 'x')['best_val_step'], null);
+  assert.equal(run(report, 'x')['final_gap'], null);
+  assert.equal(run(report, 'y')['divergence_kind'], 'inf');
+  assert.equal(run(report, 'y')['divergence_step'], 1500);
+});
+
+test('a batch-dependent val loss does not rank a batch-size grid', async () => {
+  const info = { kind: 'started', payload: { total_steps: 2000, info: { batch_dependent_metrics: ['val/loss'] } } };
+  const db = makeDb(join(tempDir(), 'bd.db'), 'bs', [
+    { name: 'b64', params: { batch_size: 64 }, status: 'completed', metrics: fullMetrics(cleanVal, risingScale), events: [info] },
+    { name: 'b256', params: { batch_size: 256 }, status: 'completed', metrics: fullMetrics(vVal2, risingScale), events: [info] },
+  ]);
+  const auto = (await jsonReport(db)).report;
+  assert.equal(auto.objective.key, 'val/i2t_R@1');
+  assert.match(auto.objective.note ?? '', /val\/loss depends on the training batch size/);
+  const forced = (await jsonReport(db, { objective: 'val/loss' })).report;
+  assert.equal(forced.objective.ranked, false);
+  assert.ok(forced.configurations.every((c) => c.rank === null));
+  assert.equal(forced.best, null);
+});
+const vVal2 = (s: number) => 1 + Math.abs(s - 1000) / 1000;
+
+test('errors: missing database or sweep, bad format or objective', async () => {
+  const db = mainSweep(join(tempDir(), 'e.db'));
+  await assert.rejects(buildReport({ dbFile: join(tempDir(), 'none.db') }), NotFoundError);
+  await assert.rejects(buildReport({ dbFile: db, sweep: 'nope' }), NotFoundError);
+  await assert.rejects(buildReport({ dbFile: db, formats: ['pdf' as 'html'] }), UsageError);
+  await assert.rejects(buildReport({ dbFile: db, objective: 'val/nothing' }), /no run of this sweep recorded "val\/nothing"/);
+  await assert.rejects(buildReport({ dbFile: db, thresholds: { overfitRise: -1 } }), UsageError);
+});
