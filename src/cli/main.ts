@@ -96,7 +96,16 @@ async function main(argv: string[]): Promise<number> {
         exitCode = await reportCommand({ sweep: args.sweep, db: args.db, runsDir: args['runs-dir'], out: args.out, objective: args.objective, format: args.format }, io);
       },
     )
-    .demandCommand(1, 'name a command: run, status, ls, export, report')
+    .command(
+      'pretrain',
+      'build the embedded base model that `init: base` fine-tunes (cached under <runs-dir>/models/)',
+      (y) => y.option('runs-dir', { type: 'string', describe: 'folder holding models/ (default ./runs)' }).option('force', { type: 'boolean', default: false, describe: 'rebuild even if cached' }),
+      async (args) => {
+        const { pretrainCommand } = await import('./commands/pretrain.js');
+        exitCode = await pretrainCommand({ runsDir: args['runs-dir'], force: args.force }, io);
+      },
+    )
+    .demandCommand(1, 'name a command: run, status, ls, export, report, pretrain')
     .strict()
     .recommendCommands()
     .help()
