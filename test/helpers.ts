@@ -46,7 +46,12 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 export async function waitFor<T>(check: () => T | undefined | false | null, what: string, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = check();
+    let value: T | undefined | false | null;
+    try {
+      value = check();
+    } catch {
+      value = undefined; // e.g. a database another process is still creating
+    }
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(50);
