@@ -18,6 +18,8 @@ export interface WatchedRun {
   /** Offset already ingested (from the store), and lines consumed before it. */
   offset: number;
   linesBefore: number;
+  /** What the store already knows of the run's length (from an earlier `started` event). */
+  totalSteps?: number | null;
 }
 
 export interface RunProgress {
@@ -32,6 +34,8 @@ export interface RunProgress {
 interface Watch extends WatchedRun {
   tail: FileTail;
   lineNumber: number;
+  knownTotal: number | null;
+  knownStep: number | null;
 }
 
 export class Recorder {
@@ -51,25 +55,35 @@ export class Recorder {
   }
 
   watch(run: WatchedRun): void {
-    this.watches.set(run.runPk, { ...run, tail: new FileTail(run.metricsFile, run.offset), lineNumber: run.linesBefore });
+    this.watches.set(run.runPk, {
+      ...run,
+      tail: new FileTail(run.metricsFile, run.offset),
+      lineNumber: run.linesBefore,
+      knownTotal: run.totalSteps ?? null,
+      knownStep: null,
+    });
   }
 
   /** Reads a run's file to its end (its writer has exited) and stops watching it. */
   finish(runPk: number): void {
     const watch = this.watches.get(runPk);
     if (!watch) return;
-    this.commit([this.collect(watch, true)]);
+    this.commit([this.collect(watch, true)], [watch]);
     this.watches.delete(runPk);
   }
 
   /** One read of every watched file, one transaction. */
   poll(): void {
     const batches: IngestBatch[] = [];
+    const watches: Watch[] = [];
     for (const watch of this.watches.values()) {
       const batch = this.collect(watch, false);
-      if (batch.lines > 0 || batch.badLines > 0) batches.push(batch);
+      if (batch.lines > 0 || batch.badLines > 0) {
+        batches.push(batch);
+        watches.push(watch);
+      }
     }
-    this.commit(batches);
+    this.commit(batches, watches);
   }
 
   close(): void {
@@ -77,10 +91,15 @@ export class Recorder {
     this.timer = undefined;
   }
 
-  private commit(batches: IngestBatch[]): void {
+  private commit(batches: IngestBatch[], watches: Watch[]): void {
     if (batches.length === 0) return;
     this.sink.ingest(batches);
-    for (const batch of batches) this.onProgress(progressOf(batch));
+    batches.forEach((batch, i) => {
+      const watch = watches[i]!;
+      if (batch.totalSteps !== null && batch.totalSteps !== undefined) watch.knownTotal = batch.totalSteps;
+      if (batch.lastStep !== null && batch.lastStep !== undefined) watch.knownStep = Math.max(watch.knownStep ?? -1, batch.lastStep);
+      this.onProgress({ ...progressOf(batch), lastStep: watch.knownStep, totalSteps: watch.knownTotal });
+    });
   }
 
   private collect(watch: Watch, final: boolean): IngestBatch {

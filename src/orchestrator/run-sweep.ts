@@ -1,6 +1,6 @@
 // `sweep run`: registers the plan, recovers runs a dead orchestrator left, queues the rest over
 // the executor's slots, records metrics, and moves each run through its states.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import PQueue from 'p-queue';
@@ -117,14 +117,18 @@ async function recoverOrphans(
 
 /** A deliberate re-run starts clean; the old folder is kept beside it, never deleted. */
 function archiveRun(db: SqliteStore, run: RunRecord): void {
-  const archive = join(dirname(run.runDir), '.archive', `${run.id}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  moveToArchive(run.runDir, run.id);
+  db.resetRunData(run.pk);
+}
+
+function moveToArchive(runDir: string, id: string): void {
+  const archive = join(dirname(runDir), '.archive', `${id}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   try {
     mkdirSync(dirname(archive), { recursive: true });
-    renameSync(run.runDir, archive);
+    renameSync(runDir, archive);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  db.resetRunData(run.pk);
 }
 
 async function runQueue(
@@ -181,6 +185,9 @@ async function runQueue(
       attemptNo = claimed.attempt;
       attemptsHere.set(runPk, (attemptsHere.get(runPk) ?? 0) + 1);
       const paths = runPaths(claimed.runDir);
+      // A first attempt in this database must not read a folder left by another database (or a
+      // deleted one): that folder is archived, not reused and not deleted.
+      if (attemptNo === 1 && claimed.metricsOffset === 0 && existsSync(claimed.runDir)) moveToArchive(claimed.runDir, claimed.id);
       mkdirSync(paths.checkpointDir, { recursive: true });
       writeJsonAtomic(paths.configFile, {
         sweep: spec.name,
@@ -193,7 +200,7 @@ async function runQueue(
         gpu: slot.gpu,
         started_at: new Date().toISOString(),
       });
-      recorder.watch({ runPk, attempt: attemptNo, metricsFile: paths.metricsFile, problemsFile: paths.problemsFile, offset: claimed.metricsOffset, linesBefore: claimed.metricLines + claimed.badLines });
+      recorder.watch({ runPk, attempt: attemptNo, metricsFile: paths.metricsFile, problemsFile: paths.problemsFile, offset: claimed.metricsOffset, linesBefore: claimed.metricLines + claimed.badLines, totalSteps: claimed.totalSteps });
       onEvent({ type: 'run-start', run: ref, slot: slot.id, attempt: attemptNo });
       const job = buildJob(spec, claimed, paths, attemptNo, input.nodePath);
       try {
