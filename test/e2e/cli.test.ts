@@ -1,6 +1,6 @@
 // The CLI as a user meets it: exit codes, messages, the plan, exports.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { cli, tempDir, writeSweep } from '../helpers.js';
@@ -81,6 +81,12 @@ describe('sweep CLI', () => {
     assert.ok(lines.some((l) => /,neg,-Infinity,/.test(l)));
     const ls = await cli(['ls', '--db', 'my.db'], { cwd: dir });
     assert.match(ls.stdout, /^exp +2 +2 +0/m);
+    // Another database over the same run folders: the old folders are archived, never read as new.
+    const other = await cli(['run', 'sweep.yaml', '--runs-dir', 'out', '--db', 'other.db', '--quiet'], { cwd: dir });
+    assert.equal(other.exitCode, 0, other.all);
+    assert.equal(readdirSync(join(dir, 'out', 'exp', '.archive')).length, 2);
+    const otherRows = await cli(['export', 'exp', '--db', 'other.db'], { cwd: dir });
+    assert.equal(otherRows.stdout.trim().split('\n').length, rows.length, 'no stale line was ingested twice');
     const unknown = await cli(['export', 'nope', '--db', 'my.db'], { cwd: dir });
     assert.equal(unknown.exitCode, 2);
     assert.match(unknown.stderr, /no sweep named "nope"/);
