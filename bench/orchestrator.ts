@@ -77,7 +77,7 @@ async function benchOverhead(): Promise<void> {
     policy: { retryFailed: true, retryInfeasible: false, rerun: false },
     signal: new AbortController().signal,
     onEvent: () => undefined,
-    nodePath: process.execPath,
+    jobContext: { nodePath: process.execPath, home: '/tmp', specDir: '/tmp' },
     host: hostname(),
     pid: process.pid,
   });

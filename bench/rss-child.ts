@@ -31,7 +31,7 @@ const summary = await runSweep({
   onEvent: (e) => {
     if (e.type === 'plan') peakQueued = e.toRun;
   },
-  nodePath: process.execPath,
+  jobContext: { nodePath: process.execPath, home: '/tmp', specDir: '/tmp' },
   host: hostname(),
   pid: process.pid,
 });

@@ -9,6 +9,7 @@ import { SqliteStore } from '../src/store/sqlite-store.js';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = join(ROOT, 'dist/src/cli/main.js');
 export const TRAINER = join(ROOT, 'test/fixtures/trainer.mjs');
+export const OPENCLIP_REPLAY = join(ROOT, 'test/fixtures/openclip-replay.mjs');
 
 export function tempDir(prefix = 'clipsweep-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -17,7 +18,7 @@ export function tempDir(prefix = 'clipsweep-test-'): string {
 /** A sweep file driving the test trainer; `extra` is appended YAML. */
 export function writeSweep(dir: string, body: string, file = 'sweep.yaml'): string {
   const path = join(dir, file);
-  writeFileSync(path, body.replaceAll('$TRAINER', JSON.stringify(TRAINER)));
+  writeFileSync(path, body.replaceAll('$TRAINER', JSON.stringify(TRAINER)).replaceAll('$OPENCLIP', JSON.stringify(OPENCLIP_REPLAY)));
   return path;
 }
 

@@ -30,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
           .option('rerun', { type: 'boolean', default: false, describe: 'run every run again from scratch, completed ones too (old folders are archived)' })
           .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but warnings and errors' })
           .option('json', { type: 'boolean', default: false, describe: 'print one JSON object per event' })
+          .option('executor', { choices: ['local', 'slurm'] as const, describe: 'where runs execute (overrides resources.executor; default local)' })
           .option('poll-ms', { type: 'number', default: 200, hidden: true }),
       async (args) => {
         const { runCommand } = await import('./commands/run.js');
@@ -46,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
             runsDir: args['runs-dir'],
             db: args.db,
             pollMs: args['poll-ms'],
+            executor: args.executor,
           },
           io,
         );
@@ -58,6 +60,15 @@ async function main(argv: string[]): Promise<number> {
       async (args) => {
         const { statusCommand } = await import('./commands/status.js');
         exitCode = await statusCommand({ sweep: args.sweep, json: args.json, runsDir: args['runs-dir'], db: args.db }, io);
+      },
+    )
+    .command(
+      'cancel <sweep>',
+      'stop a sweep: its sweep process, and its SLURM jobs (scancel) or local runs (SIGTERM)',
+      (y) => common(y).positional('sweep', { type: 'string', demandOption: true }),
+      async (args) => {
+        const { cancelCommand } = await import('./commands/cancel.js');
+        exitCode = await cancelCommand({ sweep: args.sweep, runsDir: args['runs-dir'], db: args.db }, io);
       },
     )
     .command(
@@ -105,7 +116,7 @@ async function main(argv: string[]): Promise<number> {
         exitCode = await pretrainCommand({ runsDir: args['runs-dir'], force: args.force }, io);
       },
     )
-    .demandCommand(1, 'name a command: run, status, ls, export, report, pretrain')
+    .demandCommand(1, 'name a command: run, status, cancel, ls, export, report, pretrain')
     .strict()
     .recommendCommands()
     .help()

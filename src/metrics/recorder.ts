@@ -2,6 +2,7 @@
 // the store in one transaction per poll. Progress observers get what was read, after the commit.
 import { appendFileSync } from 'node:fs';
 import type { EventRow, IngestBatch, MetricRow } from '../store/types.js';
+import type { Translator } from './adapters/translator.js';
 import { parseMetricsLine } from './parse.js';
 import { FileTail } from './tail.js';
 
@@ -20,6 +21,8 @@ export interface WatchedRun {
   linesBefore: number;
   /** What the store already knows of the run's length (from an earlier `started` event). */
   totalSteps?: number | null;
+  /** For trainers that do not write the protocol: turns their output into metrics-file lines. */
+  translator?: Translator | null;
 }
 
 export interface RunProgress {
@@ -103,6 +106,7 @@ export class Recorder {
   }
 
   private collect(watch: Watch, final: boolean): IngestBatch {
+    watch.translator?.pump(final);
     const lines = watch.tail.read({ final });
     const metrics: MetricRow[] = [];
     const events: EventRow[] = [];

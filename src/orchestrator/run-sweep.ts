@@ -7,7 +7,8 @@ import PQueue from 'p-queue';
 import type { Executor, RunOutcome } from '../executor/types.js';
 import { Recorder } from '../metrics/recorder.js';
 import { decideRuns, type ResumePolicy } from '../plan/decide.js';
-import { buildJob, runPaths } from '../plan/job.js';
+import { buildJob, runPaths, type JobContext } from '../plan/job.js';
+import { createTranslator, type Verdict } from '../metrics/adapters/index.js';
 import type { Slot } from '../resources/gpus.js';
 import type { RunSpec } from '../spec/expand.js';
 import type { SweepSpec } from '../spec/load.js';
@@ -29,8 +30,8 @@ export interface RunSweepInput {
   policy: ResumePolicy;
   signal: AbortSignal;
   onEvent: (event: SweepEvent) => void;
-  /** The Node binary that runs the built-in trainer. */
-  nodePath: string;
+  /** Resolved once by the CLI: the Node binary, home folder, the sweep file's folder, PYTHONPATH. */
+  jobContext: JobContext;
   host: string;
   pid: number;
   pollMs?: number;
@@ -69,7 +70,7 @@ export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts
 
   let skippedCount = 0;
   try {
-    await recoverOrphans(loadPlanRuns(), isLiveOwner, input, recorder, onEvent);
+    const attached = await recoverOrphans(loadPlanRuns(), isLiveOwner, input, recorder, onEvent, owner);
     const decisions = decideRuns(loadPlanRuns(), input.policy, isLiveOwner);
     const toRun: RunRecord[] = [];
     for (const decision of decisions) {
@@ -83,7 +84,7 @@ export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts
     onEvent({ type: 'plan', sweep: spec.name, total: decisions.length, toRun: toRun.length, skipped, slots: slots.map((s) => s.id) });
 
     skippedCount = skipped.length;
-    await runQueue(toRun, slots, owner, input, recorder, refs);
+    await runQueue(toRun, slots, owner, input, recorder, refs, attached);
   } finally {
     recorder.poll();
     recorder.close();
@@ -102,10 +103,21 @@ async function recoverOrphans(
   input: RunSweepInput,
   recorder: Recorder,
   onEvent: (event: SweepEvent) => void,
-): Promise<void> {
+  owner: string,
+): Promise<RunRecord[]> {
+  const attached: RunRecord[] = [];
   for (const run of runs) {
     if (run.status !== 'running' || isLiveOwner(run.owner)) continue;
-    const stopped = await input.executor.stopOrphan({ runId: run.id, runDir: run.runDir, pid: run.pid }, input.spec.killGraceMs);
+    // A batch job outlives its orchestrator: take the run over and follow the same job (no resubmission).
+    if (input.executor.attach !== undefined && run.jobId !== null) {
+      const detail = `re-attached to ${input.executor.name} job ${run.jobId} (the sweep process running it, ${run.owner ?? 'unknown'}, died)`;
+      if (input.store.transferRun(run.pk, run.owner ?? '', owner, detail)) {
+        attached.push(input.store.getRun(run.pk));
+        onEvent({ type: 'recovered', run: { id: run.id, name: run.name }, detail });
+      }
+      continue;
+    }
+    const stopped = await input.executor.stopOrphan({ runId: run.id, runDir: run.runDir, pid: run.pid, jobId: run.jobId }, input.spec.killGraceMs);
     // Whatever the orphan wrote after the last ingestion is read now, before the run goes back in the queue.
     const paths = runPaths(run.runDir);
     recorder.watch({ runPk: run.pk, attempt: run.attempt, metricsFile: paths.metricsFile, problemsFile: paths.problemsFile, offset: run.metricsOffset, linesBefore: run.metricLines + run.badLines });
@@ -113,6 +125,7 @@ async function recoverOrphans(
     const detail = `the sweep process running it (${run.owner ?? 'unknown'}) died${stopped === 'stopped' ? '; its child was stopped' : ''}`;
     if (input.store.markOrphaned(run.pk, run.owner ?? '', detail)) onEvent({ type: 'recovered', run: { id: run.id, name: run.name }, detail });
   }
+  return attached;
 }
 
 /** A deliberate re-run starts clean; the old folder is kept beside it, never deleted. */
@@ -138,6 +151,7 @@ async function runQueue(
   input: RunSweepInput,
   recorder: Recorder,
   refs: Map<number, RunRef>,
+  attached: readonly RunRecord[] = [],
 ): Promise<void> {
   const { spec, store: db, signal, onEvent } = input;
   const queue = new PQueue({ concurrency: Math.max(1, slots.length) });
@@ -200,14 +214,22 @@ async function runQueue(
         gpu: slot.gpu,
         started_at: new Date().toISOString(),
       });
-      recorder.watch({ runPk, attempt: attemptNo, metricsFile: paths.metricsFile, problemsFile: paths.problemsFile, offset: claimed.metricsOffset, linesBefore: claimed.metricLines + claimed.badLines, totalSteps: claimed.totalSteps });
+      const { job, resultsFile } = buildJob(spec, claimed, paths, attemptNo, input.jobContext);
+      const translator = createTranslator({
+        spec,
+        params: claimed.params,
+        argv: job.argv,
+        files: { stdout: paths.stdoutFile, stderr: paths.stderrFile, metrics: paths.metricsFile, problems: paths.problemsFile },
+        resultsFile,
+      });
+      recorder.watch({ runPk, attempt: attemptNo, metricsFile: paths.metricsFile, problemsFile: paths.problemsFile, offset: claimed.metricsOffset, linesBefore: claimed.metricLines + claimed.badLines, totalSteps: claimed.totalSteps, translator });
       onEvent({ type: 'run-start', run: ref, slot: slot.id, attempt: attemptNo });
-      const job = buildJob(spec, claimed, paths, attemptNo, input.nodePath);
       try {
-        outcome = await input.executor.run(job, slot, { signal, onStart: (pid) => db.setPid(runPk, owner, pid) });
+        outcome = await input.executor.run(job, slot, { signal, onStart: (pid) => db.setPid(runPk, owner, pid), onSubmit: (jobId) => db.setJobId(runPk, owner, jobId) });
       } finally {
         recorder.finish(runPk);
       }
+      if (translator) outcome = applyVerdict(outcome, translator.verdict(), (message) => onEvent({ type: 'warning', message: `${ref.name}: ${message}` }));
     } finally {
       busy.delete(slot.id);
     }
@@ -249,9 +271,54 @@ async function runQueue(
     end('failed', false);
   };
 
+  // A run whose batch job outlived the orchestrator that submitted it: followed to its end on a
+  // slot of its own, then settled like any other attempt.
+  const follow = async (run: RunRecord): Promise<void> => {
+    const slot = slots.find((s) => !busy.has(s.id))!; // attached runs are queued first: a slot is free
+    const ref = refs.get(run.pk)!;
+    busy.add(slot.id);
+    attemptsHere.set(run.pk, 1);
+    let outcome: RunOutcome | 'unknown';
+    try {
+      const paths = runPaths(run.runDir);
+      recorder.watch({ runPk: run.pk, attempt: run.attempt, metricsFile: paths.metricsFile, problemsFile: paths.problemsFile, offset: run.metricsOffset, linesBefore: run.metricLines + run.badLines, totalSteps: run.totalSteps });
+      onEvent({ type: 'run-start', run: ref, slot: slot.id, attempt: run.attempt });
+      try {
+        outcome = await input.executor.attach!({ runId: run.id, runDir: run.runDir, pid: run.pid, jobId: run.jobId! }, slot, { signal, onSubmit: (jobId) => db.setJobId(run.pk, owner, jobId) });
+      } finally {
+        recorder.finish(run.pk);
+      }
+    } finally {
+      busy.delete(slot.id);
+    }
+    if (outcome === 'unknown') {
+      // The scheduler has no record of the job: an orphan after all, so it runs again.
+      const detail = `${input.executor.name} job ${run.jobId} is unknown to the scheduler`;
+      if (db.markOrphaned(run.pk, owner, detail) && !signal.aborted && db.requeueRun(run.pk, ['interrupted'], `resumed after interrupted: ${detail}`)) schedule(run.pk);
+      return;
+    }
+    settle(run.pk, ref, slot, run.attempt, outcome);
+  };
+
+  for (const run of attached) {
+    void queue.add(() =>
+      follow(run).catch((error: unknown) => {
+        const message = (error as Error)?.message ?? String(error);
+        onEvent({ type: 'warning', message: `run ${run.name}: ${message}` });
+        db.finishRun(run.pk, owner, { status: 'failed', failureKind: 'spawn', reason: `clipsweep could not follow its job: ${message}` });
+      }),
+    );
+  }
   for (const run of runs) schedule(run.pk);
   await queue.onIdle();
   signal.removeEventListener('abort', onAbort);
+}
+
+/** A translated trainer can fail a run that exited 0 (OpenCLIP's "already exists"), and warn. */
+function applyVerdict(outcome: RunOutcome, verdict: Verdict, warn: (message: string) => void): RunOutcome {
+  for (const warning of verdict.warnings) warn(warning);
+  if (outcome.status !== 'completed' || verdict.failReason === null) return outcome;
+  return { status: 'failed', kind: 'exit', exitCode: 0, signal: null, reason: verdict.failReason, stderrTail: '', durationMs: outcome.durationMs };
 }
 
 function writeJsonAtomic(file: string, value: unknown): void {

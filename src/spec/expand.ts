@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { ClipsweepError, SpecError } from '../errors.js';
 import type { SweepSpec } from './load.js';
+import { BUILTIN_PLACEHOLDERS, placeholderNames } from './placeholders.js';
 
 export interface RunSpec {
   /** Stable: derived from the resolved parameters only. */
@@ -65,8 +66,33 @@ export function expandSweep(spec: SweepSpec, options: { maxRuns?: number; force?
       runs.set(id, { id, name, params, origin: point.origin, ordinal: runs.size });
     }
   }
+  problems.push(...placeholderProblems(spec, [...runs.values()]));
   if (problems.length > 0) throw new SpecError(spec.file, [...new Set(problems)]);
   return [...runs.values()];
+}
+
+/** Every {placeholder} must name a parameter of every run, or a built-in: checked before anything runs. */
+function placeholderProblems(spec: SweepSpec, runs: RunSpec[]): string[] {
+  const trainer = spec.trainer;
+  if (trainer === 'builtin') return [];
+  const templates: [string, string][] = [
+    ...trainer.command.map((arg, i): [string, string] => [`trainer.command[${i}]`, arg]),
+    ...Object.entries(trainer.env ?? {}).map(([k, v]): [string, string] => [`trainer.env.${k}`, v]),
+    ...(trainer.cwd !== undefined ? [['trainer.cwd', trainer.cwd] as [string, string]] : []),
+    ...(trainer.results_file !== undefined ? [['trainer.results_file', trainer.results_file] as [string, string]] : []),
+  ];
+  const builtins = new Set<string>(BUILTIN_PLACEHOLDERS);
+  const problems: string[] = [];
+  for (const [where, template] of templates) {
+    for (const name of placeholderNames(template)) {
+      if (builtins.has(name)) continue;
+      const without = runs.filter((run) => !(name in run.params));
+      if (without.length === 0) continue;
+      const some = without.length === runs.length ? 'no run has' : `${without.length} run(s) (e.g. "${without[0]!.name}") have no`;
+      problems.push(`${where}: unknown placeholder {${name}}: ${some} parameter "${name}" (built-ins: ${BUILTIN_PLACEHOLDERS.join(', ')})`);
+    }
+  }
+  return problems;
 }
 
 function* gridPoints(grid: Record<string, unknown[]> | undefined): Generator<Record<string, unknown>> {

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { SpecError } from '../errors.js';
 import { parseDuration } from './duration.js';
 import { checkKnownParam, RESERVED_PARAMS } from './params.js';
+import { parseTemplate } from './placeholders.js';
 import { sweepSchema, type Resources, type SweepFile, type TrainerSpec } from './schema.js';
 
 export interface SweepSpec {
@@ -110,6 +111,7 @@ function crossFieldProblems(sweep: SweepFile, where: (p: PropertyKey[]) => strin
   if (sweep.grid === undefined && (sweep.configs ?? []).length === 0) {
     problems.push('expected a "grid" or at least one entry in "configs": the sweep has no runs');
   }
+  problems.push(...trainerProblems(sweep, where));
   if (sweep.timeout !== undefined && parseDuration(sweep.timeout) === null) {
     problems.push(`${where(['timeout'])}: expected a duration such as "2h", "30m", "90s" or seconds, got ${show(sweep.timeout)}`);
   }
@@ -119,11 +121,50 @@ function crossFieldProblems(sweep: SweepFile, where: (p: PropertyKey[]) => strin
   return problems;
 }
 
+/** Templates parse, regex patterns compile and name groups they have. */
+function trainerProblems(sweep: SweepFile, where: (p: PropertyKey[]) => string): string[] {
+  const trainer = sweep.trainer;
+  if (trainer === 'builtin') return [];
+  const problems: string[] = [];
+  const templates: [PropertyKey[], string][] = [
+    ...trainer.command.map((arg, i): [PropertyKey[], string] => [['trainer', 'command', i], arg]),
+    ...Object.entries(trainer.env ?? {}).map(([k, v]): [PropertyKey[], string] => [['trainer', 'env', k], v]),
+    ...(trainer.cwd !== undefined ? [[['trainer', 'cwd'], trainer.cwd] as [PropertyKey[], string]] : []),
+    ...(trainer.results_file !== undefined ? [[['trainer', 'results_file'], trainer.results_file] as [PropertyKey[], string]] : []),
+  ];
+  for (const [path, template] of templates) {
+    const parsed = parseTemplate(template);
+    if (typeof parsed === 'string') problems.push(`${where(path)}: ${parsed}`);
+  }
+  if (trainer.metrics === 'regex' && (trainer.patterns ?? []).length === 0) {
+    problems.push(`${where(['trainer', 'metrics'])}: "regex" needs "patterns": a list of { regex, metrics: { key: group }, step? }`);
+  }
+  (trainer.patterns ?? []).forEach((pattern, i) => {
+    try {
+      new RegExp(pattern.regex);
+    } catch (error) {
+      problems.push(`${where(['trainer', 'patterns', i, 'regex'])}: not a valid regular expression: ${(error as Error).message}`);
+      return;
+    }
+    const groups = new Set([...pattern.regex.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)].map((m) => m[1]!));
+    const wanted = [...Object.values(pattern.metrics), ...(pattern.step ? [pattern.step] : []), ...(pattern.epoch ? [pattern.epoch] : [])];
+    for (const group of wanted) {
+      if (!groups.has(group)) problems.push(`${where(['trainer', 'patterns', i])}: the regex has no group named "${group}" (write (?<${group}>...))`);
+    }
+  });
+  return problems;
+}
+
 function describeIssue(issue: z.core.$ZodIssue, data: unknown, where: (p: PropertyKey[]) => string): string[] {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => `${where([...issue.path, key])}: unknown key "${key}"${suggestion(issue.path)}`);
   }
   const got = valueAt(data, issue.path);
+  if (issue.code === 'invalid_union') {
+    // Report the problems of the alternative whose type matched (e.g. the trainer mapping).
+    const matched = issue.errors.find((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0 || i.code === 'unrecognized_keys'));
+    if (matched) return matched.flatMap((inner) => describeIssue({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue, data, where));
+  }
   const expected = issue.code === 'invalid_union' ? unionExpectation(issue.path) : tidy(issue.message);
   return [`${where(issue.path)}: ${expected}, got ${got === undefined ? 'nothing' : show(got)}`];
 }
@@ -132,14 +173,17 @@ function suggestion(path: PropertyKey[]): string {
   if (path.length === 0) {
     return ' (expected one of: name, description, trainer, base, grid, configs, seeds, resources, retries, timeout, kill_grace)';
   }
-  if (path[0] === 'resources') return ' (expected one of: gpus, runs_per_gpu, cpu_slots)';
-  if (path[0] === 'trainer') return ' (expected one of: command, cwd, env)';
+  if (path[0] === 'resources') {
+    return ' (expected one of: executor, gpus, runs_per_gpu, cpu_slots; for executor slurm also partition, gpus_per_run, cpus_per_run, mem, time, account, qos, sbatch_args, max_parallel, poll_interval)';
+  }
+  if (path[0] === 'trainer' && path[1] === 'patterns') return ' (expected one of: regex, metrics, step, epoch, stream)';
+  if (path[0] === 'trainer') return ' (expected one of: command, cwd, env, metrics, args, patterns, results_file)';
   return '';
 }
 
 function unionExpectation(path: PropertyKey[]): string {
   const top = path[0];
-  if (top === 'trainer') return 'expected "builtin" or { command: [argv...], cwd?, env? }';
+  if (top === 'trainer') return 'expected "builtin" or { command: [argv...], cwd?, env?, metrics?, args? }';
   if (top === 'resources' && path[1] === 'gpus') return 'expected "auto", "none" or a list of GPU indices';
   if (top === 'timeout' || top === 'kill_grace') return 'expected a duration such as "2h" or a number of seconds';
   return 'expected a number, string, boolean, list or mapping';

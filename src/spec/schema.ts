@@ -30,12 +30,50 @@ export const resourcesSchema = z.strictObject({
   gpus: gpusSetting.default('auto'),
   runs_per_gpu: z.number().int().positive().default(1),
   cpu_slots: z.number().int().positive().default(1),
+  /** local (the default, when absent): child processes here; slurm: one batch job per run (docs/slurm.md). */
+  executor: z.enum(['local', 'slurm']).optional(),
+  // SLURM only (docs/slurm.md); ignored by the local executor.
+  partition: z.string().min(1).optional(),
+  gpus_per_run: z.number().int().nonnegative().optional(),
+  cpus_per_run: z.number().int().positive().optional(),
+  /** sbatch --mem: "64G", "500M", or megabytes. */
+  mem: z.union([z.number().int().positive(), z.string().regex(/^\d+[KMGT]?$/i, 'expected a size such as "64G" or "500M"')]).optional(),
+  /** sbatch --time: "12:00:00", "1-00:00:00", "30:00", or minutes. */
+  time: z.union([z.number().int().positive(), z.string().regex(/^(\d+-)?\d+(:\d{1,2}){0,2}$/, 'expected a SLURM time such as "12:00:00", "1-00:00:00" or minutes')]).optional(),
+  account: z.string().min(1).optional(),
+  qos: z.string().min(1).optional(),
+  sbatch_args: z.array(z.string().min(1)).optional(),
+  /** Jobs of this sweep in the SLURM queue at once. */
+  max_parallel: z.number().int().positive().optional(),
+  /** Seconds between polls of the controller ("5s", "500ms", or seconds). */
+  // Spelled out: durationSchema is declared further down.
+  poll_interval: z.union([z.number().positive(), z.string().min(1)]).optional(),
+});
+
+/** A named pattern for `metrics: regex`: a line matching `regex` yields the named groups as metrics. */
+export const linePatternSchema = z.strictObject({
+  regex: z.string().min(1),
+  /** metric key -> name of the regex group holding its value */
+  metrics: z.record(z.string().min(1), z.string().min(1)).refine((m) => Object.keys(m).length > 0, 'expected at least one metric'),
+  /** group holding the step; without it the line belongs to the last step seen */
+  step: z.string().min(1).optional(),
+  epoch: z.string().min(1).optional(),
+  /** which output the pattern reads (default both) */
+  stream: z.enum(['stdout', 'stderr', 'both']).default('both'),
 });
 
 export const commandTrainerSchema = z.strictObject({
+  /** argv; each element may hold {placeholders}: run parameters and run_id, run_dir, seed, ... */
   command: z.array(z.string().min(1)).min(1, 'expected a non-empty argv list'),
   cwd: z.string().min(1).optional(),
   env: z.record(z.string(), z.string()).optional(),
+  /** How the trainer's metrics are read: the protocol file, OpenCLIP's output, or patterns. */
+  metrics: z.enum(['jsonl', 'openclip', 'regex']).default('jsonl'),
+  /** flags: every parameter is also passed as --name-with-dashes value. */
+  args: z.enum(['none', 'flags']).default('none'),
+  patterns: z.array(linePatternSchema).optional(),
+  /** openclip: where results.jsonl is (default <--logs>/<--name>/checkpoints/results.jsonl from the argv) */
+  results_file: z.string().min(1).optional(),
 });
 
 export const trainerSchema = z.union([z.literal('builtin'), commandTrainerSchema]);
@@ -66,3 +104,4 @@ export type SweepFile = z.infer<typeof sweepSchema>;
 export type Resources = z.infer<typeof resourcesSchema>;
 export type TrainerSpec = z.infer<typeof trainerSchema>;
 export type CommandTrainer = z.infer<typeof commandTrainerSchema>;
+export type LinePattern = z.infer<typeof linePatternSchema>;

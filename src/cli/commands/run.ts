@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { homedir, hostname } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { LocalExecutor } from '../../executor/local.js';
+import { slurmOptionsFrom } from '../../executor/slurm/config.js';
+import { SlurmExecutor } from '../../executor/slurm/executor.js';
 import { runSweep } from '../../orchestrator/run-sweep.js';
 import { chooseMode, createProgress } from '../../progress/index.js';
 import { expandSweep, type RunSpec } from '../../spec/expand.js';
@@ -23,6 +25,8 @@ export interface RunOptions {
   runsDir?: string | undefined;
   db?: string | undefined;
   pollMs?: number;
+  /** Overrides resources.executor. */
+  executor?: 'local' | 'slurm' | undefined;
 }
 
 export interface Io {
@@ -57,12 +61,15 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
       specHash: createHash('sha256').update(readFileSync(file)).digest('hex'),
       runs,
       store,
-      executor: new LocalExecutor({ resources: spec.resources, specFile: file }),
+      executor:
+        (options.executor ?? spec.resources.executor ?? 'local') === 'slurm'
+          ? new SlurmExecutor(slurmOptionsFrom(spec.resources, file))
+          : new LocalExecutor({ resources: spec.resources, specFile: file }),
       runsDir,
       policy: { retryFailed: options.retryFailed, retryInfeasible: options.retryInfeasible, rerun: options.rerun },
       signal: controller.signal,
       onEvent: (event) => progress.onEvent(event),
-      nodePath: process.execPath,
+      jobContext: { nodePath: process.execPath, home: homedir(), specDir: dirname(file), pythonPath: process.env.PYTHONPATH },
       host: hostname(),
       pid: process.pid,
       pollMs: options.pollMs ?? 200,

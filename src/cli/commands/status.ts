@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { NotFoundError } from '../../errors.js';
 import { formatMs } from '../../executor/classify.js';
+import { querySlurmStates } from '../../executor/slurm/query.js';
 import { fmtNumber } from '../../progress/format.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
 import type { RunRecord, SweepRecord } from '../../store/types.js';
@@ -42,6 +43,8 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
     const runs = store.listRuns(sweep.pk);
     const latest = store.latestMetrics(sweep.pk);
     const extremes = store.metricExtremes(sweep.pk);
+    // One squeue call for the jobs of every running run (null: no SLURM here to ask).
+    const slurm = await querySlurmStates(runs.flatMap((r) => (r.status === 'running' && r.jobId !== null ? [r.jobId] : [])));
     const rows = runs.map((run) => {
       const last = Object.fromEntries([...(latest.get(run.pk) ?? new Map())].map(([k, v]) => [k, v.value]));
       const best: Record<string, number> = {};
@@ -63,6 +66,8 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
             attempt: run.attempt,
             slot: run.slot,
             gpu: run.gpu,
+            job_id: run.jobId,
+            slurm: run.jobId === null ? null : (slurm?.get(run.jobId) ?? null),
             run_dir: run.runDir,
             started_at: iso(run.startedAt),
             ended_at: iso(run.endedAt),
@@ -84,7 +89,8 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
     }
     const counts = countStatuses(runs);
     io.out.write(`sweep ${sweep.name}  (${Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(', ')})\n`);
-    const table = [['name', 'id', 'status', 'try', 'slot', 'step', 'duration', 'train/loss', 'best val/loss', 'note']];
+    const withJobs = runs.some((r) => r.jobId !== null);
+    const table = [['name', 'id', 'status', 'try', withJobs ? 'job' : 'slot', 'step', 'duration', 'train/loss', 'best val/loss', 'note']];
     for (const { run, last, best } of rows) {
       const d = duration(run);
       table.push([
@@ -92,7 +98,7 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
         run.id,
         run.status,
         String(run.attempt),
-        run.slot ?? '-',
+        withJobs ? jobCell(run.jobId, run.jobId === null ? undefined : slurm?.get(run.jobId)) : (run.slot ?? '-'),
         run.lastStep === null ? '-' : `${run.lastStep}${run.totalSteps !== null ? `/${run.totalSteps}` : ''}`,
         d === null ? '-' : formatMs(d),
         fmtNumber(last['train/loss']),
@@ -124,6 +130,13 @@ export async function lsCommand(options: { json: boolean; runsDir?: string | und
   } finally {
     store.close();
   }
+}
+
+/** "1234 PENDING (Resources)": the job id, and SLURM's view while the run is live. */
+function jobCell(jobId: string | null, state: { state: string; reason: string | null } | undefined): string {
+  if (jobId === null) return '-';
+  if (state === undefined) return jobId;
+  return `${jobId} ${state.state}${state.reason !== null ? ` (${state.reason})` : ''}`;
 }
 
 function countStatuses(runs: RunRecord[]): Record<string, number> {
