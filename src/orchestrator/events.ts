@@ -22,6 +22,7 @@ export type SweepEvent =
       durationMs: number;
       stderrTail?: string;
     }
+  | { type: 'run-prune'; run: RunRef; reason: string; rung: number }
   | { type: 'warning'; message: string }
   | { type: 'sweep-end'; summary: SweepSummaryCounts };
 
@@ -32,6 +33,7 @@ export interface SweepSummaryCounts {
   failed: number;
   interrupted: number;
   infeasible: number;
+  pruned: number;
   queued: number;
   running: number;
   skipped: number;

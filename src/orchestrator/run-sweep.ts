@@ -16,6 +16,7 @@ import type { SqliteStore } from '../store/sqlite-store.js';
 import type { RunRecord } from '../store/types.js';
 import type { RunRef, SweepEvent, SweepSummaryCounts } from './events.js';
 import { ownerLiveness } from './liveness.js';
+import { PruneLoop } from './pruning.js';
 
 export interface RunSweepInput {
   spec: SweepSpec;
@@ -58,9 +59,16 @@ export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts
   const loadPlanRuns = (): RunRecord[] => store.listRuns(sweep.pk).filter((run) => planned.has(run.id));
   for (const run of loadPlanRuns()) refs.set(run.pk, { id: run.id, name: run.name });
 
+  const pruner = spec.earlyTermination
+    ? new PruneLoop(store, spec.earlyTermination, loadPlanRuns, (runPk, decision) => {
+        const run = refs.get(runPk);
+        if (run) onEvent({ type: 'run-prune', run, reason: decision.reason, rung: decision.rung });
+      })
+    : null;
   const recorder = new Recorder(store, {
     pollMs: input.pollMs ?? 200,
     onProgress: (p) => {
+      pruner?.notify(p.latest.keys());
       const run = refs.get(p.runPk);
       if (run && (p.rows > 0 || p.badLines > 0 || p.totalSteps !== null)) {
         onEvent({ type: 'run-progress', run, step: p.lastStep, totalSteps: p.totalSteps, trainLoss: p.latest.get('train/loss') ?? null, badLines: p.badLines });
@@ -84,10 +92,11 @@ export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts
     onEvent({ type: 'plan', sweep: spec.name, total: decisions.length, toRun: toRun.length, skipped, slots: slots.map((s) => s.id) });
 
     skippedCount = skipped.length;
-    await runQueue(toRun, slots, owner, input, recorder, refs, attached);
+    await runQueue(toRun, slots, owner, input, recorder, refs, attached, pruner);
   } finally {
     recorder.poll();
     recorder.close();
+    pruner?.close();
     clearInterval(heartbeat);
     store.endOrchestrator(owner);
   }
@@ -152,6 +161,7 @@ async function runQueue(
   recorder: Recorder,
   refs: Map<number, RunRef>,
   attached: readonly RunRecord[] = [],
+  pruner: PruneLoop | null = null,
 ): Promise<void> {
   const { spec, store: db, signal, onEvent } = input;
   const queue = new PQueue({ concurrency: Math.max(1, slots.length) });
@@ -224,9 +234,12 @@ async function runQueue(
       });
       recorder.watch({ runPk, attempt: attemptNo, metricsFile: paths.metricsFile, problemsFile: paths.problemsFile, offset: claimed.metricsOffset, linesBefore: claimed.metricLines + claimed.badLines, totalSteps: claimed.totalSteps, translator });
       onEvent({ type: 'run-start', run: ref, slot: slot.id, attempt: attemptNo });
+      // Early termination stops one run through its own signal; Ctrl-C stops them all.
+      const runSignal = pruner ? AbortSignal.any([signal, pruner.track(runPk)]) : signal;
       try {
-        outcome = await input.executor.run(job, slot, { signal, onStart: (pid) => db.setPid(runPk, owner, pid), onSubmit: (jobId) => db.setJobId(runPk, owner, jobId) });
+        outcome = await input.executor.run(job, slot, { signal: runSignal, onStart: (pid) => db.setPid(runPk, owner, pid), onSubmit: (jobId) => db.setJobId(runPk, owner, jobId) });
       } finally {
+        pruner?.untrack(runPk);
         recorder.finish(runPk);
       }
       if (translator) outcome = applyVerdict(outcome, translator.verdict(), (message) => onEvent({ type: 'warning', message: `${ref.name}: ${message}` }));
@@ -237,7 +250,7 @@ async function runQueue(
   };
 
   const settle = (runPk: number, ref: RunRef, slot: Slot, attemptNo: number, outcome: RunOutcome): void => {
-    const end = (status: 'completed' | 'failed' | 'interrupted' | 'infeasible', willRetry: boolean): void => {
+    const end = (status: 'completed' | 'failed' | 'interrupted' | 'infeasible' | 'pruned', willRetry: boolean): void => {
       const reason = outcome.status === 'completed' ? null : outcome.reason;
       const stderrTail = outcome.status === 'completed' ? undefined : outcome.stderrTail;
       onEvent({ type: 'run-end', run: ref, status, attempt: attemptNo, reason, willRetry, durationMs: outcome.durationMs, ...(stderrTail ? { stderrTail } : {}) });
@@ -247,6 +260,12 @@ async function runQueue(
       return end('completed', false);
     }
     const fields = { exitCode: outcome.exitCode, signal: outcome.signal, reason: outcome.reason, stderrTail: outcome.stderrTail };
+    const prune = pruner?.decisions.get(runPk);
+    if (prune && !signal.aborted) {
+      // Stopped on purpose: not a failure, never re-run on resume; the decision and rung are kept.
+      db.finishRun(runPk, owner, { status: 'pruned', ...fields, reason: `pruned: ${prune.reason}`, pruneRung: prune.rung });
+      return end('pruned', false);
+    }
     if (outcome.status === 'interrupted') {
       db.finishRun(runPk, owner, { status: 'interrupted', failureKind: 'interrupted', ...fields });
       return end('interrupted', false);
@@ -336,6 +355,7 @@ function summarise(sweep: string, runs: RunRecord[], interruptedBySignal: boolea
     failed: count('failed'),
     interrupted: count('interrupted'),
     infeasible: count('infeasible'),
+    pruned: count('pruned'),
     queued: count('queued'),
     running: count('running'),
     skipped: 0,

@@ -37,6 +37,9 @@ export function decideRuns(runs: readonly RunRecord[], policy: ResumePolicy, isL
           : { action: 'skip', run, why: `infeasible (${run.reason ?? 'out of memory'}); --retry-infeasible runs it again` };
       case 'completed':
         return { action: 'skip', run, why: 'completed; --rerun runs it again' };
+      case 'pruned':
+        // Stopped early on purpose: resuming never resurrects it.
+        return { action: 'skip', run, why: `pruned (${run.reason ?? 'early termination'}); --rerun runs it again` };
     }
   });
 }

@@ -77,11 +77,13 @@ export function describe(event: SweepEvent, lastProgress: Map<string, number>): 
       const tail = event.stderrTail && !event.willRetry && event.status === 'failed' ? `\n${indent(lastLines(event.stderrTail, 5))}` : '';
       return `end   ${event.run.name} (${event.run.id}) ${what} after ${formatMs(event.durationMs)}${why}${tail}`;
     }
+    case 'run-prune':
+      return `prune ${event.run.name} (${event.run.id}): ${event.reason}`;
     case 'warning':
       return `warning: ${event.message}`;
     case 'sweep-end': {
       const s = event.summary;
-      return `sweep ${s.sweep} ${s.interruptedBySignal ? 'interrupted' : 'finished'}: ${s.completed} completed, ${s.failed} failed, ${s.infeasible} infeasible, ${s.interrupted} interrupted, ${s.queued} queued (of ${s.total})`;
+      return `sweep ${s.sweep} ${s.interruptedBySignal ? 'interrupted' : 'finished'}: ${s.completed} completed, ${s.failed} failed, ${s.infeasible} infeasible, ${s.pruned} pruned, ${s.interrupted} interrupted, ${s.queued} queued (of ${s.total})`;
     }
   }
 }

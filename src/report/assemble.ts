@@ -39,6 +39,8 @@ export interface ReportModel {
   runs: RunReport[];
   comparison: Comparison | null;
   heatmaps: Heatmap[];
+  /** Child-seconds spent, against an estimate of what running every run to its end would cost. */
+  compute: { child_seconds: number; full_estimate_seconds: number; pruned_runs: number; saved_fraction: number | null };
   warnings: string[];
 }
 
@@ -94,8 +96,26 @@ export function assembleModel(input: AssembleInput): ReportModel {
     runs: input.runs,
     comparison: compare(configs, ranked[0] ?? null, objective),
     heatmaps: heatmaps(configs),
+    compute: compute(input.runs),
     warnings,
   };
+}
+
+/** A pruned run's full cost is extrapolated from its own pace: duration x total / steps done. */
+function compute(runs: RunReport[]): ReportModel['compute'] {
+  let spent = 0;
+  let full = 0;
+  let pruned = 0;
+  for (const run of runs) {
+    const seconds = run.diagnostics.duration_s ?? 0;
+    spent += seconds;
+    const done = run.diagnostics.last_step;
+    if (run.status === 'pruned') {
+      pruned++;
+      full += run.total_steps !== null && done !== null && done > 0 ? (seconds * run.total_steps) / done : seconds;
+    } else full += seconds;
+  }
+  return { child_seconds: spent, full_estimate_seconds: full, pruned_runs: pruned, saved_fraction: full > 0 && pruned > 0 ? 1 - spent / full : null };
 }
 
 const COMPARED: { key: keyof ConfigDiagnostics; label: string; better: 'lower' | 'higher' | null }[] = [

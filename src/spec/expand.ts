@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { ClipsweepError, SpecError } from '../errors.js';
 import type { SweepSpec } from './load.js';
 import { BUILTIN_PLACEHOLDERS, placeholderNames } from './placeholders.js';
+import { draw } from './search.js';
 
 export interface RunSpec {
   /** Stable: derived from the resolved parameters only. */
@@ -21,7 +22,12 @@ export const DEFAULT_MAX_RUNS = 10_000;
 
 /** How many runs the spec expands to, computed without expanding (so huge grids cost nothing). */
 export function countRuns(spec: SweepSpec): number {
-  const gridSize = spec.grid === undefined ? 0 : Object.values(spec.grid).reduce((n, values) => n * values.length, 1);
+  const gridSize =
+    spec.grid === undefined
+      ? 0
+      : spec.search.strategy === 'random'
+        ? (spec.search.samples ?? 0)
+        : Object.values(spec.grid).reduce((n, values) => n * (Array.isArray(values) ? values.length : 1), 1);
   return (gridSize + spec.configs.length) * (spec.seeds?.length ?? 1);
 }
 
@@ -35,7 +41,8 @@ export function expandSweep(spec: SweepSpec, options: { maxRuns?: number; force?
     );
   }
   const points: { name: string; params: Record<string, unknown>; origin: RunSpec['origin']; index: number }[] = [];
-  for (const point of gridPoints(spec.grid)) {
+  const sampled = spec.search.strategy === 'random' && spec.grid !== undefined ? draw(spec.grid, spec.search.samples ?? 0, spec.search.seed) : null;
+  for (const point of sampled ?? gridPoints(spec.grid as Record<string, unknown[]> | undefined)) {
     points.push({ name: gridName(point), params: { ...spec.base, ...point }, origin: 'grid', index: -1 });
   }
   spec.configs.forEach((config, index) => {

@@ -7,6 +7,8 @@ import { SpecError } from '../errors.js';
 import { parseDuration } from './duration.js';
 import { checkKnownParam, RESERVED_PARAMS } from './params.js';
 import { parseTemplate } from './placeholders.js';
+import type { Distribution, Search } from './search.js';
+import type { EarlyTermination } from '../prune/config.js';
 import { sweepSchema, type Resources, type SweepFile, type TrainerSpec } from './schema.js';
 
 export interface SweepSpec {
@@ -16,7 +18,9 @@ export interface SweepSpec {
   description?: string;
   trainer: TrainerSpec;
   base: Record<string, unknown>;
-  grid?: Record<string, unknown[]>;
+  grid?: Record<string, unknown[] | Distribution>;
+  search: Search;
+  earlyTermination?: EarlyTermination;
   configs: { name: string; params: Record<string, unknown> }[];
   seeds?: number[];
   resources: Resources;
@@ -71,6 +75,8 @@ function toSpec(sweep: SweepFile, file: string): SweepSpec {
     trainer: sweep.trainer,
     base: sweep.base,
     ...(sweep.grid !== undefined ? { grid: sweep.grid } : {}),
+    search: sweep.search ?? { strategy: 'grid', seed: 0 },
+    ...(sweep.early_termination !== undefined ? { earlyTermination: sweep.early_termination } : {}),
     configs: (sweep.configs ?? []).map(({ name, ...params }) => ({ name, params })),
     ...(sweep.seeds !== undefined ? { seeds: sweep.seeds } : {}),
     resources: sweep.resources,
@@ -94,11 +100,25 @@ function crossFieldProblems(sweep: SweepFile, where: (p: PropertyKey[]) => strin
   for (const [key, value] of Object.entries(sweep.base)) check(['base', key], key, value);
   if (sweep.grid !== undefined) {
     if (Object.keys(sweep.grid).length === 0) problems.push(`${where(['grid'])}: expected at least one parameter with a list of values`);
+    const random = sweep.search?.strategy === 'random';
     for (const [key, values] of Object.entries(sweep.grid)) {
+      if (!Array.isArray(values)) {
+        if (!random) problems.push(`${where(['grid', key])}: a distribution needs search: { strategy: random, samples: N }`);
+        const [low, high] = 'uniform' in values ? values.uniform : values.loguniform;
+        for (const [bound, value] of [['low', low], ['high', high]] as const) {
+          const expected = checkKnownParam(key, values.int ? Math.round(value) : value);
+          if (expected !== null) problems.push(`${where(['grid', key])}: the ${bound} bound: ${expected}, got ${value}${values.int ? '' : ' (add int: true for an integer parameter)'}`);
+        }
+        continue;
+      }
       values.forEach((value, i) => check(['grid', key, i], key, value));
       const seen = new Set(values.map((v) => JSON.stringify(v)));
       if (seen.size !== values.length) problems.push(`${where(['grid', key])}: the list repeats a value`);
     }
+  }
+  if (sweep.search?.strategy === 'random') {
+    if (sweep.search.samples === undefined) problems.push(`${where(['search'])}: random search needs "samples": how many configurations to draw`);
+    if (sweep.grid === undefined) problems.push(`${where(['search'])}: random search draws from "grid": give it lists or distributions`);
   }
   const names = new Map<string, number>();
   (sweep.configs ?? []).forEach((config, i) => {
@@ -171,7 +191,7 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown, where: (p: Proper
 
 function suggestion(path: PropertyKey[]): string {
   if (path.length === 0) {
-    return ' (expected one of: name, description, trainer, base, grid, configs, seeds, resources, retries, timeout, kill_grace)';
+    return ' (expected one of: name, description, trainer, base, grid, search, early_termination, configs, seeds, resources, retries, timeout, kill_grace)';
   }
   if (path[0] === 'resources') {
     return ' (expected one of: executor, gpus, runs_per_gpu, cpu_slots; for executor slurm also partition, gpus_per_run, cpus_per_run, mem, time, account, qos, sbatch_args, max_parallel, poll_interval)';

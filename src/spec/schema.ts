@@ -2,6 +2,8 @@
 // (known parameters, duplicate names, empty plans) are in validate.ts so that every problem is
 // reported at once with its YAML path.
 import { z } from 'zod';
+import { earlyTerminationSchema } from '../prune/config.js';
+import { distributionSchema, searchSchema } from './search.js';
 
 /** A parameter value as written in YAML. Objects are allowed (e.g. early_stopping: {...}). */
 export const paramValue: z.ZodType<unknown> = z.union([
@@ -90,7 +92,10 @@ export const sweepSchema = z.strictObject({
   description: z.string().optional(),
   trainer: trainerSchema,
   base: z.record(paramName, paramValue).default({}),
-  grid: z.record(paramName, z.array(paramValue).min(1, 'expected a non-empty list')).optional(),
+  grid: z.record(paramName, z.union([z.array(paramValue).min(1, 'expected a non-empty list'), distributionSchema])).optional(),
+  /** grid (default): the cartesian product; random: `samples` draws from lists and distributions. */
+  search: searchSchema.optional(),
+  early_termination: earlyTerminationSchema.optional(),
   configs: z.array(configSchema).optional(),
   seeds: z.array(z.number().int().nonnegative()).min(1, 'expected a non-empty list').optional(),
   resources: resourcesSchema.default({ gpus: 'auto', runs_per_gpu: 1, cpu_slots: 1 }),

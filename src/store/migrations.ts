@@ -3,7 +3,8 @@
 import type Database from 'better-sqlite3';
 import { ClipsweepError } from '../errors.js';
 
-const MIGRATIONS: readonly string[] = [
+/** SQL, or a function for what SQL alone cannot do (SQLite cannot alter a CHECK constraint). */
+export const MIGRATIONS: readonly (string | ((db: Database.Database) => void))[] = [
   `
   CREATE TABLE sweeps (
     pk INTEGER PRIMARY KEY,
@@ -91,6 +92,25 @@ const MIGRATIONS: readonly string[] = [
     ended_at REAL
   );
   `,
+  // 2: the batch scheduler's job id of a run's current (or last) attempt, so that a restarted
+  // orchestrator re-attaches to the job instead of submitting it again.
+  `
+  ALTER TABLE runs ADD COLUMN job_id TEXT;
+  `,
+  // 3: the `pruned` state (early termination) and the rung a run was stopped at. The status CHECK
+  // is widened by rebuilding the table, as SQLite's documentation prescribes for schema changes
+  // ALTER TABLE cannot make (foreign keys are off during migrations, see migrate()).
+  (db) => {
+    const { sql } = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'runs'").get() as { sql: string };
+    const widened = sql.replace(/^CREATE TABLE runs\b/, 'CREATE TABLE runs_new').replace("'interrupted','infeasible')", "'interrupted','infeasible','pruned')");
+    if (!widened.includes("'pruned'")) throw new ClipsweepError('STORE', 'migration 3: unexpected runs table definition');
+    db.exec(widened);
+    db.exec('INSERT INTO runs_new SELECT * FROM runs');
+    db.exec('DROP TABLE runs');
+    db.exec('ALTER TABLE runs_new RENAME TO runs');
+    db.exec('CREATE INDEX runs_by_status ON runs (sweep_pk, status)');
+    db.exec('ALTER TABLE runs ADD COLUMN prune_rung INTEGER');
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -107,8 +127,12 @@ export function migrate(db: Database.Database, file: string): void {
       );
     }
     for (let version = current; version < SCHEMA_VERSION; version++) {
-      db.exec(MIGRATIONS[version]!);
+      const migration = MIGRATIONS[version]!;
+      if (typeof migration === 'string') db.exec(migration);
+      else migration(db);
       db.pragma(`user_version = ${version + 1}`);
     }
+    const broken = db.pragma('foreign_key_check') as unknown[];
+    if (broken.length > 0) throw new ClipsweepError('STORE', `${file}: the migration left ${broken.length} dangling reference(s); nothing was changed`);
   }).immediate();
 }

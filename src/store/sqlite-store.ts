@@ -55,8 +55,10 @@ export class SqliteStore {
       // NORMAL in WAL mode is crash-safe for the database; a power cut may lose the last
       // transactions, which the children's metrics files restore on the next run.
       db.pragma('synchronous = NORMAL');
-      db.pragma('foreign_keys = ON');
+      // Off while migrating (a table rebuild drops the old table), on afterwards.
+      db.pragma('foreign_keys = OFF');
       migrate(db, file);
+      db.pragma('foreign_keys = ON');
     }
     return new SqliteStore(file, db);
   }
@@ -166,6 +168,29 @@ export class SqliteStore {
     this.db.prepare('UPDATE runs SET pid = ? WHERE pk = ? AND owner = ? AND status = ?').run(pid, runPk, owner, 'running');
   }
 
+  /** Records the batch job running the held run's attempt (kept after the run ends, for status). */
+  setJobId(runPk: number, owner: string, jobId: string | null): void {
+    this.db.prepare('UPDATE runs SET job_id = ? WHERE pk = ? AND owner = ? AND status = ?').run(jobId, runPk, owner, 'running');
+  }
+
+  /**
+   * A running run whose orchestrator died passes to `newOwner`, who follows its still-live batch
+   * job (compare-and-set on the dead owner; the hand-over is kept in the run's history).
+   */
+  transferRun(runPk: number, deadOwner: string, newOwner: string, detail: string): boolean {
+    const t = now();
+    return this.db.transaction(() => {
+      const changed = this.db
+        .prepare("UPDATE runs SET owner = ? WHERE pk = ? AND status = 'running' AND owner = ?")
+        .run(newOwner, runPk, deadOwner).changes === 1;
+      if (changed) {
+        const attempt = (this.statements.runByPk.get(runPk) as RunRow).attempt;
+        this.statements.insertTransition.run(runPk, t, 'running', 'running', attempt, detail);
+      }
+      return changed;
+    }).immediate();
+  }
+
   /** running (held by `owner`) -> an end state. False when the run is not ours any more. */
   finishRun(runPk: number, owner: string, end: RunEnd): boolean {
     if (!END_STATES.includes(end.status)) throw new ClipsweepError('STORE', `invalid run transition running -> ${end.status}: not an end state`);
@@ -183,6 +208,7 @@ export class SqliteStore {
           failure_kind: end.failureKind ?? null,
           reason: end.reason ?? null,
           stderr_tail: end.stderrTail ?? null,
+          prune_rung: end.pruneRung ?? null,
         }).changes === 1;
       if (changed) {
         const attempt = (this.statements.runByPk.get(runPk) as RunRow).attempt;
@@ -420,7 +446,7 @@ export class SqliteStore {
   }
 }
 
-const END_STATES: readonly RunStatus[] = ['completed', 'failed', 'interrupted', 'infeasible'];
+const END_STATES: readonly RunStatus[] = ['completed', 'failed', 'interrupted', 'infeasible', 'pruned'];
 
 function assertTransition(from: RunStatus, to: RunStatus): void {
   if (!RUN_TRANSITIONS[from].includes(to)) throw new ClipsweepError('STORE', `invalid run transition ${from} -> ${to}`);
@@ -449,13 +475,13 @@ function prepare(db: Database.Database) {
     runByPk: db.prepare('SELECT * FROM runs WHERE pk = ?'),
     claim: db.prepare(
       `UPDATE runs SET status = 'running', owner = @owner, slot = @slot, gpu = @gpu, attempt = attempt + 1,
-         started_at = @t, ended_at = NULL, pid = NULL, exit_code = NULL, signal = NULL, failure_kind = NULL,
-         reason = NULL, stderr_tail = NULL
+         started_at = @t, ended_at = NULL, pid = NULL, job_id = NULL, exit_code = NULL, signal = NULL, failure_kind = NULL,
+         reason = NULL, stderr_tail = NULL, prune_rung = NULL
        WHERE pk = @pk AND status = 'queued'`,
     ),
     finish: db.prepare(
       `UPDATE runs SET status = @status, ended_at = @t, pid = NULL, exit_code = @exit_code, signal = @signal,
-         failure_kind = @failure_kind, reason = @reason, stderr_tail = @stderr_tail
+         failure_kind = @failure_kind, reason = @reason, stderr_tail = @stderr_tail, prune_rung = @prune_rung
        WHERE pk = @pk AND status = 'running' AND owner = @owner`,
     ),
     insertTransition: db.prepare('INSERT INTO run_transitions (run_pk, at, from_status, to_status, attempt, detail) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -506,6 +532,8 @@ interface RunRow {
   gpu: number | null;
   owner: string | null;
   pid: number | null;
+  prune_rung: number | null;
+  job_id: string | null;
   run_dir: string;
   queued_at: number | null;
   started_at: number | null;
@@ -559,6 +587,8 @@ function toRun(row: RunRow): RunRecord {
     gpu: row.gpu,
     owner: row.owner,
     pid: row.pid,
+    pruneRung: row.prune_rung ?? null,
+    jobId: row.job_id,
     runDir: row.run_dir,
     queuedAt: row.queued_at,
     startedAt: row.started_at,

@@ -7,15 +7,16 @@
 //   earlier one. The ingestion offset is written in the same transaction as the rows.
 // - Reads return plain copies; nothing a caller does to them reaches the database.
 
-export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'interrupted' | 'infeasible';
+export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'interrupted' | 'infeasible' | 'pruned';
 
 export const RUN_TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
   queued: ['running'],
-  running: ['completed', 'failed', 'interrupted', 'infeasible', 'queued'],
+  running: ['completed', 'failed', 'interrupted', 'infeasible', 'pruned', 'queued'],
   completed: ['queued'],
   failed: ['queued'],
   interrupted: ['queued'],
   infeasible: ['queued'],
+  pruned: ['queued'],
 };
 
 /** Why a run ended other than by completing. */
@@ -50,6 +51,10 @@ export interface RunRecord {
   gpu: number | null;
   owner: string | null;
   pid: number | null;
+  /** The SLURM job id of the current (or last) attempt; null for local runs. */
+  jobId: string | null;
+  /** The early-termination rung a pruned run was stopped at. */
+  pruneRung: number | null;
   runDir: string;
   queuedAt: number | null;
   startedAt: number | null;
@@ -81,6 +86,7 @@ export interface RunEnd {
   exitCode?: number | null;
   signal?: string | null;
   failureKind?: FailureKind | null;
+  pruneRung?: number | null;
   reason?: string | null;
   stderrTail?: string | null;
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { MIGRATIONS } from '../../src/store/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { tempDir } from '../helpers.js';
 
@@ -22,8 +23,32 @@ describe('SQLite store', () => {
     store.close();
     const db = new Database(file, { readonly: true });
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal(db.pragma('user_version', { simple: true }), 1);
+    assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length);
     db.close();
+  });
+
+  it('upgrades a version-1 database in place, keeping its runs and history', () => {
+    const file = join(tempDir(), 'old.db');
+    const db = new Database(file);
+    db.exec(MIGRATIONS[0] as string);
+    db.pragma('user_version = 1');
+    db.prepare("INSERT INTO sweeps (name, spec_json, spec_hash, runs_dir, created_at, updated_at) VALUES ('old', '{}', 'h', '/r', 1, 1)").run();
+    db.prepare("INSERT INTO runs (sweep_pk, run_id, name, params_json, ordinal, status, run_dir) VALUES (1, 'r1', 'one', '{}', 0, 'queued', '/r/old/r1')").run();
+    db.prepare("INSERT INTO run_transitions (run_pk, at, to_status, attempt) VALUES (1, 1, 'queued', 0)").run();
+    db.close();
+    const store = SqliteStore.open(file);
+    const [run] = store.listRuns(store.getSweep('old').pk);
+    assert.equal(run!.name, 'one');
+    assert.equal(run!.jobId, null);
+    assert.equal(store.transitions(run!.pk).length, 1);
+    assert.ok(store.claimRun(run!.pk, 'me', 'cpu0', null));
+    assert.ok(store.finishRun(run!.pk, 'me', { status: 'pruned', reason: 'pruned: test', pruneRung: 2 }), 'the new state is allowed');
+    assert.equal(store.getRun(run!.pk).pruneRung, 2);
+    store.close();
+    const check = new Database(file, { readonly: true });
+    assert.equal(check.pragma('user_version', { simple: true }), MIGRATIONS.length);
+    assert.deepEqual(check.pragma('foreign_key_check'), []);
+    check.close();
   });
 
   it('refuses a database from a newer schema', () => {

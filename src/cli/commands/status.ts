@@ -75,6 +75,7 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
             exit_code: run.exitCode,
             signal: run.signal,
             failure_kind: run.failureKind,
+            prune_rung: run.pruneRung,
             reason: run.reason,
             stderr_tail: run.stderrTail,
             last_step: run.lastStep,

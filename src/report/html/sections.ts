@@ -12,7 +12,12 @@ export function summary(model: ReportModel): string {
   const best = model.configurations.find((c) => c.id === model.best);
   const warnings = model.warnings.map((w) => `<p class="warning">${e(w)}</p>`).join('');
   const head = `<p>Sweep <b>${e(model.sweep.name)}</b>: ${model.status.total} runs (${e(statusText(model.status.counts)) || 'none'}), ${model.configurations.length} configurations. Objective: <code>${e(o.key)}</code> (${o.direction === 'min' ? 'lower' : 'higher'} is better, best value over each run, mean over seeds).</p>`;
-  if (!best) return `${head}${warnings}<p class="none">No configuration could be ranked.</p>`;
+  const c = model.compute;
+  const spent =
+    c.pruned_runs > 0
+      ? `<p>Early termination pruned <b>${c.pruned_runs}</b> run(s): ${num(c.child_seconds / 3600)} child-hours spent against about ${num(c.full_estimate_seconds / 3600)} for the full sweep (${num(100 * (c.saved_fraction ?? 0))}% saved). Pruned runs are marked <span class="status pruned">pruned</span> in the tables; their curves stop where they were stopped.</p>`
+      : '';
+  if (!best) return `${head}${spent}${warnings}<p class="none">No configuration could be ranked.</p>`;
   const d = best.diagnostics;
   const facts = [
     d.best_val_step !== null ? `validation loss lowest (${num(d.best_val_loss)}) at step ${num(d.best_val_step)}` : 'no validation loss recorded',
@@ -23,7 +28,7 @@ export function summary(model: ReportModel): string {
     d.early_stop_runs > 0 ? `early-stopped in ${d.early_stop_runs}/${best.runs.length} runs` : 'not early-stopped',
     `duration ${duration(d.duration_s)}`,
   ];
-  return `${head}${warnings}<div class="best" style="border-color:${e(best.color)}"><h3>Best configuration: <span class="swatch" style="background:${e(best.color)}"></span>${e(best.name)}</h3>
+  return `${head}${spent}${warnings}<div class="best" style="border-color:${e(best.color)}"><h3>Best configuration: <span class="swatch" style="background:${e(best.color)}"></span>${e(best.name)}</h3>
 <p>${params(best.params)}</p><p>${e(o.key)} = <b>${num(best.objective.mean)}</b>${best.objective.n > 1 ? ` ± ${num(best.objective.std)} (${best.objective.n} seeds)` : ''}</p><ul>${facts.map((f) => `<li>${f}</li>`).join('')}</ul></div>`;
 }
 

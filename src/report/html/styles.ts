@@ -18,7 +18,7 @@ td.better { background: #e6f4ea; } td.worse { background: #fdecea; }
 .heatmaps { display: flex; flex-wrap: wrap; gap: 24px; } table.heat { margin: 8px 16px 8px 0; } table.heat td { text-align: center; min-width: 70px; }
 table.heat caption { font-weight: bold; text-align: left; }
 details.run { border: 1px solid #ddd; margin: 6px 0; padding: 6px 10px; } details.run summary { cursor: pointer; }
-.status { font-weight: bold; } .status.failed, .status.interrupted, .status.infeasible { color: #b00020; } .status.running { color: #996c00; }
+.status { font-weight: bold; } .status.failed, .status.interrupted, .status.infeasible { color: #b00020; } .status.running { color: #996c00; } .status.pruned { color: #5a5a9e; }
 pre { background: #f5f5f5; padding: 8px; overflow-x: auto; white-space: pre-wrap; }
 table.diag { margin-top: 6px; }
 `;

@@ -1,0 +1,121 @@
+// Early termination as a pure function of the metric histories of all runs: it returns continue
+// or stop for each running run; the orchestrator alone acts on it. Steps are counted from the end
+// of each run's own warmup (when warmup_aware), so a long warmup is never judged while it warms up.
+import type { EarlyTermination } from './config.js';
+
+export interface MetricPoint {
+  step: number;
+  value: number;
+  /** When the value was measured: ASHA judges a run only against runs that reached a rung before it. */
+  time: number;
+}
+
+export interface RunHistory {
+  id: string;
+  running: boolean;
+  /** Resolved warmup in steps; null while it cannot be known (a percentage before the total is). */
+  warmupSteps: number | null;
+  /** The judged metric, sorted by step. */
+  points: readonly MetricPoint[];
+}
+
+export type PruneDecision =
+  | { id: string; action: 'continue' }
+  | { id: string; action: 'stop'; rung: number; resource: number; value: number; cutoff: number; peers: number; reason: string };
+
+export function decidePruning(config: EarlyTermination, runs: readonly RunHistory[]): PruneDecision[] {
+  const judged = runs.map((run) => ({ run, points: resources(config, run) }));
+  return judged
+    .filter(({ run }) => run.running)
+    .map(({ run, points }) => (config.type === 'asha' ? asha(config, run.id, points, judged) : median(config, run.id, points, judged)));
+}
+
+interface ResourcePoint extends MetricPoint {
+  resource: number;
+}
+
+/** Points with their resource: steps after warmup (or all steps). Empty while the warmup is unknown. */
+function resources(config: EarlyTermination, run: RunHistory): ResourcePoint[] {
+  if (config.warmup_aware && run.warmupSteps === null) return [];
+  const offset = config.warmup_aware ? (run.warmupSteps ?? 0) : 0;
+  return run.points.map((p) => ({ ...p, resource: p.step - offset }));
+}
+
+/** NaN and the wrong infinity rank last, whatever the mode. */
+function score(value: number, mode: 'min' | 'max'): number {
+  if (Number.isNaN(value)) return -Infinity;
+  return mode === 'max' ? value : -value;
+}
+
+type Judged = { run: RunHistory; points: ResourcePoint[] };
+type AshaConfig = Extract<EarlyTermination, { type: 'asha' }>;
+type MedianConfig = Extract<EarlyTermination, { type: 'median' }>;
+
+/** The first point at or past a milestone: when and with what value a run reached that rung. */
+function arrival(points: ResourcePoint[], milestone: number): ResourcePoint | undefined {
+  return points.find((p) => p.resource >= milestone);
+}
+
+function asha(config: AshaConfig, id: string, points: ResourcePoint[], all: Judged[]): PruneDecision {
+  for (let rung = 0; ; rung++) {
+    const milestone = config.grace * config.reduction ** rung;
+    const mine = arrival(points, milestone);
+    if (!mine) return { id, action: 'continue' };
+    // Asynchronous successive halving: compared with the runs that reached this rung first.
+    const earlier = all.flatMap(({ run, points: theirs }) => {
+      if (run.id === id) return [];
+      const at = arrival(theirs, milestone);
+      return at && (at.time < mine.time || (at.time === mine.time && run.id < id)) ? [at.value] : [];
+    });
+    const n = earlier.length + 1;
+    if (n < config.reduction) continue;
+    const ranked = [...earlier, mine.value].map((v) => score(v, config.mode)).sort((a, b) => b - a);
+    const keep = Math.max(1, Math.floor(n / config.reduction));
+    const cutoff = ranked[keep - 1]!;
+    if (score(mine.value, config.mode) < cutoff) {
+      const cutoffValue = config.mode === 'max' ? cutoff : -cutoff;
+      return {
+        id,
+        action: 'stop',
+        rung,
+        resource: milestone,
+        value: mine.value,
+        cutoff: cutoffValue,
+        peers: n,
+        reason: `asha rung ${rung} (${milestone} steps${config.warmup_aware ? ' after warmup' : ''}): ${config.metric} ${fmt(mine.value)} is outside the best 1/${config.reduction} of ${n} runs (cutoff ${fmt(cutoffValue)})`,
+      };
+    }
+  }
+}
+
+function median(config: MedianConfig, id: string, points: ResourcePoint[], all: Judged[]): PruneDecision {
+  const latest = points.at(-1);
+  if (!latest || latest.resource < config.grace) return { id, action: 'continue' };
+  const best = (ps: ResourcePoint[], upTo: number): number =>
+    Math.max(...ps.filter((p) => p.resource <= upTo).map((p) => score(p.value, config.mode)));
+  const others = all
+    .filter(({ run, points: theirs }) => run.id !== id && theirs.some((p) => p.resource >= latest.resource))
+    .map(({ points: theirs }) => best(theirs, latest.resource))
+    .sort((a, b) => a - b);
+  if (others.length < config.min_runs) return { id, action: 'continue' };
+  const mid = others.length / 2;
+  const medianScore = others.length % 2 === 1 ? others[Math.floor(mid)]! : (others[mid - 1]! + others[mid]!) / 2;
+  const mine = best(points, latest.resource);
+  if (mine >= medianScore) return { id, action: 'continue' };
+  const medianValue = config.mode === 'max' ? medianScore : -medianScore;
+  const mineValue = config.mode === 'max' ? mine : -mine;
+  return {
+    id,
+    action: 'stop',
+    rung: 0,
+    resource: latest.resource,
+    value: mineValue,
+    cutoff: medianValue,
+    peers: others.length + 1,
+    reason: `median rule at ${latest.resource} steps${config.warmup_aware ? ' after warmup' : ''}: best ${config.metric} ${fmt(mineValue)} is worse than the median ${fmt(medianValue)} of ${others.length} other runs`,
+  };
+}
+
+function fmt(value: number): string {
+  return Number.isFinite(value) ? String(Number(value.toPrecision(4))) : String(value);
+}

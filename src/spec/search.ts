@@ -1,0 +1,73 @@
+// Random search: draws configurations from the grid's lists and distributions with a seeded
+// generator, so the same file always draws the same runs (and resuming draws nothing new).
+import { z } from 'zod';
+
+const bounds = z
+  .tuple([z.number(), z.number()])
+  .refine(([low, high]) => Number.isFinite(low) && Number.isFinite(high) && low < high, 'expected [low, high] with low < high');
+
+export const distributionSchema = z.union([
+  z.strictObject({ uniform: bounds, int: z.boolean().default(false) }),
+  z.strictObject({
+    loguniform: bounds.refine(([low]) => low > 0, 'expected positive bounds for a log-uniform distribution'),
+    int: z.boolean().default(false),
+  }),
+]);
+
+export type Distribution = z.infer<typeof distributionSchema>;
+
+export const searchSchema = z.strictObject({
+  strategy: z.enum(['grid', 'random']).default('grid'),
+  /** random: how many configurations to draw */
+  samples: z.number().int().positive().optional(),
+  seed: z.number().int().nonnegative().default(0),
+});
+
+export type Search = z.infer<typeof searchSchema>;
+
+export function isDistribution(value: unknown): value is Distribution {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && ('uniform' in value || 'loguniform' in value);
+}
+
+/**
+ * mulberry32: a tiny, well-mixed 32-bit generator. Written here rather than taken from a package
+ * because the sequence is part of the file format (the same seed must draw the same runs forever).
+ */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Four significant digits: enough for a hyperparameter, and readable in names and ids. */
+function round4(value: number): number {
+  return Number(value.toPrecision(4));
+}
+
+export function draw(space: Record<string, unknown[] | Distribution>, samples: number, seed: number): Record<string, unknown>[] {
+  const next = rng(seed);
+  const points: Record<string, unknown>[] = [];
+  for (let i = 0; i < samples; i++) {
+    const point: Record<string, unknown> = {};
+    for (const [key, spec] of Object.entries(space)) {
+      const u = next();
+      if (Array.isArray(spec)) point[key] = spec[Math.min(spec.length - 1, Math.floor(u * spec.length))];
+      else if ('uniform' in spec) {
+        const [low, high] = spec.uniform;
+        const value = low + u * (high - low);
+        point[key] = spec.int ? Math.round(value) : round4(value);
+      } else {
+        const [low, high] = spec.loguniform;
+        const value = Math.exp(Math.log(low) + u * (Math.log(high) - Math.log(low)));
+        point[key] = spec.int ? Math.round(value) : round4(value);
+      }
+    }
+    points.push(point);
+  }
+  return points;
+}
