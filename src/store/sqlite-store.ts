@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ClipsweepError, NotFoundError } from '../errors.js';
-import { migrate } from './migrations.js';
+import { migrate, SCHEMA_VERSION } from './migrations.js';
 import {
   RUN_TRANSITIONS,
   type IngestBatch,
@@ -50,6 +50,13 @@ export class SqliteStore {
       throw new ClipsweepError('STORE', `${file}: cannot open the database: ${(error as Error).message}`, { cause: error });
     }
     db.pragma('busy_timeout = 10000');
+    if (options.readonly && (db.pragma('user_version', { simple: true }) as number) < SCHEMA_VERSION) {
+      // A reader of a database written by an older clipsweep upgrades it first (migrations keep
+      // every row), then reads it as usual.
+      db.close();
+      SqliteStore.open(file).close();
+      return SqliteStore.open(file, options);
+    }
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');
       // NORMAL in WAL mode is crash-safe for the database; a power cut may lose the last

@@ -36,6 +36,10 @@ describe('SQLite store', () => {
     db.prepare("INSERT INTO runs (sweep_pk, run_id, name, params_json, ordinal, status, run_dir) VALUES (1, 'r1', 'one', '{}', 0, 'queued', '/r/old/r1')").run();
     db.prepare("INSERT INTO run_transitions (run_pk, at, to_status, attempt) VALUES (1, 1, 'queued', 0)").run();
     db.close();
+    // A reader (sweep status, sweep report) upgrades it too, before reading.
+    const reader = SqliteStore.open(file, { readonly: true });
+    assert.equal(reader.listRuns(reader.getSweep('old').pk)[0]!.pruneRung, null);
+    reader.close();
     const store = SqliteStore.open(file);
     const [run] = store.listRuns(store.getSweep('old').pk);
     assert.equal(run!.name, 'one');
