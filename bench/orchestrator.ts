@@ -97,9 +97,9 @@ async function benchOverhead(): Promise<void> {
   console.log(`   idle gap on a freed slot (end of one run to start of the next, all bookkeeping between): median ${ms(quantile(gaps, 0.5))}, p95 ${ms(quantile(gaps, 0.95))}`);
 }
 
-async function benchIngestion(): Promise<void> {
+async function benchIngestion(rate = 0): Promise<void> {
   const CHILDREN = 20;
-  const LINES = 50_000;
+  const LINES = rate > 0 ? rate * 10 : 50_000;
   const dir = mkdtempSync(join(tmpdir(), 'clipsweep-bench-'));
   const store = SqliteStore.open(join(dir, 'sweeps.db'));
   const sweep = store.registerSweep({ name: 'ingest', specPath: null, spec: {}, specHash: 'x', runsDir: dir });
@@ -128,7 +128,7 @@ async function benchIngestion(): Promise<void> {
   const start = performance.now();
   await Promise.all(
     runs.map((run) =>
-      execa(process.execPath, [join(ROOT, 'bench/fixtures/writer.mjs')], { env: { SWEEP_METRICS_FILE: join(run.runDir, 'metrics.jsonl'), LINES: String(LINES) } }),
+      execa(process.execPath, [join(ROOT, 'bench/fixtures/writer.mjs')], { env: { SWEEP_METRICS_FILE: join(run.runDir, 'metrics.jsonl'), LINES: String(LINES), RATE: String(rate) } }),
     ),
   );
   const writersDone = performance.now();
@@ -137,7 +137,8 @@ async function benchIngestion(): Promise<void> {
   const end = performance.now();
   const total = store.listRuns(sweep.pk).reduce((n, r) => n + store.countMetrics(r.pk), 0);
   store.close();
-  console.log(`\n2. Ingestion: ${CHILDREN} children x ${LINES} lines x 3 metrics, recorder polling every 100 ms`);
+  const pace = rate > 0 ? `at ${rate} lines/s each (a steady load)` : 'as fast as they can';
+  console.log(`\n2. Ingestion: ${CHILDREN} children x ${LINES} lines x 3 metrics, ${pace}, recorder polling every 100 ms`);
   console.log(`   rows in SQLite: ${total} (expected ${CHILDREN * LINES * 3})`);
   console.log(`   children wrote for ${((writersDone - start) / 1000).toFixed(2)} s; everything ingested ${((end - writersDone) / 1000).toFixed(2)} s after the last child exited`);
   console.log(`   end-to-end ${Math.round(rows / ((end - start) / 1000)).toLocaleString('en')} rows/s while the children compete for the 2 cores`);
@@ -154,6 +155,9 @@ async function benchRss(): Promise<void> {
 
 const only = process.argv[2];
 if (!only || only === 'overhead') await benchOverhead();
-if (!only || only === 'ingest') await benchIngestion();
+if (!only || only === 'ingest') {
+  await benchIngestion();
+  await benchIngestion(2000);
+}
 if (!only || only === 'rss') await benchRss();
 void readFileSync;
