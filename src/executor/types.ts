@@ -36,6 +36,8 @@ export interface RunHooks {
   signal: AbortSignal;
   /** Called once the child exists, with its pid. */
   onStart?: (pid: number) => void;
+  /** Batch executors: called with the scheduler's job id once submitted (again if resubmitted). */
+  onSubmit?: (jobId: string) => void;
 }
 
 /** What is known of a run left behind by an orchestrator that died. */
@@ -43,6 +45,8 @@ export interface OrphanedRun {
   runId: string;
   runDir: string;
   pid: number | null;
+  /** The batch scheduler's job id, where the run was submitted to one. */
+  jobId?: string | null;
 }
 
 export interface Executor {
@@ -52,4 +56,10 @@ export interface Executor {
   run(job: Job, slot: Slot, hooks: RunHooks): Promise<RunOutcome>;
   /** Makes sure a run left by a dead orchestrator no longer executes (so it can be run again). */
   stopOrphan(run: OrphanedRun, graceMs: number): Promise<'stopped' | 'not-running'>;
+  /**
+   * Optional (batch schedulers, whose jobs outlive the orchestrator): follows a run left by a dead
+   * orchestrator to its end, as run() would, instead of stopping it. 'unknown' when the scheduler
+   * has no record of the job: the caller then treats the run as an orphan.
+   */
+  attach?(run: OrphanedRun & { jobId: string }, slot: Slot, hooks: RunHooks): Promise<RunOutcome | 'unknown'>;
 }
