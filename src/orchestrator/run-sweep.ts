@@ -88,7 +88,9 @@ export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts
       if (decision.requeueFrom !== null) store.requeueRun(run.pk, [decision.requeueFrom], input.policy.rerun ? 'rerun requested' : `resumed after ${decision.requeueFrom}`);
       toRun.push(run);
     }
-    const skipped = decisions.flatMap((d) => (d.action === 'skip' ? [{ id: d.run.id, name: d.run.name, why: d.why }] : []));
+    // Runs this process re-attached to are followed, not skipped.
+    const followed = new Set(attached.map((run) => run.pk));
+    const skipped = decisions.flatMap((d) => (d.action === 'skip' && !followed.has(d.run.pk) ? [{ id: d.run.id, name: d.run.name, why: d.why }] : []));
     onEvent({ type: 'plan', sweep: spec.name, total: decisions.length, toRun: toRun.length, skipped, slots: slots.map((s) => s.id) });
 
     skippedCount = skipped.length;
@@ -181,6 +183,41 @@ async function runQueue(
     );
   };
 
+  /**
+   * Everything around one execution, new or re-attached: the output translator, the recorder,
+   * progress, the run's own abort signal for early termination, and the translator's verdict.
+   */
+  const track = async <T extends RunOutcome | 'unknown'>(
+    run: RunRecord,
+    slot: Slot,
+    argv: readonly string[],
+    resultsFile: string | null,
+    execute: (runSignal: AbortSignal) => Promise<T>,
+  ): Promise<T> => {
+    const paths = runPaths(run.runDir);
+    const ref = refs.get(run.pk)!;
+    const translator = createTranslator({
+      spec,
+      params: run.params,
+      argv,
+      files: { stdout: paths.stdoutFile, stderr: paths.stderrFile, metrics: paths.metricsFile, problems: paths.problemsFile },
+      resultsFile,
+    });
+    recorder.watch({ runPk: run.pk, attempt: run.attempt, metricsFile: paths.metricsFile, problemsFile: paths.problemsFile, offset: run.metricsOffset, linesBefore: run.metricLines + run.badLines, totalSteps: run.totalSteps, translator });
+    onEvent({ type: 'run-start', run: ref, slot: slot.id, attempt: run.attempt });
+    // Early termination stops one run through its own signal; Ctrl-C stops them all.
+    const runSignal = pruner ? AbortSignal.any([signal, pruner.track(run.pk)]) : signal;
+    let outcome: T;
+    try {
+      outcome = await execute(runSignal);
+    } finally {
+      pruner?.untrack(run.pk);
+      recorder.finish(run.pk);
+    }
+    if (!translator || outcome === 'unknown') return outcome;
+    return applyVerdict(outcome as RunOutcome, translator.verdict(), (message) => onEvent({ type: 'warning', message: `${ref.name}: ${message}` })) as T;
+  };
+
   const attempt = async (runPk: number): Promise<void> => {
     if (signal.aborted) return;
     const record = db.getRun(runPk);
@@ -225,24 +262,10 @@ async function runQueue(
         started_at: new Date().toISOString(),
       });
       const { job, resultsFile } = buildJob(spec, claimed, paths, attemptNo, input.jobContext);
-      const translator = createTranslator({
-        spec,
-        params: claimed.params,
-        argv: job.argv,
-        files: { stdout: paths.stdoutFile, stderr: paths.stderrFile, metrics: paths.metricsFile, problems: paths.problemsFile },
-        resultsFile,
-      });
-      recorder.watch({ runPk, attempt: attemptNo, metricsFile: paths.metricsFile, problemsFile: paths.problemsFile, offset: claimed.metricsOffset, linesBefore: claimed.metricLines + claimed.badLines, totalSteps: claimed.totalSteps, translator });
-      onEvent({ type: 'run-start', run: ref, slot: slot.id, attempt: attemptNo });
-      // Early termination stops one run through its own signal; Ctrl-C stops them all.
-      const runSignal = pruner ? AbortSignal.any([signal, pruner.track(runPk)]) : signal;
-      try {
-        outcome = await input.executor.run(job, slot, { signal: runSignal, onStart: (pid) => db.setPid(runPk, owner, pid), onSubmit: (jobId) => db.setJobId(runPk, owner, jobId) });
-      } finally {
-        pruner?.untrack(runPk);
-        recorder.finish(runPk);
-      }
-      if (translator) outcome = applyVerdict(outcome, translator.verdict(), (message) => onEvent({ type: 'warning', message: `${ref.name}: ${message}` }));
+      const result = await track(claimed, slot, job.argv, resultsFile, (runSignal) =>
+        input.executor.run(job, slot, { signal: runSignal, onStart: (pid) => db.setPid(runPk, owner, pid), onSubmit: (jobId) => db.setJobId(runPk, owner, jobId) }),
+      );
+      outcome = result as RunOutcome;
     } finally {
       busy.delete(slot.id);
     }
@@ -299,14 +322,10 @@ async function runQueue(
     attemptsHere.set(run.pk, 1);
     let outcome: RunOutcome | 'unknown';
     try {
-      const paths = runPaths(run.runDir);
-      recorder.watch({ runPk: run.pk, attempt: run.attempt, metricsFile: paths.metricsFile, problemsFile: paths.problemsFile, offset: run.metricsOffset, linesBefore: run.metricLines + run.badLines, totalSteps: run.totalSteps });
-      onEvent({ type: 'run-start', run: ref, slot: slot.id, attempt: run.attempt });
-      try {
-        outcome = await input.executor.attach!({ runId: run.id, runDir: run.runDir, pid: run.pid, jobId: run.jobId! }, slot, { signal, onSubmit: (jobId) => db.setJobId(run.pk, owner, jobId) });
-      } finally {
-        recorder.finish(run.pk);
-      }
+      const { job, resultsFile } = buildJob(spec, run, runPaths(run.runDir), run.attempt, input.jobContext);
+      outcome = await track(run, slot, job.argv, resultsFile, (runSignal) =>
+        input.executor.attach!({ runId: run.id, runDir: run.runDir, pid: run.pid, jobId: run.jobId! }, slot, { signal: runSignal, onSubmit: (jobId) => db.setJobId(run.pk, owner, jobId) }),
+      );
     } finally {
       busy.delete(slot.id);
     }
