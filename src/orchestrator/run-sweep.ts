@@ -65,13 +65,16 @@ export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts
         if (run) onEvent({ type: 'run-prune', run, reason: decision.reason, rung: decision.rung });
       })
     : null;
+  const lastLoss = new Map<number, number>();
   const recorder = new Recorder(store, {
     pollMs: input.pollMs ?? 200,
     onProgress: (p) => {
       pruner?.notify(p.latest.keys());
       const run = refs.get(p.runPk);
       if (run && (p.rows > 0 || p.badLines > 0 || p.totalSteps !== null)) {
-        onEvent({ type: 'run-progress', run, step: p.lastStep, totalSteps: p.totalSteps, trainLoss: p.latest.get('train/loss') ?? null, badLines: p.badLines });
+        const loss = p.latest.get('train/loss') ?? lastLoss.get(p.runPk) ?? null;
+        if (loss !== null) lastLoss.set(p.runPk, loss);
+        onEvent({ type: 'run-progress', run, step: p.lastStep, totalSteps: p.totalSteps, trainLoss: loss, badLines: p.badLines });
       }
     },
   });
