@@ -13,16 +13,14 @@ ap.add_argument("--steps", type=int, default=20)
 ap.add_argument("--warmup-steps", type=int, default=3)
 ap.add_argument("--batch", type=int, default=64)
 ap.add_argument("--threads", type=int, default=1)
-args = ap.parse_args()
-# Must be set before torch loads OpenBLAS, or it uses a second core anyway.
-for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[v] = str(args.threads)
+if __name__ == "__main__":
+    args = ap.parse_args()
+    # Must be set before torch loads OpenBLAS, or it uses a second core anyway.
+    for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[v] = str(args.threads)
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
-torch.set_num_threads(args.threads)
-torch.manual_seed(0)
 
 class Block(nn.Module):
     def __init__(self, w, heads):
@@ -73,25 +71,31 @@ def loss_fn(m, images, tokens):
     labels = torch.arange(a.shape[0])
     return (F.cross_entropy(logits, labels) + F.cross_entropy(logits.t(), labels)) / 2
 
-m = Clip()
-decay = [p for n, p in m.named_parameters() if p.ndim >= 2 and "ln" not in n and "logit_scale" not in n]
-rest = [p for n, p in m.named_parameters() if not (p.ndim >= 2 and "ln" not in n and "logit_scale" not in n)]
-opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0}], lr=1e-4, betas=(0.9, 0.98), eps=1e-6)
-B = args.batch
-images = torch.rand(B, 3, 32, 32)
-tokens = torch.randint(3, 999, (B, 16))
-tokens[:, 10] = 999  # the EOT token has the highest id, as in CLIP's BPE (argmax pooling)
+def main(args):
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    m = Clip()
+    decay = [p for n, p in m.named_parameters() if p.ndim >= 2 and "ln" not in n and "logit_scale" not in n]
+    rest = [p for n, p in m.named_parameters() if not (p.ndim >= 2 and "ln" not in n and "logit_scale" not in n)]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0}], lr=1e-4, betas=(0.9, 0.98), eps=1e-6)
+    B = args.batch
+    images = torch.rand(B, 3, 32, 32)
+    tokens = torch.randint(3, 999, (B, 16))
+    tokens[:, 10] = 999  # the EOT token has the highest id, as in CLIP's BPE (argmax pooling)
 
-def step():
-    opt.zero_grad(set_to_none=True)
-    loss = loss_fn(m, images, tokens)
-    loss.backward()
-    opt.step()
-    with torch.no_grad(): m.logit_scale.clamp_(0, math.log(100))
-    return loss.item()
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(m, images, tokens)
+        loss.backward()
+        opt.step()
+        with torch.no_grad(): m.logit_scale.clamp_(0, math.log(100))
+        return loss.item()
 
-for _ in range(args.warmup_steps): step()
-t = time.perf_counter()
-for _ in range(args.steps): step()
-dt = time.perf_counter() - t
-print(json.dumps({"framework": "pytorch", "torch": torch.__version__, "threads": args.threads, "params": sum(p.numel() for p in m.parameters()), "batch": B, "steps": args.steps, "samples_per_sec": B * args.steps / dt}))
+    for _ in range(args.warmup_steps): step()
+    t = time.perf_counter()
+    for _ in range(args.steps): step()
+    dt = time.perf_counter() - t
+    print(json.dumps({"framework": "pytorch", "torch": torch.__version__, "threads": args.threads, "params": sum(p.numel() for p in m.parameters()), "batch": B, "steps": args.steps, "samples_per_sec": B * args.steps / dt}))
+
+if __name__ == "__main__":
+    main(args)

@@ -39,18 +39,6 @@ export function pickCaptions(byImage: number[][], images: ArrayLike<number>, rng
   return out;
 }
 
-/** Bilinear sample of channel c at (y, x) from an S x S x 3 image at offset `base`. */
-function sample(src: Float32Array, base: number, s: number, y: number, x: number, c: number): number {
-  const y0 = Math.max(0, Math.min(s - 1, Math.floor(y)));
-  const x0 = Math.max(0, Math.min(s - 1, Math.floor(x)));
-  const y1 = Math.min(s - 1, y0 + 1);
-  const x1 = Math.min(s - 1, x0 + 1);
-  const fy = Math.max(0, Math.min(1, y - y0));
-  const fx = Math.max(0, Math.min(1, x - x0));
-  const at = (yy: number, xx: number) => src[base + (yy * s + xx) * 3 + c]!;
-  return (at(y0, x0) * (1 - fx) + at(y0, x1) * fx) * (1 - fy) + (at(y1, x0) * (1 - fx) + at(y1, x1) * fx) * fy;
-}
-
 /**
  * Patches [n * P, patch * patch * 3] for the given images, each augmented when `aug` and `rng`
  * are given (random resized crop: area fraction in crop_scale, aspect in [3/4, 4/3]).
@@ -87,11 +75,23 @@ export function imagePatches(split: ImageCaptionSplit, images: ArrayLike<number>
           out[o + 1] = split.images[src + 1]!;
           out[o + 2] = split.images[src + 2]!;
         } else {
-          // Pixel centres map into the crop window (align_corners = false, as torchvision).
+          // Bilinear sample; pixel centres map into the crop window (align_corners = false, as torchvision).
           const sy = cy + ((y + 0.5) * ch) / s - 0.5;
           const xx = flip ? s - 1 - x : x;
           const sx = cx + ((xx + 0.5) * cw) / s - 0.5;
-          for (let c = 0; c < 3; c++) out[o + c] = sample(split.images, base, s, sy, sx, c);
+          const y0 = Math.max(0, Math.min(s - 1, Math.floor(sy)));
+          const x0 = Math.max(0, Math.min(s - 1, Math.floor(sx)));
+          const fy = Math.max(0, Math.min(1, sy - y0));
+          const fx = Math.max(0, Math.min(1, sx - x0));
+          const a = base + (y0 * s + x0) * 3;
+          const dx = x0 + 1 < s ? 3 : 0;
+          const dy = y0 + 1 < s ? s * 3 : 0;
+          const img = split.images;
+          for (let c = 0; c < 3; c++) {
+            const top = img[a + c]! * (1 - fx) + img[a + dx + c]! * fx;
+            const bottom = img[a + dy + c]! * (1 - fx) + img[a + dy + dx + c]! * fx;
+            out[o + c] = top * (1 - fy) + bottom * fy;
+          }
         }
       }
     }
@@ -115,27 +115,28 @@ export function makeBatch(split: ImageCaptionSplit, config: ModelConfig, eotToke
   const patches = tf.tensor2d(imagePatches(split, images, config.patchSize, aug, rng), [n * P, config.patchSize ** 2 * 3]);
   const ids = new Int32Array(n * ctx);
   const eot = new Int32Array(n);
-  const oh = new Float32Array(config.vocabSize * n * ctx);
   for (let i = 0; i < n; i++) {
     const row = captions[i]! * ctx;
     let e = -1;
-    for (let t = 0; t < ctx; t++) {
+    const drop = aug && rng ? aug.wordDropout : 0;
+    for (let t = 0, w = 0; t < ctx; t++) {
       const id = split.tokens[row + t]!;
       if (id >= config.vocabSize) throw new Error(`token id ${id} outside the vocabulary (${config.vocabSize})`);
-      ids[i * ctx + t] = id;
-      oh[id * n * ctx + i * ctx + t] = 1;
-      if (e < 0 && id === eotToken) e = t;
+      // Words (after <sot>, before <eot>) may be dropped; the rest shifts left, padding follows.
+      if (drop > 0 && t > 0 && e < 0 && id !== eotToken && id !== 0 && rng!.next() < drop) continue;
+      ids[i * ctx + w] = id;
+      if (e < 0 && id === eotToken) e = w;
+      w++;
     }
     eot[i] = i * ctx + (e < 0 ? ctx - 1 : e);
   }
   const { sel, selT } = selection(eot, n * ctx);
   const idsT = tf.tensor1d(ids, 'int32');
-  const onehotT = tf.tensor2d(oh, [config.vocabSize, n * ctx]);
   return {
     image: { patches, n },
-    text: { ids: idsT, onehotT, eotSel: sel, eotSelT: selT, n },
+    text: { ids: idsT, idsJs: ids, eotSel: sel, eotSelT: selT, n },
     dispose() {
-      tf.dispose([patches, idsT, onehotT, sel, selT]);
+      tf.dispose([patches, idsT, sel, selT]);
     },
   };
 }

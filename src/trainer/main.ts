@@ -3,13 +3,12 @@
 // (or stopped early), 2 bad parameters, 1 any other failure, 143 stopped by SIGTERM.
 import fs from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { parseParams, ParamError, type TrainParams } from './params.js';
 import { selectBackend } from './backend.js';
 import { fileSink } from './protocol.js';
-import { loadCheckpoint, manifestPath, type Loaded } from './checkpoint.js';
+import { disposeLoaded, loadCheckpoint, manifestPath, type Loaded } from './checkpoint.js';
 import { loadDataset } from './data/index.js';
-import { runPretrain, BASE_MANIFEST } from './pretrain.js';
+import { runPretrain, BASE_MANIFEST, PretrainInterrupted } from './pretrain.js';
 import { disposeParams, train } from './train.js';
 
 class UsageError extends Error {}
@@ -40,10 +39,13 @@ function resolveInit(spec: string): string {
 
 async function main(): Promise<number> {
   let stop = false;
-  process.on('SIGTERM', () => {
+  // The first signal asks for a checkpoint and a prompt exit; a second one exits at once.
+  const onSignal = () => {
     if (stop) process.exit(143);
     stop = true;
-  });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   let raw: unknown;
   try {
     raw = JSON.parse(process.env.SWEEP_PARAMS ?? '{}');
@@ -63,16 +65,20 @@ async function main(): Promise<number> {
   const runsDir = runsDirFor(params, runDir);
   let resume: Loaded | null = null;
   if (fs.existsSync(manifestPath(ckptDir, 'last'))) {
-    resume = loadCheckpoint(manifestPath(ckptDir, 'last'));
-    sink.event('info', { message: `resuming from ${manifestPath(ckptDir, 'last')} at step ${resume.manifest.state.step}` });
+    try {
+      resume = loadCheckpoint(manifestPath(ckptDir, 'last'));
+      sink.event('info', { message: `resuming from ${manifestPath(ckptDir, 'last')} at step ${resume.manifest.state.step}` });
+    } catch (e) {
+      // An unusable checkpoint must not fail every retry: start again and say why.
+      sink.event('info', { message: `cannot resume (${(e as Error).message}); starting from the beginning` });
+    }
   } else if (attempt > 1) {
     sink.event('info', { message: `attempt ${attempt} found no last checkpoint; starting from the beginning` });
   }
   let init: Loaded | null = null;
   if (!resume && params.init !== 'none') {
-    const preset = typeof params.modelName === 'string' && !params.modelName.startsWith('{') ? params.modelName : 'tiny';
     const file = params.init === 'base'
-      ? (await runPretrain({ runsDir, preset, log: (l) => process.stderr.write(`[pretrain] ${l}\n`) })).checkpointPath
+      ? (await runPretrain({ runsDir, preset: params.modelPreset, shouldStop: () => stop, log: (l) => process.stderr.write(`[pretrain] ${l}\n`) })).checkpointPath
       : resolveInit(params.init);
     init = loadCheckpoint(file);
     sink.event('info', { init: file });
@@ -97,14 +103,15 @@ async function main(): Promise<number> {
     info: { backend: backend.loaded },
   });
   disposeParams(r.params);
+  for (const l of [init, resume]) if (l) disposeLoaded(l);
   sink.close();
-  void tf;
   return r.reason === 'interrupted' ? 143 : 0;
 }
 
 main().then(
   (code) => process.exit(code),
   (e: unknown) => {
+    if (e instanceof PretrainInterrupted) process.exit(143);
     if (e instanceof ParamError || e instanceof UsageError) {
       process.stderr.write(`clipsweep trainer: ${e.message}\n`);
       process.exit(2);

@@ -23,8 +23,10 @@ export class AdamW {
 
   constructor(readonly params: ParamMap, readonly config: AdamWConfig) {
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      const zeros = tf.zerosLike(p);
+      this.m.set(name, tf.variable(zeros, false));
+      this.v.set(name, tf.variable(zeros, false));
+      zeros.dispose();
     }
   }
 

@@ -5,6 +5,9 @@ import { checkModelSize, presets, type ModelSize } from './model/config.js';
 
 const positiveInt = z.number().int().positive();
 
+/** Evaluation metrics the trainer writes (early stopping may watch any of them). */
+const METRIC = /^(val|train_eval|retain)\/(loss|(i2t|t2i)_(R@(1|5|10)|mean_rank|median_rank))$/;
+
 const modelObject = z
   .object({
     preset: z.string().default('tiny'),
@@ -27,6 +30,7 @@ const augmentObject = z
     crop: z.boolean().default(true),
     crop_scale: z.tuple([z.number().gt(0).max(1), z.number().gt(0).max(1)]).default([0.8, 1]),
     flip: z.boolean().default(false),
+    word_dropout: z.number().min(0).lt(1).default(0),
   })
   .strict();
 
@@ -48,16 +52,22 @@ export const paramsSchema = z
     model: z.union([z.string(), modelObject]).default('tiny'),
     dataset: z.string().min(1).default('embedded'),
     init: z.string().min(1).default('base'),
-    eval_every: positiveInt.default(50),
+    eval_every: z
+      .union([positiveInt, z.string().regex(/^\d+(\.\d+)?\s*epochs?$/, 'a step count or a string such as "2 epochs"')])
+      .default(50),
     log_every: positiveInt.default(10),
-    eval_batch_size: positiveInt.default(64),
+    eval_batch_size: positiveInt.default(32),
     train_eval_images: positiveInt.optional(),
     max_train_images: positiveInt.optional(),
     max_val_images: positiveInt.optional(),
     early_stopping: z
       .object({
-        metric: z.string().default('val/loss'),
-        mode: z.enum(['min', 'max']).default('min'),
+        metric: z
+          .string()
+          .regex(METRIC, 'a metric the trainer computes, e.g. val/loss, val/i2t_R@1, train_eval/t2i_mean_rank, retain/loss')
+          .default('val/loss'),
+        /** Default: max for recall, min for losses and ranks. */
+        mode: z.enum(['min', 'max']).optional(),
         patience: positiveInt.default(5),
         min_delta: z.number().min(0).default(0),
       })
@@ -75,12 +85,23 @@ export interface Augment {
   crop: boolean;
   cropScale: [number, number];
   flip: boolean;
+  /** Light text perturbation: each caption word is dropped with this probability. */
+  wordDropout: number;
 }
 
-export interface TrainParams extends Omit<RawParams, 'augment' | 'model'> {
+export interface EarlyStopping {
+  metric: string;
+  mode: 'min' | 'max';
+  patience: number;
+  min_delta: number;
+}
+
+export interface TrainParams extends Omit<RawParams, 'augment' | 'model' | 'early_stopping'> {
+  early_stopping: EarlyStopping | null;
   augment: Augment;
   model: ModelSize;
-  modelName: string;
+  /** The preset the sizes start from (names the base model for `init: base`). */
+  modelPreset: string;
 }
 
 export class ParamError extends Error {
@@ -125,11 +146,12 @@ export function parseParams(input: unknown): TrainParams {
   problems.push(...checkModelSize(model));
   const a = p.augment;
   const augment: Augment =
-    a === true ? { crop: true, cropScale: [0.8, 1], flip: false }
-    : a === false ? { crop: false, cropScale: [1, 1], flip: false }
-    : { crop: a.crop, cropScale: a.crop_scale, flip: a.flip };
+    a === true ? { crop: true, cropScale: [0.8, 1], flip: false, wordDropout: 0 }
+    : a === false ? { crop: false, cropScale: [1, 1], flip: false, wordDropout: 0 }
+    : { crop: a.crop, cropScale: a.crop_scale, flip: a.flip, wordDropout: a.word_dropout };
   if (augment.cropScale[0] > augment.cropScale[1]) problems.push('augment.crop_scale: the minimum exceeds the maximum');
   if (problems.length) throw new ParamError(problems);
-  const modelName = typeof p.model === 'string' ? p.model : JSON.stringify(p.model);
-  return { ...p, augment, model, modelName };
+  const es = p.early_stopping;
+  const early_stopping = es && { ...es, mode: es.mode ?? (/R@/.test(es.metric) ? 'max' : 'min') };
+  return { ...p, augment, model, early_stopping, modelPreset: m.preset ?? 'tiny' };
 }

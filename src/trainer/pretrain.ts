@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadDataset } from './data/index.js';
+import type { DatasetRequest } from './data/types.js';
 import { parseParams } from './params.js';
 import { presets, type ModelSize } from './model/config.js';
 import { disposeParams, train } from './train.js';
@@ -23,10 +24,10 @@ export const pretrainRecipe = {
   lr: 2e-3,
   warmup: 100,
   weight_decay: 0.1,
-  epochs: 6,
+  epochs: 3,
   schedule: 'cosine',
   augment: true,
-  eval_every: 200,
+  eval_every: 1000,
   log_every: 25,
   init: 'none',
   dataset: 'embedded-pretrain',
@@ -44,6 +45,17 @@ export interface PretrainOptions {
   log?: (line: string) => void;
   /** Model preset (default "tiny"). */
   preset?: string;
+  /** Tests: a smaller recipe and data set (the cache folder name does not change: use a scratch runsDir). */
+  recipe?: Partial<Record<keyof typeof pretrainRecipe, unknown>>;
+  embeddedSizes?: DatasetRequest['embeddedSizes'];
+  /** Polled between steps and while waiting for another builder (SIGTERM): throws PretrainInterrupted. */
+  shouldStop?: () => boolean;
+}
+
+export class PretrainInterrupted extends Error {
+  constructor() {
+    super('pretraining interrupted');
+  }
 }
 
 function alive(pid: number): boolean {
@@ -55,8 +67,9 @@ function alive(pid: number): boolean {
   }
 }
 
-async function withLock<T>(lockFile: string, log: (l: string) => void, body: () => Promise<T>): Promise<T> {
+async function withLock<T>(lockFile: string, log: (l: string) => void, shouldStop: () => boolean, body: () => Promise<T>): Promise<T> {
   for (let waited = 0; ; waited++) {
+    if (shouldStop()) throw new PretrainInterrupted();
     try {
       fs.writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
       break;
@@ -67,8 +80,8 @@ async function withLock<T>(lockFile: string, log: (l: string) => void, body: () 
         fs.rmSync(lockFile, { force: true });
         continue;
       }
-      if (waited % 15 === 0) log(`waiting for process ${holder} to finish building the base model`);
-      await new Promise((r) => setTimeout(r, 2000));
+      if (waited % 60 === 0) log(`waiting for process ${holder} to finish building the base model`);
+      await new Promise((r) => setTimeout(r, 500));
     }
   }
   try {
@@ -88,11 +101,15 @@ export async function runPretrain(opts: PretrainOptions): Promise<{ checkpointPa
   const manifest = path.join(dir, BASE_MANIFEST);
   if (!opts.force && fs.existsSync(manifest)) return { checkpointPath: manifest };
   fs.mkdirSync(path.dirname(dir), { recursive: true });
-  return withLock(`${dir}.lock`, log, async () => {
+  const shouldStop = opts.shouldStop ?? (() => false);
+  return withLock(`${dir}.lock`, log, shouldStop, async () => {
     if (!opts.force && fs.existsSync(manifest)) return { checkpointPath: manifest };
     if (!currentBackend()) await selectBackend('auto');
-    const params = parseParams({ ...pretrainRecipe, model: preset });
-    const bundle = await loadDataset({ dataset: 'embedded-pretrain', imageSize: size.imageSize, contextLength: size.contextLength, cacheDir: path.join(opts.runsDir, 'cache') });
+    const params = parseParams({ ...pretrainRecipe, ...opts.recipe, model: preset });
+    const bundle = await loadDataset({
+      dataset: 'embedded-pretrain', imageSize: size.imageSize, contextLength: size.contextLength, cacheDir: path.join(opts.runsDir, 'cache'),
+      ...(opts.embeddedSizes ? { embeddedSizes: opts.embeddedSizes } : {}),
+    });
     log(`pretraining the ${preset} base model on ${bundle.description} (backend ${tf.getBackend()})`);
     const tmp = `${dir}.tmp-${process.pid}`;
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -106,12 +123,17 @@ export async function runPretrain(opts: PretrainOptions): Promise<{ checkpointPa
       },
       event() {},
     };
-    const r = await train({ params, bundle, sink, checkpointDir: null });
+    const r = await train({ params, bundle, sink, checkpointDir: null, shouldStop });
     fs.closeSync(metrics);
+    if (r.reason === 'interrupted') {
+      disposeParams(r.params);
+      fs.rmSync(tmp, { recursive: true, force: true });
+      throw new PretrainInterrupted();
+    }
     saveCheckpoint(tmp, 'model', {
       config: r.config, vocab: bundle.tokenizer.vocab, params: r.params, optimizer: null,
       state: { step: r.step, totalSteps: r.totalSteps, bestValue: null, bestStep: null, evalsWithoutImprovement: 0 },
-      info: { recipe: pretrainRecipe, preset, backend: tf.getBackend(), summary: r.summary, rebuild: 'sweep pretrain --force' },
+      info: { recipe: { ...pretrainRecipe, ...opts.recipe }, preset, backend: tf.getBackend(), summary: r.summary, rebuild: 'sweep pretrain --force' },
     });
     disposeParams(r.params);
     fs.rmSync(dir, { recursive: true, force: true });

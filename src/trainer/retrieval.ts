@@ -27,6 +27,12 @@ export function retrieval(sim: Float32Array, n: number): { i2t: RankStats; t2i: 
   const t2i = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const d = sim[i * n + i]!;
+    // A non-finite match (a diverged model) ranks last, rather than first by failed comparisons.
+    if (!Number.isFinite(d)) {
+      i2t[i] = n;
+      t2i[i] = n;
+      continue;
+    }
     let ri = 1;
     let rt = 1;
     for (let j = 0; j < n; j++) {

@@ -32,7 +32,7 @@ export interface TrainOptions {
 }
 
 export interface TrainResult {
-  reason: 'completed' | 'early_stop' | 'interrupted';
+  reason: 'completed' | 'early_stop' | 'diverged' | 'interrupted';
   step: number;
   totalSteps: number;
   summary: Record<string, number>;
@@ -61,6 +61,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const totalSteps = totalStepsFor(p, bundle.train.count);
   const schedule: Schedule = { kind: p.schedule, baseLr: p.lr, warmup: resolveWarmup(p.warmup, totalSteps), totalSteps };
   const spe = stepsPerEpoch(bundle.train, p.batch_size);
+  // "2 epochs" evaluates at the same points of the data for every batch size of a grid.
+  const evalEvery = typeof p.eval_every === 'number' ? p.eval_every : Math.max(1, Math.round(parseFloat(p.eval_every) * spe));
 
   const params = initParams(config, p.seed);
   const model = new ClipModel(config, params);
@@ -96,7 +98,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   sink.event('started', {
     total_steps: totalSteps,
     ...(state.step > 0 ? { resumed_from_step: state.step } : {}),
-    info: { params: countParams(params), steps_per_epoch: spe, warmup_steps: schedule.warmup, model: config, data: bundle.description, ...(o.info ?? {}) },
+    info: { param_count: countParams(params), steps_per_epoch: spe, warmup_steps: schedule.warmup, eval_every_steps: evalEvery, model: config, data: bundle.description, ...(o.info ?? {}) },
   });
 
   let last: Record<string, number> = {};
@@ -120,7 +122,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   };
 
   let reason: TrainResult['reason'] = 'completed';
-  if (state.step === 0 && runEval()) reason = 'early_stop';
+  // Step 0 gives the curves their starting point; a run resumed after its last step only
+  // re-evaluates, so that it still finishes with a summary.
+  if ((state.step === 0 || state.step >= totalSteps) && runEval()) reason = 'early_stop';
   let windowLoss = 0;
   let windowSteps = 0;
   let windowMs = 0;
@@ -150,7 +154,13 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       }, state.step / spe);
       windowLoss = windowSteps = windowMs = 0;
     }
-    if (state.step % p.eval_every === 0 || state.step === totalSteps) {
+    if (!Number.isFinite(loss)) {
+      // NaN weights never recover: record the step and stop (a diverged run is a result).
+      sink.metrics(state.step, { 'train/loss': loss, lr }, state.step / spe);
+      reason = 'diverged';
+      break;
+    }
+    if (state.step % evalEvery === 0 || state.step === totalSteps) {
       if (runEval()) reason = 'early_stop';
       save('last');
     }

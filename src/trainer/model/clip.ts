@@ -17,8 +17,8 @@ export interface ImageInput {
 export interface TextInput {
   /** [n * contextLength] int32 */
   ids: tf.Tensor1D;
-  /** one-hot [vocab, n * contextLength], for the embedding gradient */
-  onehotT: tf.Tensor2D;
+  /** the same ids in JS, for the embedding gradient's scatter-add */
+  idsJs: Int32Array;
   /** selection of the EOT rows [n, n * ctx] and its transpose */
   eotSel: tf.Tensor2D;
   eotSelT: tf.Tensor2D;
@@ -97,7 +97,9 @@ export function initParams(c: ModelConfig, seed: number): ParamMap {
     else if (std === -1) data.fill(1);
     else if (std > 0) for (let i = 0; i < size; i++) data[i] = std * rng.normal();
     // TF.js variable names are global; the suffix keeps several models in one process apart.
-    map.set(name, tf.variable(tf.tensor(data, shape), true, `${name}#${++instances}`));
+    const init = tf.tensor(data, shape);
+    map.set(name, tf.variable(init, true, `${name}#${++instances}`));
+    init.dispose();
   }
   return map;
 }
@@ -136,10 +138,13 @@ export class ClipModel {
     const w = x.shape[1];
     const dh = w / heads;
     let h = layerNorm(x, this.p(`${prefix}.ln1.g`), this.p(`${prefix}.ln1.b`));
-    const qkv = dense2d(h, this.p(`${prefix}.attn.qkv.w`), this.p(`${prefix}.attn.qkv.b`));
-    // Rank-4 transposes only: the wasm backend's rank-5 transpose is an order of magnitude slower.
-    const [q, k, v] = tf.split(qkv, 3, 1).map((part) =>
-      tf.reshape(tf.transpose(tf.reshape(part, [n, t, heads, dh]), [0, 2, 1, 3]), [n * heads, t, dh]),
+    // One in-projection parameter as OpenCLIP, applied as three matmuls: splitting the small
+    // weight is cheaper than splitting the activations, and the head split needs only rank-4
+    // transposes (the wasm backend's rank-5 transpose is an order of magnitude slower).
+    const ws = tf.split(this.p(`${prefix}.attn.qkv.w`), 3, 1);
+    const bs = tf.split(this.p(`${prefix}.attn.qkv.b`), 3, 0);
+    const [q, k, v] = [0, 1, 2].map((i) =>
+      tf.reshape(tf.transpose(tf.reshape(dense2d(h as tf.Tensor2D, ws[i]!, bs[i]!), [n, t, heads, dh]), [0, 2, 1, 3]), [n * heads, t, dh]),
     ) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
     const a = attention(q, k, v, mask, dh ** -0.5);
     const merged = tf.reshape(tf.transpose(tf.reshape(a, [n, heads, t, dh]), [0, 2, 1, 3]), [n * t, w]) as tf.Tensor2D;
@@ -177,7 +182,7 @@ export class ClipModel {
     const n = input.n;
     const t = c.contextLength;
     const tw = c.textWidth;
-    const tok = embedTokens(this.p('text.token'), input.ids, input.onehotT);
+    const tok = embedTokens(this.p('text.token'), input.ids, input.idsJs);
     let x = tf.reshape(tf.add(tf.reshape(tok, [n, t, tw]), this.p('text.pos')), [n * t, tw]) as tf.Tensor2D;
     for (let l = 0; l < c.textLayers; l++) x = this.block(x, `text.blocks.${l}`, n, t, c.textHeads, this.causal, o, 200 + l);
     const pooled = selectRows(x, input.eotSel, input.eotSelT);

@@ -14,6 +14,17 @@ function custom(body: Body): (...xs: T[]) => T {
   return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...xs: T[]) => T;
 }
 
+/**
+ * 2-D transpose. wasm's 2-D transpose slows down 3-8x when the row count is a multiple of 256
+ * (cache conflicts on power-of-two strides, e.g. the text tower's 64 x 16 = 1024 rows); the same
+ * permutation done as a rank-3 transpose of [2, rows / 2, cols] does not.
+ */
+export function transpose2d(x: tf.Tensor2D): tf.Tensor2D {
+  const [r, c] = x.shape;
+  if (r % 256 !== 0) return tf.transpose(x);
+  return tf.reshape(tf.transpose(tf.reshape(x, [2, r / 2, c]), [2, 0, 1]), [c, r]);
+}
+
 /** Column sums of [n, m] as ones[1, n] @ x: a plain matmul is far faster than Sum on wasm. */
 function columnSums(x: tf.Tensor2D): T {
   return tf.reshape(tf.matMul(tf.ones([1, x.shape[0]]), x), [x.shape[1]]);
@@ -22,14 +33,15 @@ function columnSums(x: tf.Tensor2D): T {
 /** y = x W (+ b), x [n, in], W [in, out]. */
 export const dense2d = custom(([x, w, b], save) => {
   save([x, w]);
-  const value = tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b);
+  // The fused kernel adds the bias inside XNNPACK's GEMM on wasm (no separate pass).
+  const value = tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b });
   return {
     value,
     gradFunc: (dy: T, saved: T[]) => {
       const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
       return [
-        tf.matMul(dy as tf.Tensor2D, tf.transpose(ws)),
-        tf.matMul(tf.transpose(xs), dy as tf.Tensor2D),
+        tf.matMul(dy as tf.Tensor2D, transpose2d(ws)),
+        tf.matMul(transpose2d(xs), dy as tf.Tensor2D),
         columnSums(dy as tf.Tensor2D),
       ];
     },
@@ -43,7 +55,7 @@ export const matmul2d = custom(([x, w], save) => {
     value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
     gradFunc: (dy: T, saved: T[]) => {
       const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy as tf.Tensor2D)];
+      return [tf.matMul(dy as tf.Tensor2D, transpose2d(ws)), tf.matMul(transpose2d(xs), dy as tf.Tensor2D)];
     },
   };
 }) as (x: T, w: T) => tf.Tensor2D;
@@ -90,7 +102,6 @@ export const gelu = custom(([x], save) => {
 
 /** LayerNorm over the last axis of x [n, w] (eps 1e-5 as torch), gradient written out. */
 export const layerNorm = custom(([x, g, b], save) => {
-  const w = x.shape[x.shape.length - 1]!;
   const mean = tf.mean(x, -1, true);
   const xc = tf.sub(x, mean);
   const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), 1e-5));
@@ -106,7 +117,6 @@ export const layerNorm = custom(([x, g, b], save) => {
         rs,
         tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(xh, tf.mean(tf.mul(dxhat, xh), -1, true))),
       );
-      void w;
       const [n, c] = [dy.size / gs.size, gs.size];
       return [dx, columnSums(tf.reshape(tf.mul(dy, xh), [n, c])), columnSums(tf.reshape(dy, [n, c]))];
     },
@@ -129,16 +139,40 @@ export function selectRows(table: T, sel: tf.Tensor2D, selT: tf.Tensor2D): tf.Te
   return f(table) as tf.Tensor2D;
 }
 
-/** Token lookup: forward by gather (cheap), backward by one-hot^T matmul. */
-export function embedTokens(table: T, ids: tf.Tensor1D, onehotT: tf.Tensor2D): tf.Tensor2D {
+/**
+ * Token lookup. On wasm both directions are done in JS on the (CPU-resident) data: its Gather is
+ * about 6x slower than a row copy, and it lacks the UnsortedSegmentSum that the gradient needs
+ * (a scatter-add is far cheaper than a one-hot matmul over the vocabulary).
+ */
+export function embedTokens(table: T, ids: tf.Tensor1D, idsJs: Int32Array): tf.Tensor2D {
+  const rows = table.shape[0]!;
   const f = custom(([t], save) => {
     void save;
     return {
-      value: tf.gather(t, ids),
-      gradFunc: (dy: T) => [tf.matMul(onehotT, dy as tf.Tensor2D)],
+      value: tf.getBackend() === 'wasm' ? gatherRows(t as tf.Tensor2D, idsJs) : tf.gather(t, ids),
+      gradFunc: (dy: T) => {
+        if (tf.getKernel('UnsortedSegmentSum', tf.getBackend())) return [tf.unsortedSegmentSum(dy, ids, rows)];
+        const w = dy.shape[1]!;
+        const src = dy.dataSync();
+        const out = new Float32Array(rows * w);
+        for (let i = 0; i < idsJs.length; i++) {
+          const o = idsJs[i]! * w;
+          const s = i * w;
+          for (let k = 0; k < w; k++) out[o + k]! += src[s + k]!;
+        }
+        return [tf.tensor2d(out, [rows, w])];
+      },
     };
   });
   return f(table) as tf.Tensor2D;
+}
+
+function gatherRows(table: tf.Tensor2D, ids: Int32Array): tf.Tensor2D {
+  const w = table.shape[1];
+  const src = table.dataSync();
+  const out = new Float32Array(ids.length * w);
+  for (let i = 0; i < ids.length; i++) out.set(src.subarray(ids[i]! * w, ids[i]! * w + w), i * w);
+  return tf.tensor2d(out, [ids.length, w]);
 }
 
 /** One-hot selection matrices [n, rows] and its transpose, built in JS (no gradient). */
