@@ -1,15 +1,15 @@
 // Runs each job as a child process on this machine: argv array (never a shell), its own process
 // group, stdout/stderr appended straight to the run folder's logs (file descriptors handed to the
 // child, so its output survives the orchestrator dying).
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { execa, type Options } from 'execa';
 import type { Resources } from '../spec/schema.js';
 import { buildSlots, detectGpus, type Gpu, type Slot } from '../resources/gpus.js';
 import { classifyExit } from './classify.js';
+import { readStderrTail } from './stderr-tail.js';
 import { groupAlive, isRunProcess, signalGroup, stopGroup } from './process-group.js';
 import type { Executor, Job, OrphanedRun, RunHooks, RunOutcome } from './types.js';
 
-const STDERR_TAIL_BYTES = 4096;
 
 export interface LocalExecutorOptions {
   resources: Resources;
@@ -84,7 +84,7 @@ export class LocalExecutor implements Executor {
         exitCode: result.exitCode ?? null,
         signal: result.signal ?? null,
         spawnError,
-        stderrTail: readTail(job.stderrFile, stderrStart),
+        stderrTail: readStderrTail(job.stderrFile, stderrStart),
         durationMs: Date.now() - started,
         stoppedFor,
         forceKilled,
@@ -107,18 +107,3 @@ export class LocalExecutor implements Executor {
   }
 }
 
-/** The last bytes the child wrote to stderr during this attempt. */
-function readTail(file: string, from: number): string {
-  const fd = openSync(file, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const start = Math.max(from, size - STDERR_TAIL_BYTES);
-    if (size <= start) return '';
-    const buffer = Buffer.alloc(size - start);
-    readSync(fd, buffer, 0, buffer.length, start);
-    // A tail cut mid-line starts at the next full line.
-    return buffer.toString('utf8').replace(/^[^\n]*\n/, (first) => (start > from ? '' : first));
-  } finally {
-    closeSync(fd);
-  }
-}

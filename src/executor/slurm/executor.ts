@@ -2,18 +2,18 @@
 // `sbatch --parsable`, followed by one shared poller, and resolved with the same outcomes as the
 // local executor. Run folders must be on a filesystem the nodes share (docs/slurm.md).
 import { getMaxListeners, setMaxListeners } from 'node:events';
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Slot } from '../../resources/gpus.js';
 import type { Executor, Job, OrphanedRun, RunHooks, RunOutcome } from '../types.js';
 import { SlurmCli } from './cli.js';
 import { sbatchArgs, type SlurmOptions } from './config.js';
 import { outcomeOf } from './outcome.js';
+import { readStderrTail } from '../stderr-tail.js';
 import { JobPoller } from './poller.js';
 import { renderJobScript } from './script.js';
 import { isTerminal, type JobInfo } from './states.js';
 
-const STDERR_TAIL_BYTES = 4096;
 
 interface Tracked {
   jobId: string;
@@ -113,7 +113,7 @@ export class SlurmExecutor implements Executor {
         const info = await this.poller.waitForEnd(jobId);
         const outcome = outcomeOf(info, {
           cancelledFor,
-          stderrTail: readTail(t.stderrFile, t.stderrStart),
+          stderrTail: readStderrTail(t.stderrFile, t.stderrStart),
           durationMs: Date.now() - t.started,
           timeLimit: this.options.time,
         });
@@ -146,21 +146,3 @@ function touchSize(file: string): number {
   }
 }
 
-function readTail(file: string, from: number): string {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return '';
-  }
-  try {
-    const size = fstatSync(fd).size;
-    const start = Math.max(from, size - STDERR_TAIL_BYTES);
-    if (size <= start) return '';
-    const buffer = Buffer.alloc(size - start);
-    readSync(fd, buffer, 0, buffer.length, start);
-    return buffer.toString('utf8').replace(/^[^\n]*\n/, (first) => (start > from ? '' : first));
-  } finally {
-    closeSync(fd);
-  }
-}
