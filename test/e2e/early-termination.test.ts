@@ -55,6 +55,9 @@ kill_grace: 2s
     assert.equal(report.exitCode, 0, report.all);
     const model = JSON.parse((await import('node:fs')).readFileSync(join(dir, 'reports', 'asha', 'report.json'), 'utf8'));
     assert.equal(model.compute.pruned_runs, 2);
+    const html = (await import('node:fs')).readFileSync(join(dir, 'reports', 'asha', 'index.html'), 'utf8');
+    assert.ok(html.includes('poor (pruned)') && html.includes('worse (pruned)'), 'pruned runs are labelled in the charts');
+    assert.match(html, /Early termination pruned <b>2<\/b> run\(s\)/);
     assert.ok(model.compute.full_estimate_seconds > model.compute.child_seconds);
   });
 });

@@ -12,7 +12,8 @@ export function chartInput(model: ReportModel): ChartInput {
     maxLegend: MAX_LEGEND,
     configs: model.configurations.map((c) => ({
       id: c.id,
-      name: c.name,
+      // Pruned runs are marked in every chart through their label (their curves stop early).
+      name: pruneLabel(c.name, c.status_counts['pruned'] ?? 0, c.runs.length),
       rank: c.rank,
       color: c.color,
       dash: c.dash,
@@ -25,4 +26,9 @@ export function chartInput(model: ReportModel): ChartInput {
       retrieval_final: c.diagnostics.retrieval_final,
     })),
   };
+}
+
+function pruneLabel(name: string, pruned: number, runs: number): string {
+  if (pruned === 0) return name;
+  return runs === 1 ? `${name} (pruned)` : `${name} (${pruned}/${runs} pruned)`;
 }
