@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import sharp from 'sharp';
 import { buildReport } from '../../src/report/index.js';
 import { mainSweep, tempDir, XSS_NAME } from './fixtures.js';
 
@@ -80,9 +81,15 @@ test('a run named <script> is shown as text, and its error text is escaped', asy
   assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
 });
 
-test('screenshot for a human check', async () => {
+test('screenshot for a human check: the whole page renders, tall and not blank', async () => {
   const file = join(tempDir(), 'page.png');
   await page.screenshot({ path: file, fullPage: true });
   assert.ok(existsSync(file));
+  const image = sharp(file);
+  const { width, height } = await image.metadata();
+  // A full page with its summary, ranking table and chart canvases is far taller than a screen.
+  assert.ok((width ?? 0) >= 800 && (height ?? 0) > 1500, `${width}x${height}`);
+  const { channels } = await image.stats();
+  assert.ok(channels.slice(0, 3).every((c) => c.stdev > 10), 'the page has content, not one flat colour');
   process.stdout.write(`# screenshot: ${file}\n`);
 });
