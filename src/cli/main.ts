@@ -116,7 +116,58 @@ async function main(argv: string[]): Promise<number> {
         exitCode = await pretrainCommand({ runsDir: args['runs-dir'], force: args.force }, io);
       },
     )
-    .demandCommand(1, 'name a command: run, status, cancel, ls, export, report, pretrain')
+    .command(
+      'clip <command>',
+      'check real CLIP weights (safetensors) without training: embed, tokenize, eval',
+      (y) => {
+        const model = (z: Argv) =>
+          z
+            .option('weights', { type: 'string', demandOption: true, describe: 'a .safetensors file (OpenCLIP or Hugging Face naming)' })
+            .option('config', { type: 'string', describe: 'model config JSON (default: open_clip_config.json or config.json beside the weights)' })
+            .option('vocab', { type: 'string', describe: 'bpe_simple_vocab_16e6.txt.gz, or a folder with vocab.json + merges.txt (default: beside the weights)' })
+            .option('backend', { choices: ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const, default: 'auto' as const })
+            .option('json', { type: 'boolean', default: false });
+        return y
+          .command(
+            'embed',
+            'normalised image and text embeddings, the logit scale and the logits',
+            (z) => model(z).option('image', { type: 'string', array: true, default: [] as string[] }).option('text', { type: 'string', array: true, default: [] as string[] }),
+            async (a) => {
+              const { clipEmbedCommand } = await import('./commands/clip.js');
+              exitCode = await clipEmbedCommand({ weights: a.weights, config: a.config, vocab: a.vocab, backend: a.backend, images: a.image.map(String), texts: a.text.map(String), json: a.json }, io);
+            },
+          )
+          .command(
+            'tokenize',
+            "CLIP's BPE token ids at a context length",
+            (z) =>
+              z
+                .option('vocab', { type: 'string', demandOption: true, describe: 'bpe_simple_vocab_16e6.txt.gz, or a folder with vocab.json + merges.txt' })
+                .option('context-length', { type: 'number', default: 77 })
+                .option('text', { type: 'string', array: true, demandOption: true })
+                .option('json', { type: 'boolean', default: false }),
+            async (a) => {
+              const { clipTokenizeCommand } = await import('./commands/clip.js');
+              exitCode = await clipTokenizeCommand({ vocab: a.vocab, contextLength: a['context-length'], texts: a.text.map(String), json: a.json }, io);
+            },
+          )
+          .command(
+            'eval',
+            'retrieval R@1/5/10 both ways on the validation split of a COCO-layout folder',
+            (z) =>
+              model(z)
+                .option('dataset', { type: 'string', demandOption: true, describe: 'COCO-layout folder (annotations/captions_val*.json + images)' })
+                .option('max-images', { type: 'number', describe: 'evaluate on the first N images' })
+                .option('batch-size', { type: 'number', default: 32, describe: 'batch size of the validation loss' }),
+            async (a) => {
+              const { clipEvalCommand } = await import('./commands/clip.js');
+              exitCode = await clipEvalCommand({ weights: a.weights, config: a.config, vocab: a.vocab, backend: a.backend, dataset: a.dataset, maxImages: a['max-images'], batchSize: a['batch-size'], json: a.json }, io);
+            },
+          )
+          .demandCommand(1, 'name a clip command: embed, tokenize, eval');
+      },
+    )
+    .demandCommand(1, 'name a command: run, status, cancel, ls, export, report, pretrain, clip')
     .strict()
     .recommendCommands()
     .help()

@@ -25,11 +25,19 @@ export interface Manifest {
   kind: string;
   weights: string;
   config: ModelConfig;
+  /** The word vocabulary of the built-in tokenizer; empty when `tokenizer` names another one. */
   vocab: string[];
+  /** A CLIP BPE tokenizer (real CLIP weights): where its vocabulary file is. */
+  tokenizer?: TokenizerSource;
   tensors: { name: string; shape: number[]; offset: number }[];
   optimizer: { t: number } | null;
   state: TrainState;
   info: Record<string, unknown>;
+}
+
+export interface TokenizerSource {
+  kind: 'clip-bpe';
+  vocab: string;
 }
 
 export interface Loaded {
@@ -43,7 +51,7 @@ export function manifestPath(dir: string, kind: string): string {
 
 export function saveCheckpoint(
   dir: string, kind: string,
-  opts: { config: ModelConfig; vocab: readonly string[]; params: ParamMap; optimizer: AdamW | null; state: TrainState; info?: Record<string, unknown> },
+  opts: { config: ModelConfig; vocab: readonly string[]; tokenizer?: TokenizerSource; params: ParamMap; optimizer: AdamW | null; state: TrainState; info?: Record<string, unknown> },
 ): string {
   const entries: [string, tf.Tensor][] = [];
   for (const [name, p] of opts.params) entries.push([`p:${name}`, p]);
@@ -64,7 +72,8 @@ export function saveCheckpoint(
   fs.writeFileSync(tmpBin, Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength));
   fs.renameSync(tmpBin, path.join(dir, weights));
   const manifest: Manifest = {
-    format: FORMAT, kind, weights, config: opts.config, vocab: [...opts.vocab], tensors,
+    format: FORMAT, kind, weights, config: opts.config, vocab: opts.tokenizer ? [] : [...opts.vocab],
+    ...(opts.tokenizer ? { tokenizer: opts.tokenizer } : {}), tensors,
     optimizer: opts.optimizer ? { t: opts.optimizer.t } : null, state: opts.state, info: opts.info ?? {},
   };
   const target = manifestPath(dir, kind);

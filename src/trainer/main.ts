@@ -10,6 +10,9 @@ import { disposeLoaded, loadCheckpoint, manifestPath, type Loaded } from './chec
 import { loadDataset } from './data/index.js';
 import { runPretrain, BASE_MANIFEST, PretrainInterrupted } from './pretrain.js';
 import { disposeParams, train } from './train.js';
+import { exportClipWeights, isClipWeightsFile, loadClipInit, type ClipInit } from './clip-init.js';
+import { findVocab, loadClipTokenizer } from '../clip/tokenizer/index.js';
+import type { Tokenizer } from './data/types.js';
 
 class UsageError extends Error {}
 
@@ -63,6 +66,13 @@ async function main(): Promise<number> {
   sink.event('info', { backend: backend.loaded, tf_backend: backend.tfBackend, tried: backend.tried, cuda_visible_devices: process.env.CUDA_VISIBLE_DEVICES ?? null, attempt, run_id: process.env.SWEEP_RUN_ID ?? null });
 
   const runsDir = runsDirFor(params, runDir);
+  let clip: ClipInit | null = null;
+  if (isClipWeightsFile(params.init)) {
+    clip = loadClipInit({ init: params.init, modelConfig: params.model_config, vocab: params.vocab });
+    sink.event('info', { clip_weights: path.resolve(params.init), naming: clip.weights.naming, dtype: clip.weights.dtype, model_config: clip.archFile, vocab: clip.tokenizerSource.vocab });
+  } else if (params.model_config || params.vocab) {
+    throw new UsageError('model_config and vocab apply to real CLIP weights only (init: a .safetensors file)');
+  }
   let resume: Loaded | null = null;
   if (fs.existsSync(manifestPath(ckptDir, 'last'))) {
     try {
@@ -76,7 +86,9 @@ async function main(): Promise<number> {
     sink.event('info', { message: `attempt ${attempt} found no last checkpoint; starting from the beginning` });
   }
   let init: Loaded | null = null;
-  if (!resume && params.init !== 'none') {
+  if (!resume && clip) {
+    init = clip.loaded;
+  } else if (!resume && params.init !== 'none') {
     const file = params.init === 'base'
       ? (await runPretrain({ runsDir, preset: params.modelPreset, shouldStop: () => stop, log: (l) => process.stderr.write(`[pretrain] ${l}\n`) })).checkpointPath
       : resolveInit(params.init);
@@ -86,11 +98,15 @@ async function main(): Promise<number> {
   if (stop) return 143;
   const source = resume ?? init;
   const size = source?.manifest.config ?? params.model;
+  // A checkpoint of a run fine-tuned from real CLIP weights names its BPE vocabulary.
+  const bpe = source?.manifest.tokenizer ?? clip?.tokenizerSource;
+  const tokenizer: Tokenizer | undefined = clip?.tokenizer ?? (bpe ? loadClipTokenizer(findVocab(bpe.vocab), size.contextLength) : undefined);
   const bundle = await loadDataset({
     dataset: params.dataset,
     imageSize: size.imageSize,
     contextLength: size.contextLength,
-    ...(source ? { vocab: source.manifest.vocab } : {}),
+    ...(tokenizer ? { tokenizer } : source ? { vocab: source.manifest.vocab } : {}),
+    ...(size.imageMean && size.imageStd ? { normalize: { mean: size.imageMean, std: size.imageStd } } : {}),
     cacheDir: path.join(runsDir, 'cache'),
     ...(params.max_train_images ? { maxTrainImages: params.max_train_images } : {}),
     ...(params.max_val_images ? { maxValImages: params.max_val_images } : {}),
@@ -101,9 +117,11 @@ async function main(): Promise<number> {
     params, bundle, sink, checkpointDir: ckptDir, init, resume,
     shouldStop: () => stop,
     info: { backend: backend.loaded },
+    ...(bpe ? { tokenizerSource: bpe } : {}),
+    ...(clip ? { exportWeights: (kind: 'best' | 'final', p: Parameters<typeof exportClipWeights>[1]) => exportClipWeights(clip, p, path.join(ckptDir, `${kind}.safetensors`)) } : {}),
   });
   disposeParams(r.params);
-  for (const l of [init, resume]) if (l) disposeLoaded(l);
+  for (const l of new Set([init, resume, clip?.loaded])) if (l) disposeLoaded(l);
   sink.close();
   return r.reason === 'interrupted' ? 143 : 0;
 }

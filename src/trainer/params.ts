@@ -52,6 +52,11 @@ export const paramsSchema = z
     model: z.union([z.string(), modelObject]).default('tiny'),
     dataset: z.string().min(1).default('embedded'),
     init: z.string().min(1).default('base'),
+    /** Real CLIP weights (init: *.safetensors): their config JSON and tokenizer, when not beside them. */
+    model_config: z.string().min(1).optional(),
+    vocab: z.string().min(1).optional(),
+    /** Freeze a tower, as OpenCLIP's --lock-image / --lock-text (the logit scale still trains). */
+    lock: z.object({ image: z.boolean().default(false), text: z.boolean().default(false) }).strict().default({ image: false, text: false }),
     eval_every: z
       .union([positiveInt, z.string().regex(/^\d+(\.\d+)?\s*epochs?$/, 'a step count or a string such as "2 epochs"')])
       .default(50),

@@ -9,8 +9,9 @@ import { clipGradNorm, type AdamW } from './optim.js';
 export class Stepper {
   private readonly vars: tf.Variable[];
   private readonly byName: Map<string, string>;
-  constructor(readonly model: ClipModel, readonly opt: AdamW) {
-    this.vars = [...model.params.values()];
+  /** `trainable` leaves out frozen parameters: they get no gradient, no update and no decay. */
+  constructor(readonly model: ClipModel, readonly opt: AdamW, trainable: (name: string) => boolean = () => true) {
+    this.vars = [...model.params].filter(([name]) => trainable(name)).map(([, v]) => v);
     this.byName = new Map([...model.params].map(([name, v]) => [v.name, name]));
   }
 

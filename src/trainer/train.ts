@@ -10,7 +10,7 @@ import { Stepper } from './step.js';
 import { lrAt, resolveWarmup, type Schedule } from './schedule.js';
 import { batchImages, captionsByImage, makeBatch, pickCaptions, stepsPerEpoch } from './batches.js';
 import { evalSet, evaluate, type EvalSet } from './evaluate.js';
-import { saveCheckpoint, restore, type Loaded, type TrainState } from './checkpoint.js';
+import { saveCheckpoint, restore, type Loaded, type TokenizerSource, type TrainState } from './checkpoint.js';
 import type { MetricsSink } from './protocol.js';
 import { hashInts, makeRng, permutation, Stream } from './rng.js';
 
@@ -29,6 +29,10 @@ export interface TrainOptions {
   /** Tests: behave as if stopped after this many steps. */
   stopAfterSteps?: number;
   info?: Record<string, unknown>;
+  /** A non-word tokenizer (CLIP BPE), recorded in checkpoints instead of a vocabulary. */
+  tokenizerSource?: TokenizerSource;
+  /** Writes the weights in their original file format (real CLIP); returns the path. */
+  exportWeights?: (kind: 'best' | 'final', params: ParamMap) => string;
 }
 
 export interface TrainResult {
@@ -67,7 +71,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const params = initParams(config, p.seed);
   const model = new ClipModel(config, params);
   const opt = new AdamW(params, openClipAdamW(p.weight_decay));
-  const stepper = new Stepper(model, opt);
+  const frozen = (name: string) => (p.lock.image && name.startsWith('visual.')) || (p.lock.text && name.startsWith('text.'));
+  const stepper = new Stepper(model, opt, (name) => !frozen(name));
   const state: TrainState = { step: 0, totalSteps, bestValue: null, bestStep: null, evalsWithoutImprovement: 0 };
   if (o.resume) {
     restore(o.resume, params, opt);
@@ -91,8 +96,16 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const ckptInfo = { params: p, ...(o.info ?? {}) };
   const save = (kind: string) => {
     if (!o.checkpointDir) return;
-    const path = saveCheckpoint(o.checkpointDir, kind, { config, vocab: tok.vocab, params, optimizer: kind === 'last' ? opt : null, state, info: ckptInfo });
+    const path = saveCheckpoint(o.checkpointDir, kind, {
+      config, vocab: tok.vocab, ...(o.tokenizerSource ? { tokenizer: o.tokenizerSource } : {}),
+      params, optimizer: kind === 'last' ? opt : null, state, info: ckptInfo,
+    });
     sink.event('checkpoint', { step: state.step, path, kind });
+    if (kind === 'best') exportWeights('best');
+  };
+  const exportWeights = (kind: 'best' | 'final') => {
+    if (!o.exportWeights) return;
+    sink.event('checkpoint', { step: state.step, path: o.exportWeights(kind, params), kind: `${kind}.safetensors` });
   };
 
   sink.event('started', {
@@ -168,6 +181,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     await new Promise((r) => setImmediate(r));
   }
   if (reason === 'interrupted') save('last');
+  else exportWeights('final');
 
   const summary: Record<string, number> = { ...last, steps: state.step };
   if (state.bestValue !== null) summary[`best/${bestMetric}`] = state.bestValue;

@@ -25,6 +25,9 @@ function checkRequest(req: DatasetRequest): void {
   };
   positiveInt('imageSize', req.imageSize, 1);
   positiveInt('contextLength', req.contextLength, 2);
+  if (req.tokenizer && req.tokenizer.contextLength !== req.contextLength) {
+    throw new DatasetError('DATASET_REQUEST', `tokenizer context ${req.tokenizer.contextLength} differs from the requested ${req.contextLength}`);
+  }
   positiveInt('maxTrainImages', req.maxTrainImages, 1);
   positiveInt('maxValImages', req.maxValImages, 1);
   for (const [k, v] of Object.entries(req.embeddedSizes ?? {})) positiveInt(`embeddedSizes.${k}`, v, 1);
@@ -47,15 +50,15 @@ async function loadEmbedded(req: DatasetRequest, domain: 'pretrain' | 'finetune'
   ]);
   // The vocabulary of both domains, fixed by the generator: a base model pretrained here reads the
   // fine-tuning captions without <unk>.
-  const tokenizer = createTokenizer(req.vocab ?? embeddedVocab(), req.contextLength);
+  const tokenizer = req.tokenizer ?? createTokenizer(req.vocab ?? embeddedVocab(), req.contextLength);
   const bundle: DatasetBundle = {
-    train: toImageCaptionSplit(train, tokenizer),
-    val: toImageCaptionSplit(val, tokenizer),
+    train: toImageCaptionSplit(train, tokenizer, req.normalize),
+    val: toImageCaptionSplit(val, tokenizer, req.normalize),
     tokenizer,
     problems: [...train.problems, ...val.problems, ...(retain?.problems ?? [])],
     description: '',
   };
-  if (retain) bundle.retainVal = toImageCaptionSplit(retain, tokenizer);
+  if (retain) bundle.retainVal = toImageCaptionSplit(retain, tokenizer, req.normalize);
   const label = domain === 'finetune' ? 'embedded shapes, fine-tuning domain (textured backgrounds, outlines, corners, second objects)' : 'embedded shapes, pretraining domain';
   bundle.description =
     `${label}, ${req.imageSize}px: ${summary('train', bundle.train)}, ${summary('val', bundle.val)}` +
@@ -77,10 +80,10 @@ async function loadCoco(req: DatasetRequest): Promise<DatasetBundle> {
   if (train.count === 0) throw new DatasetError('DATASET_EMPTY', `dataset ${root}: no readable training image with a caption`);
   if (val.count === 0) throw new DatasetError('DATASET_EMPTY', `dataset ${root}: no readable validation image with a caption`);
   // Built from the training captions only, as a model would be: validation-only words become <unk>.
-  const tokenizer = createTokenizer(req.vocab ?? buildVocab(train.captions), req.contextLength);
+  const tokenizer = req.tokenizer ?? createTokenizer(req.vocab ?? buildVocab(train.captions), req.contextLength);
   const problems = [...train.problems, ...val.problems];
-  const trainSplit = toImageCaptionSplit(train, tokenizer);
-  const valSplit = toImageCaptionSplit(val, tokenizer);
+  const trainSplit = toImageCaptionSplit(train, tokenizer, req.normalize);
+  const valSplit = toImageCaptionSplit(val, tokenizer, req.normalize);
   return {
     train: trainSplit,
     val: valSplit,

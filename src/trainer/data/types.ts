@@ -4,7 +4,7 @@
 
 /** One split of image-caption pairs, decoded and resized, ready to batch. */
 export interface ImageCaptionSplit {
-  /** Square images, NHWC, float32 in [0, 1]; length = count * imageSize * imageSize * 3. */
+  /** Square images, NHWC, float32 in [0, 1] (or normalised when requested); length = count * imageSize * imageSize * 3. */
   images: Float32Array;
   imageSize: number;
   /** Number of images. */
@@ -48,6 +48,10 @@ export interface DatasetRequest {
   contextLength: number;
   /** A tokenizer vocabulary to reuse (from an init checkpoint); built from the data otherwise. */
   vocab?: readonly string[];
+  /** A ready tokenizer (CLIP's BPE for real CLIP weights); wins over `vocab`. */
+  tokenizer?: Tokenizer;
+  /** Per-channel normalisation of the [0, 1] pixels (CLIP's mean and std). */
+  normalize?: { mean: readonly number[]; std: readonly number[] };
   /** Where generated or cached files may be written (the embedded set is generated here once). */
   cacheDir: string;
   /** Optional caps (tests and quick runs). */

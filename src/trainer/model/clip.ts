@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { makeRng, Stream, hashInts } from '../rng.js';
 import type { ModelConfig } from './config.js';
-import { attention, dense2d, embedTokens, gelu, layerNorm, matmul2d, selectRows } from './ops.js';
+import { attention, dense2d, embedTokens, gelu, layerNorm, matmul2d, quickGelu, selectRows } from './ops.js';
 
 export type ParamMap = Map<string, tf.Variable>;
 
@@ -55,12 +55,12 @@ function paramSpecs(c: ModelConfig): [string, number[], number][] {
   const tw = c.textWidth;
   const specs: [string, number[], number][] = [];
   // Stds follow OpenCLIP's init_parameters (text transformer; the same rule for the ViT blocks).
-  const tower = (prefix: string, width: number, layers: number) => {
+  const tower = (prefix: string, width: number, layers: number, mlpRatio: number) => {
     const attnStd = width ** -0.5;
     const projStd = width ** -0.5 * (2 * layers) ** -0.5;
     const fcStd = (2 * width) ** -0.5;
     for (let l = 0; l < layers; l++) {
-      for (const [name, shape, s] of blockShapes(`${prefix}.blocks.${l}`, width, c.mlpRatio)) {
+      for (const [name, shape, s] of blockShapes(`${prefix}.blocks.${l}`, width, mlpRatio)) {
         const std = Number.isNaN(s)
           ? name.endsWith('qkv.w') ? attnStd : name.endsWith('fc.w') ? fcStd : projStd
           : s;
@@ -72,12 +72,12 @@ function paramSpecs(c: ModelConfig): [string, number[], number][] {
   specs.push(['visual.class', [w], w ** -0.5]);
   specs.push(['visual.pos', [P + 1, w], w ** -0.5]);
   specs.push(['visual.ln_pre.g', [w], -1], ['visual.ln_pre.b', [w], 0]);
-  tower('visual', w, c.layers);
+  tower('visual', w, c.layers, c.mlpRatio);
   specs.push(['visual.ln_post.g', [w], -1], ['visual.ln_post.b', [w], 0]);
   specs.push(['visual.proj', [w, c.embedDim], w ** -0.5]);
   specs.push(['text.token', [c.vocabSize, tw], 0.02]);
   specs.push(['text.pos', [c.contextLength, tw], 0.01]);
-  tower('text', tw, c.textLayers);
+  tower('text', tw, c.textLayers, c.textMlpRatio ?? c.mlpRatio);
   specs.push(['text.ln_final.g', [tw], -1], ['text.ln_final.b', [tw], 0]);
   specs.push(['text.proj', [tw, c.embedDim], tw ** -0.5]);
   specs.push(['logit_scale', [], Math.log(1 / 0.07)]);
@@ -121,7 +121,9 @@ export function decays(name: string, shape: readonly number[]): boolean {
 
 export class ClipModel {
   private readonly causal: tf.Tensor2D;
+  private readonly act: (x: tf.Tensor) => tf.Tensor;
   constructor(readonly config: ModelConfig, readonly params: ParamMap) {
+    this.act = config.quickGelu ? quickGelu : gelu;
     const t = config.contextLength;
     const m = new Float32Array(t * t);
     for (let i = 0; i < t; i++) for (let j = i + 1; j < t; j++) m[i * t + j] = -1e9;
@@ -152,7 +154,7 @@ export class ClipModel {
     if (o.dropout > 0) out = tf.dropout(out, o.dropout, undefined, hashInts(o.dropoutSeed, salt, 1));
     x = tf.add(x, out);
     h = layerNorm(x, this.p(`${prefix}.ln2.g`), this.p(`${prefix}.ln2.b`));
-    h = gelu(dense2d(h as tf.Tensor2D, this.p(`${prefix}.mlp.fc.w`), this.p(`${prefix}.mlp.fc.b`)));
+    h = this.act(dense2d(h as tf.Tensor2D, this.p(`${prefix}.mlp.fc.w`), this.p(`${prefix}.mlp.fc.b`)));
     let m = dense2d(h as tf.Tensor2D, this.p(`${prefix}.mlp.proj.w`), this.p(`${prefix}.mlp.proj.b`)) as tf.Tensor;
     if (o.dropout > 0) m = tf.dropout(m, o.dropout, undefined, hashInts(o.dropoutSeed, salt, 2));
     return tf.add(x, m);

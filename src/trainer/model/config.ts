@@ -15,6 +15,13 @@ export interface ModelConfig {
   embedDim: number;
   /** Filled in from the tokenizer. */
   vocabSize: number;
+  /** QuickGELU x*sigmoid(1.702x), as OpenAI's weights were trained with; exact erf GELU otherwise. */
+  quickGelu?: boolean;
+  /** The text tower's MLP ratio when it differs from the image tower's. */
+  textMlpRatio?: number;
+  /** Per-channel normalisation applied to [0, 1] pixels (CLIP's mean and std); none when absent. */
+  imageMean?: [number, number, number];
+  imageStd?: [number, number, number];
 }
 
 export type ModelSize = Omit<ModelConfig, 'vocabSize'>;

@@ -100,6 +100,20 @@ export const gelu = custom(([x], save) => {
   };
 }) as (x: T) => T;
 
+/** QuickGELU x * sigmoid(1.702 x), the activation OpenAI's CLIP weights were trained with. */
+export const quickGelu = custom(([x], save) => {
+  const sig = tf.sigmoid(tf.mul(x, 1.702));
+  save([x, sig]);
+  return {
+    value: tf.mul(x, sig),
+    gradFunc: (dy: T, saved: T[]) => {
+      const [xs, s] = saved as [T, T];
+      // d/dx x*s(ax) = s + a*x*s*(1-s)
+      return [tf.mul(dy, tf.add(s, tf.mul(tf.mul(tf.mul(xs, 1.702), s), tf.sub(1, s))))];
+    },
+  };
+}) as (x: T) => T;
+
 /** LayerNorm over the last axis of x [n, w] (eps 1e-5 as torch), gradient written out. */
 export const layerNorm = custom(([x, g, b], save) => {
   const mean = tf.mean(x, -1, true);
