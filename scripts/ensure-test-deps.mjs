@@ -1,14 +1,16 @@
-// Runs before `npm test`. Two tests need Debian packages that npm cannot provide: the HTML
+// Runs before `npm test`. Some tests need Debian packages that npm cannot provide: the HTML
 // report test needs Chromium (playwright-core never downloads a browser here), and the PyTorch
-// example test needs python3-torch for /usr/bin/python3. Installs what is missing with apt-get
+// example and the real-CLIP reference tests need Python modules for /usr/bin/python3. Installs what is missing with apt-get
 // when we are root; otherwise says exactly what to run.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 const missing = [];
 if (!existsSync('/usr/bin/chromium')) missing.push('chromium');
-const torch = existsSync('/usr/bin/python3') ? spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0 : false;
-if (!torch) missing.push('python3-torch');
+// /usr/bin/python3 (Debian's, not a pyenv or venv one): torch for the PyTorch example and the CLIP
+// reference model, regex for the reference tokenizer, PIL for the reference preprocessing.
+const pyHas = (mod) => existsSync('/usr/bin/python3') && spawnSync('/usr/bin/python3', ['-c', `import ${mod}`], { stdio: 'ignore' }).status === 0;
+for (const [mod, pkg] of [['torch', 'python3-torch'], ['regex', 'python3-regex'], ['PIL', 'python3-pil']]) if (!pyHas(mod)) missing.push(pkg);
 
 if (missing.length > 0) {
   const root = typeof process.getuid === 'function' && process.getuid() === 0;

@@ -1,14 +1,10 @@
 // Shared by the CLIP tokenizer tests: where the vocabulary is, and a caption set that touches
 // every branch of the clean-up and the split pattern.
-import { existsSync } from 'node:fs';
-import assert from 'node:assert/strict';
+import { clipVocabFile } from './fixtures.js';
 
-/** OpenCLIP's vocabulary; the package does not ship it, the test machines hold a copy here. */
-export const BPE_FILE = '/work/shared/data/clip/bpe_simple_vocab_16e6.txt.gz';
-
+/** OpenCLIP's vocabulary; the package does not ship it (see fixtures.ts for where it is found). */
 export function requireBpeFile(): string {
-  assert.ok(existsSync(BPE_FILE), `${BPE_FILE} is missing: the CLIP tokenizer tests need OpenCLIP's bpe_simple_vocab_16e6.txt.gz there`);
-  return BPE_FILE;
+  return clipVocabFile();
 }
 
 export const LONG_CAPTION = Array.from({ length: 40 }, (_, i) => `photo ${i} of a cat, sitting on mat #${i * 7}.`).join(' ');

@@ -73,7 +73,7 @@ export async function readCocoSplit(root: string, split: SplitName, options: Rea
   if (options.decodedCacheDir !== undefined) {
     const st = await stat(files.annotationsFile);
     const key = createHash('sha256')
-      .update(JSON.stringify({ v: 1, file: resolve(files.annotationsFile), imageDir: resolve(files.imageDir), mtime: st.mtimeMs, size: st.size, imageSize, maxImages: String(maxImages) }))
+      .update(JSON.stringify({ v: 2, file: resolve(files.annotationsFile), imageDir: resolve(files.imageDir), mtime: st.mtimeMs, size: st.size, imageSize, maxImages: String(maxImages) }))
       .digest('hex')
       .slice(0, 20);
     cacheBase = join(options.decodedCacheDir, `${split}-${imageSize}px-${key}`);

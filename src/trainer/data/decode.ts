@@ -1,7 +1,9 @@
-// Decodes one image file as CLIP preprocesses it: RGB, the shorter side resized to the target,
-// then a centre crop to a square (sharp's "cover" fit does both in one resample).
+// Decodes one image file as CLIP preprocesses it: sharp decodes to 8-bit sRGB, then the shorter
+// side is resized to the target and the centre cropped to a square as Pillow and torchvision do it
+// (resize.ts says why that is not sharp's own resize).
 import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
+import { resizeShortSideAndCrop } from './resize.js';
 
 export type DecodeResult = { ok: true; pixels: Buffer } | { ok: false; reason: string };
 
@@ -17,13 +19,11 @@ export async function decodeSquare(path: string, size: number): Promise<DecodeRe
     const { data, info } = await sharp(path, { failOn: 'warning' })
       .removeAlpha()
       .toColourspace('srgb')
-      .resize(size, size, { fit: 'cover', position: 'centre', kernel: 'cubic' })
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
-    if (info.width !== size || info.height !== size || info.channels !== 3) {
-      return { ok: false, reason: `decoded to ${info.width}x${info.height}x${info.channels}, expected ${size}x${size}x3` };
-    }
-    return { ok: true, pixels: data };
+    if (info.channels !== 3) return { ok: false, reason: `decoded to ${info.channels} channels, expected 3` };
+    const px = resizeShortSideAndCrop(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, size);
+    return { ok: true, pixels: Buffer.from(px.buffer, px.byteOffset, px.length) };
   } catch (err) {
     return { ok: false, reason: `cannot decode: ${(err as Error).message}` };
   }
