@@ -59,7 +59,7 @@ class TinyClip(torch.nn.Module):
 
 def contrastive(i, t, scale):
     logits = scale.exp() * i @ t.T
-    target = torch.arange(len(i))
+    target = torch.arange(len(i), device=i.device)
     return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
 
 
@@ -88,9 +88,11 @@ def main():
     p = read_params()
     torch.manual_seed(p["seed"])
     torch.set_num_threads(1)
-    train_x, train_t = make_data(p["train_size"], 1 + p["seed"])
-    val_x, val_t = make_data(p["val_size"], 10_000)
-    model = TinyClip(width=p["width"])
+    # The GPU clipsweep gave this run (CUDA_VISIBLE_DEVICES), if any; the CPU otherwise.
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    train_x, train_t = (x.to(device) for x in make_data(p["train_size"], 1 + p["seed"]))
+    val_x, val_t = (x.to(device) for x in make_data(p["val_size"], 10_000))
+    model = TinyClip(width=p["width"]).to(device)
     decay = [q for n, q in model.named_parameters() if q.ndim >= 2]
     no_decay = [q for n, q in model.named_parameters() if q.ndim < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": p["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}],
@@ -104,14 +106,16 @@ def main():
     ckpt = os.path.join(cs.checkpoint_dir() or ".", "last.pt")
     start = 0
     if cs.checkpoint_dir() and os.path.exists(ckpt):
-        state = torch.load(ckpt)
+        state = torch.load(ckpt, map_location=device)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         start = state["step"] + 1
-    cs.started(total, resumed_from_step=start or None, framework=f"torch {torch.__version__}")
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    cs.started(total, resumed_from_step=start or None, framework=f"torch {torch.__version__}", device=where,
+               cuda_visible_devices=os.environ.get("CUDA_VISIBLE_DEVICES"))
 
     g = torch.Generator().manual_seed(p["seed"])
-    order = torch.cat([torch.randperm(p["train_size"], generator=g) for _ in range(p["epochs"])])
+    order = torch.cat([torch.randperm(p["train_size"], generator=g) for _ in range(p["epochs"])]).to(device)
     for step in range(start, total):
         lr = lr_at(step, p["lr"], warmup, total)
         for group in opt.param_groups:
