@@ -1,38 +1,56 @@
-// npm run bench:prune -- --db runs/sweeps.db --sweep NAME [--metric val/loss --mode min --grace N
-//   --reduction 3 --slots 2]: replays a finished sweep's recorded curves through the
-// early-termination decision in simulated time (runs start in plan order on free slots; each run
-// reveals its points at the times they were recorded) and prints the child-seconds spent with
-// ASHA and with the median rule against the full sweep, and whether each finds the same best
-// configuration. Figures only.
+// npm run bench:prune -- --db runs/sweeps.db --sweep NAME [--spec SWEEP.yaml] [--rule asha|median]
+//   [--grace N --reduction 3 --few-runs continue|best --min-runs 3] [--metric val/loss --mode min]
+//   [--slots 2 --stop-latency 1] [--trace]
+// Replays a finished full sweep's recorded curves through the early-termination decision in
+// simulated time (bench/prune/simulate.ts) and prints the child-seconds spent against the full
+// sweep, and whether the sweep still finds the full sweep's best configuration. The rule is the
+// spec's early_termination (--spec), then any flags given; without either, ASHA and the median
+// rule with the same grace. Figures only.
 import { parseArgs } from 'node:util';
 import { earlyTerminationSchema, type EarlyTermination } from '../../src/prune/config.js';
-import { decidePruning, type RunHistory } from '../../src/prune/decide.js';
 import { warmupSteps } from '../../src/orchestrator/pruning.js';
+import { loadSweepFile } from '../../src/spec/load.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { floorSpent, simulate, winner, type RecordedRun, type Simulation } from './simulate.js';
 
 const { values: args } = parseArgs({
   options: {
     db: { type: 'string', default: 'runs/sweeps.db' },
     sweep: { type: 'string' },
-    metric: { type: 'string', default: 'val/loss' },
-    mode: { type: 'string', default: 'min' },
+    spec: { type: 'string' },
+    rule: { type: 'string' },
+    metric: { type: 'string' },
+    mode: { type: 'string' },
     grace: { type: 'string' },
-    reduction: { type: 'string', default: '3' },
+    reduction: { type: 'string' },
+    'few-runs': { type: 'string' },
+    'rung-value': { type: 'string' },
+    'min-runs': { type: 'string' },
     slots: { type: 'string', default: '2' },
+    'stop-latency': { type: 'string', default: '1' },
+    trace: { type: 'boolean', default: false },
   },
 });
 
-interface Recorded {
-  id: string;
-  name: string;
-  duration: number;
-  warmup: number | null;
-  points: { step: number; value: number; at: number }[];
+function numberArg(name: string, raw: string | undefined, check: (n: number) => boolean, expected: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || !check(n)) throw new Error(`--${name}: expected ${expected}, got "${raw}"`);
+  return n;
 }
 
+const fromSpec = args.spec ? loadSweepFile(args.spec).earlyTermination : undefined;
+if (args.spec && !fromSpec) throw new Error(`--spec ${args.spec}: the sweep file has no early_termination section`);
+const metric = args.metric ?? fromSpec?.metric ?? 'val/loss';
+const mode = args.mode ?? fromSpec?.mode ?? 'min';
+if (mode !== 'min' && mode !== 'max') throw new Error(`--mode: expected min or max, got "${mode}"`);
+const slots = numberArg('slots', args.slots, (n) => Number.isInteger(n) && n > 0, 'a positive integer')!;
+const stopLatency = numberArg('stop-latency', args['stop-latency'], (n) => n >= 0, 'seconds >= 0')!;
+
 const store = SqliteStore.open(args.db!, { readonly: true });
-const sweep = args.sweep ? store.getSweep(args.sweep) : store.latestSweep()!;
-const recorded: Recorded[] = store
+const sweep = args.sweep ? store.getSweep(args.sweep) : store.latestSweep();
+if (!sweep) throw new Error(`--db ${args.db}: no sweep recorded`);
+const recorded: RecordedRun[] = store
   .listRuns(sweep.pk)
   .filter((r) => r.status === 'completed' && r.startedAt !== null && r.endedAt !== null)
   .map((r) => ({
@@ -40,90 +58,102 @@ const recorded: Recorded[] = store
     name: r.name,
     duration: r.endedAt! - r.startedAt!,
     warmup: warmupSteps(r.params.warmup, r.totalSteps),
-    points: store.series(r.pk, args.metric!).map((p) => ({ step: p.step, value: p.value, at: (p.time ?? r.endedAt!) - r.startedAt! })),
+    points: store.series(r.pk, metric).map((p) => ({ step: p.step, value: p.value, at: (p.time ?? r.endedAt!) - r.startedAt! })),
   }))
   .filter((r) => r.points.length > 0);
 store.close();
-if (recorded.length === 0) throw new Error(`no completed run of ${sweep.name} has ${args.metric}`);
+if (recorded.length === 0) throw new Error(`sweep ${sweep.name}: no completed run recorded ${metric}`);
 
-const better = (a: number, b: number): boolean => (args.mode === 'max' ? a > b : a < b);
-const bestOf = (points: { value: number }[]): number => points.reduce((best, p) => (better(p.value, best) ? p.value : best), args.mode === 'max' ? -Infinity : Infinity);
-
-/** Simulates the sweep on `slots` slots; returns each run's (possibly cut) duration and points. */
-function simulate(config: EarlyTermination | null, slots: number): { spent: number; kept: Map<string, { pruned: boolean; best: number }> } {
-  const start = new Map<string, number>();
-  const end = new Map<string, number>();
-  const pruned = new Set<string>();
-  const free = Array.from({ length: slots }, () => 0);
-  const queue = [...recorded];
-  const running: Recorded[] = [];
-  let now = 0;
-  const launch = () => {
-    for (let s = 0; s < free.length && queue.length > 0; s++) {
-      if (free[s]! <= now) {
-        const run = queue.shift()!;
-        start.set(run.id, now);
-        end.set(run.id, now + run.duration);
-        free[s] = now + run.duration;
-        running.push(run);
-      }
+/** The rules to replay: the spec's, the flags on top; the default grace is a ninth of the shortest run. */
+function rules(): EarlyTermination[] {
+  const shortest = Math.min(...recorded.map((r) => r.points.at(-1)!.step));
+  const types = args.rule ? [args.rule] : fromSpec ? [fromSpec.type] : ['asha', 'median'];
+  return types.map((type) => {
+    const base: Record<string, unknown> = fromSpec && fromSpec.type === type ? { ...fromSpec } : { type, metric, mode };
+    const flags: Record<string, unknown> = {
+      metric,
+      mode,
+      grace: numberArg('grace', args.grace, (n) => n > 0, 'a positive number of steps') ?? base['grace'] ?? Math.max(1, Math.round(shortest / 9)),
+    };
+    if (type === 'asha') {
+      const reduction = numberArg('reduction', args.reduction, (n) => n > 1, 'a number > 1');
+      if (reduction !== undefined) flags['reduction'] = reduction;
+      if (args['few-runs'] !== undefined) flags['few_runs'] = args['few-runs'];
+      if (args['rung-value'] !== undefined) flags['rung_value'] = args['rung-value'];
+    } else {
+      const minRuns = numberArg('min-runs', args['min-runs'], (n) => Number.isInteger(n) && n > 0, 'a positive integer');
+      if (minRuns !== undefined) flags['min_runs'] = minRuns;
     }
-  };
-  launch();
-  while (running.length > 0) {
-    // The next moment something happens: a run ends, or a running run records a point.
-    const candidates = running.flatMap((r) => [end.get(r.id)!, ...r.points.map((p) => start.get(r.id)! + p.at).filter((t) => t > now)]);
-    now = Math.min(...candidates);
-    for (const run of [...running]) {
-      if (end.get(run.id)! <= now) running.splice(running.indexOf(run), 1);
-    }
-    if (config) {
-      const histories: RunHistory[] = recorded
-        .filter((r) => start.has(r.id))
-        .map((r) => ({
-          id: r.id,
-          running: running.includes(r),
-          warmupSteps: r.warmup,
-          points: r.points.filter((p) => start.get(r.id)! + p.at <= Math.min(now, end.get(r.id)!)).map((p) => ({ step: p.step, value: p.value, time: start.get(r.id)! + p.at })),
-        }));
-      for (const decision of decidePruning(config, histories)) {
-        if (decision.action !== 'stop') continue;
-        const run = recorded.find((r) => r.id === decision.id)!;
-        pruned.add(run.id);
-        const slot = free.indexOf(end.get(run.id)!);
-        end.set(run.id, now);
-        if (slot >= 0) free[slot] = now;
-        running.splice(running.indexOf(run), 1);
-      }
-    }
-    launch();
-  }
-  const kept = new Map<string, { pruned: boolean; best: number }>();
-  let spent = 0;
-  for (const run of recorded) {
-    const cut = end.get(run.id)! - start.get(run.id)!;
-    spent += cut;
-    kept.set(run.id, { pruned: pruned.has(run.id), best: bestOf(run.points.filter((p) => p.at <= cut)) });
-  }
-  return { spent, kept };
+    // The alternative of that type, so that a bad flag is named rather than "invalid input".
+    const schema = earlyTerminationSchema.options.find((option) => option.shape.type.value === type);
+    if (!schema) throw new Error(`--rule: expected asha or median, got "${type}"`);
+    const parsed = schema.safeParse({ ...base, ...flags });
+    if (!parsed.success) throw new Error(`early termination ${JSON.stringify({ ...base, ...flags })}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    return parsed.data;
+  });
 }
 
-const slots = Number(args.slots);
-const full = simulate(null, slots);
-const winner = (result: ReturnType<typeof simulate>, onlyFinished: boolean) =>
-  [...result.kept].filter(([, k]) => !onlyFinished || !k.pruned).reduce((a, b) => (better(b[1].best, a[1].best) ? b : a));
-const [fullBestId, fullBest] = winner(full, false);
-const nameOf = (id: string) => recorded.find((r) => r.id === id)!.name;
-const grace = Number(args.grace ?? Math.max(1, Math.round(Math.min(...recorded.map((r) => r.points.at(-1)!.step)) / 9)));
-console.log(`sweep ${sweep.name}: ${recorded.length} completed runs with ${args.metric}, replayed on ${slots} slots`);
-console.log(`full sweep: ${full.spent.toFixed(0)} child-seconds; best ${nameOf(fullBestId)} (${args.metric} ${fullBest.best.toPrecision(4)})`);
-for (const type of ['asha', 'median'] as const) {
-  const config = earlyTerminationSchema.parse({ type, metric: args.metric, mode: args.mode, grace, ...(type === 'asha' ? { reduction: Number(args.reduction) } : {}) });
-  const result = simulate(config, slots);
-  const [bestId, best] = winner(result, true);
-  const gap = Math.abs(best.best - fullBest.best) / Math.abs(fullBest.best);
-  const prunedCount = [...result.kept.values()].filter((k) => k.pruned).length;
+const nameOf = (id: string): string => recorded.find((r) => r.id === id)!.name;
+const pct = (part: number, whole: number): string => `${((100 * part) / whole).toFixed(1)}%`;
+
+function describe(config: EarlyTermination): string {
+  const extra = config.type === 'asha' ? `reduction ${config.reduction}, few_runs ${config.few_runs}, rung_value ${config.rung_value}` : `min_runs ${config.min_runs}`;
+  return `${config.type} (grace ${config.grace} steps${config.warmup_aware ? ' after warmup' : ''}, ${extra})`;
+}
+
+/** How many runs reached each ASHA rung before they exited, and how many were stopped there. */
+function rungCounts(config: EarlyTermination, sim: Simulation): string {
+  if (config.type !== 'asha') return '';
+  const parts: string[] = [];
+  for (let rung = 0; ; rung++) {
+    const milestone = config.grace * config.reduction ** rung;
+    const reached = sim.runs.filter((fate) => {
+      const run = recorded.find((r) => r.id === fate.id)!;
+      const offset = config.warmup_aware ? (run.warmup ?? 0) : 0;
+      return run.points.some((p) => p.step - offset >= milestone && p.at <= fate.spent);
+    }).length;
+    if (reached === 0) break;
+    parts.push(`rung ${rung} (${milestone} steps): ${reached} reached, ${sim.runs.filter((r) => r.stop?.decision.rung === rung).length} stopped`);
+  }
+  return `  ${parts.join('; ')}`;
+}
+
+function trace(sim: Simulation): void {
+  console.log('  run                        start  spent  first-pt  fate');
+  for (const r of [...sim.runs].sort((a, b) => a.start - b.start)) {
+    const fate = r.stop ? `pruned at ${r.stop.at.toFixed(0)}s: rung ${r.stop.decision.rung}, ${r.stop.decision.value.toPrecision(4)} vs cutoff ${r.stop.decision.cutoff.toPrecision(4)} of ${r.stop.decision.peers}` : 'finished';
+    console.log(`  ${nameOf(r.id).padEnd(26)} ${r.start.toFixed(0).padStart(5)} ${r.spent.toFixed(0).padStart(6)} ${r.beforeFirstPoint.toFixed(0).padStart(9)}  ${fate}; best ${r.best.toPrecision(4)}@${r.bestStep}`);
+  }
+  const finished = sim.runs.filter((r) => r.stop === null);
+  const startup = sim.runs.reduce((s, r) => s + r.beforeFirstPoint, 0);
   console.log(
-    `${type} (grace ${grace} steps after warmup): ${result.spent.toFixed(0)} child-seconds (${(100 * (1 - result.spent / full.spent)).toFixed(1)}% saved), ${prunedCount} pruned; best ${nameOf(bestId)} ${bestId === fullBestId ? '(the same)' : `(${(100 * gap).toFixed(2)}% from the full sweep's best)`}`,
+    `  where it went: ${startup.toFixed(0)} s before first points (${pct(startup, sim.spent)}), ` +
+      `${finished.reduce((s, r) => s + r.spent, 0).toFixed(0)} s in ${finished.length} runs that finished, ` +
+      `${(sim.spent - finished.reduce((s, r) => s + r.spent, 0)).toFixed(0)} s in ${sim.runs.length - finished.length} pruned runs`,
   );
+}
+
+const full = simulate(recorded, null, { slots, stopLatency, mode });
+const fullBest = winner(full, mode, 'finished')!;
+console.log(`sweep ${sweep.name}: ${recorded.length} completed runs with ${metric}, replayed on ${slots} slots, stop latency ${stopLatency} s`);
+console.log(`full sweep: ${full.spent.toFixed(0)} child-seconds; best ${nameOf(fullBest.id)} (${metric} ${fullBest.best.toPrecision(4)} at step ${fullBest.bestStep})`);
+for (const config of rules()) {
+  const sim = simulate(recorded, config, { slots, stopLatency, mode });
+  const verdict = (among: 'reported' | 'finished'): string => {
+    const best = winner(sim, mode, among);
+    if (!best) return 'none';
+    if (best.id === fullBest.id) return `${nameOf(best.id)} (the same)`;
+    return `${nameOf(best.id)} (${((100 * Math.abs(best.best - fullBest.best)) / Math.abs(fullBest.best)).toFixed(2)}% from the full sweep's best)`;
+  };
+  const pruned = sim.runs.filter((r) => r.stop !== null).length;
+  console.log(
+    `${describe(config)}: ${sim.spent.toFixed(0)} child-seconds (${(100 * (1 - sim.spent / full.spent)).toFixed(1)}% saved), ${pruned} pruned; ` +
+      `best of the finished runs: ${verdict('finished')}; best as reported (pruned runs rank by what they reached): ${verdict('reported')}`,
+  );
+  const floor = floorSpent(recorded, config.grace, config.warmup_aware, fullBest.id, stopLatency);
+  console.log(`  floor: ${floor.toFixed(0)} child-seconds (${(100 * (1 - floor / full.spent)).toFixed(1)}% saved) if every run but the best stopped at its first point ${config.grace} steps${config.warmup_aware ? ' after warmup' : ''}`);
+  if (args.trace) {
+    console.log(rungCounts(config, sim));
+    trace(sim);
+  }
 }

@@ -16,6 +16,18 @@ export const earlyTerminationSchema = z.union([
     ...common,
     /** Keep the best 1/reduction at each rung; rungs at grace * reduction^k steps. */
     reduction: z.number().gt(1).default(3),
+    /**
+     * A run that reaches a rung before `reduction` runs have: it continues ('continue'), or only
+     * if it is the best there so far ('best'). In the ASHA paper such a run waits until it can be
+     * promoted; a run here cannot wait, so 'best' (as in Optuna's successive halving) is the
+     * nearest rule that still cuts from the first runs on.
+     */
+    few_runs: z.enum(['continue', 'best']).default('continue'),
+    /**
+     * The value a run brings to a rung: its value there ('latest'), or its best value so far
+     * ('best'), what a sweep that keeps each run's best checkpoint and ranks runs by it would get.
+     */
+    rung_value: z.enum(['latest', 'best']).default('latest'),
   }),
   z.strictObject({
     type: z.literal('median'),

@@ -51,25 +51,32 @@ type Judged = { run: RunHistory; points: ResourcePoint[] };
 type AshaConfig = Extract<EarlyTermination, { type: 'asha' }>;
 type MedianConfig = Extract<EarlyTermination, { type: 'median' }>;
 
-/** The first point at or past a milestone: when and with what value a run reached that rung. */
-function arrival(points: ResourcePoint[], milestone: number): ResourcePoint | undefined {
-  return points.find((p) => p.resource >= milestone);
+/** The first point at or past a milestone: when a run reached that rung, and the value it brings there. */
+function arrival(points: ResourcePoint[], milestone: number, config: AshaConfig): MetricPoint | undefined {
+  const index = points.findIndex((p) => p.resource >= milestone);
+  if (index < 0) return undefined;
+  const at = points[index]!;
+  if (config.rung_value === 'latest') return at;
+  // Its best value so far: what the run would be worth if it stopped here and kept its best checkpoint.
+  const best = points.slice(0, index + 1).reduce((b, p) => (score(p.value, config.mode) > score(b.value, config.mode) ? p : b));
+  return { step: at.step, time: at.time, value: best.value };
 }
 
 function asha(config: AshaConfig, id: string, points: ResourcePoint[], all: Judged[]): PruneDecision {
   for (let rung = 0; ; rung++) {
     const milestone = config.grace * config.reduction ** rung;
-    const mine = arrival(points, milestone);
+    const mine = arrival(points, milestone, config);
     if (!mine) return { id, action: 'continue' };
     // Asynchronous successive halving: compared with the runs that reached this rung first.
     const earlier = all.flatMap(({ run, points: theirs }) => {
       if (run.id === id) return [];
-      const at = arrival(theirs, milestone);
+      const at = arrival(theirs, milestone, config);
       return at && (at.time < mine.time || (at.time === mine.time && run.id < id)) ? [at.value] : [];
     });
     const n = earlier.length + 1;
-    if (n < config.reduction) continue;
+    if (n < config.reduction && config.few_runs === 'continue') continue;
     const ranked = [...earlier, mine.value].map((v) => score(v, config.mode)).sort((a, b) => b - a);
+    // With fewer than `reduction` runs there, keep = 1: only the best so far goes on ('best').
     const keep = Math.max(1, Math.floor(n / config.reduction));
     const cutoff = ranked[keep - 1]!;
     if (score(mine.value, config.mode) < cutoff) {
@@ -82,7 +89,12 @@ function asha(config: AshaConfig, id: string, points: ResourcePoint[], all: Judg
         value: mine.value,
         cutoff: cutoffValue,
         peers: n,
-        reason: `asha rung ${rung} (${milestone} steps${config.warmup_aware ? ' after warmup' : ''}): ${config.metric} ${fmt(mine.value)} is outside the best 1/${config.reduction} of ${n} runs (cutoff ${fmt(cutoffValue)})`,
+        reason:
+          `asha rung ${rung} (${milestone} steps${config.warmup_aware ? ' after warmup' : ''}): ` +
+          `${config.rung_value === 'best' ? `best ${config.metric} so far` : config.metric} ${fmt(mine.value)} ` +
+          (n < config.reduction
+            ? `is not the best of the ${n} runs there so far (fewer than ${config.reduction}; cutoff ${fmt(cutoffValue)})`
+            : `is outside the best 1/${config.reduction} of ${n} runs (cutoff ${fmt(cutoffValue)})`),
       };
     }
   }
