@@ -68,7 +68,12 @@ async function main(): Promise<number> {
   const runsDir = runsDirFor(params, runDir);
   let clip: ClipInit | null = null;
   if (isClipWeightsFile(params.init)) {
-    clip = loadClipInit({ init: params.init, modelConfig: params.model_config, vocab: params.vocab });
+    try {
+      clip = loadClipInit({ init: params.init, modelConfig: params.model_config, vocab: params.vocab });
+    } catch (e) {
+      // Missing or unusable files are bad parameters: exit 2, and the message names the file.
+      throw new UsageError((e as Error).message);
+    }
     sink.event('info', { clip_weights: path.resolve(params.init), naming: clip.weights.naming, dtype: clip.weights.dtype, model_config: clip.archFile, vocab: clip.tokenizerSource.vocab });
   } else if (params.model_config || params.vocab) {
     throw new UsageError('model_config and vocab apply to real CLIP weights only (init: a .safetensors file)');

@@ -21,8 +21,10 @@ export class AdamW {
   readonly m = new Map<string, tf.Variable>();
   readonly v = new Map<string, tf.Variable>();
 
-  constructor(readonly params: ParamMap, readonly config: AdamWConfig) {
+  /** Frozen parameters (`trainable` false) get no moments: they are never updated. */
+  constructor(readonly params: ParamMap, readonly config: AdamWConfig, trainable: (name: string) => boolean = () => true) {
     for (const [name, p] of params) {
+      if (!trainable(name)) continue;
       const zeros = tf.zerosLike(p);
       this.m.set(name, tf.variable(zeros, false));
       this.v.set(name, tf.variable(zeros, false));
@@ -34,30 +36,46 @@ export class AdamW {
     for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
   }
 
+  /**
+   * One update, a parameter at a time, each gradient disposed once used: for ViT-B/32 (151M
+   * parameters) a single tidy over all of them held every temporary at once, which does not fit
+   * the wasm backend's 4 GB heap.
+   */
   step(grads: Record<string, tf.Tensor>, lr: number): void {
     this.t += 1;
     const { beta1, beta2, eps, weightDecay } = this.config;
     const bc1 = 1 - beta1 ** this.t;
     const bc2 = 1 - beta2 ** this.t;
-    tf.tidy(() => {
-      for (const [name, p] of this.params) {
-        const g = grads[name];
-        if (!g) continue;
-        const m = this.m.get(name)!;
-        const v = this.v.get(name)!;
-        let pNew: tf.Tensor = p;
-        if (weightDecay > 0 && decays(name, p.shape)) pNew = tf.mul(p, 1 - lr * weightDecay);
-        const mNew = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
-        const vNew = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
-        const denom = tf.add(tf.div(tf.sqrt(vNew), Math.sqrt(bc2)), eps);
-        pNew = tf.sub(pNew, tf.mul(tf.div(mNew, denom), lr / bc1));
-        if (name === 'logit_scale') pNew = tf.clipByValue(pNew, 0, MAX_LOG_SCALE);
-        m.assign(mNew);
-        v.assign(vNew);
-        p.assign(pNew);
+    for (const [name, p] of this.params) {
+      const g = grads[name];
+      const m = this.m.get(name);
+      const v = this.v.get(name);
+      if (!g || !m || !v) continue;
+      // Short tidies, each freeing its temporaries before the next: a whole-update tidy held about
+      // ten temporaries of the largest tensor at once (1 GB for ViT-B/32's token embedding).
+      set(m, tf.tidy(() => tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1))));
+      set(v, tf.tidy(() => tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2))));
+      const denom = tf.tidy(() => tf.add(tf.div(tf.sqrt(v), Math.sqrt(bc2)), eps));
+      const update = tf.tidy(() => tf.mul(tf.div(m, denom), lr / bc1));
+      denom.dispose();
+      const decayed = weightDecay > 0 && decays(name, p.shape) ? tf.mul(p, 1 - lr * weightDecay) : null;
+      const stepped = tf.sub(decayed ?? p, update);
+      tf.dispose([update, ...(decayed ? [decayed] : [])]);
+      if (name === 'logit_scale') {
+        set(p, tf.clipByValue(stepped, 0, MAX_LOG_SCALE));
+        stepped.dispose();
+      } else {
+        set(p, stepped);
       }
-    });
+      g.dispose();
+    }
   }
+}
+
+/** Points a variable at new values and drops the handle, so the old values are freed at once. */
+function set(variable: tf.Variable, value: tf.Tensor): void {
+  variable.assign(value);
+  value.dispose();
 }
 
 /** Scales grads so that their global L2 norm is at most maxNorm (torch clip_grad_norm_). Returns the norm before clipping. */

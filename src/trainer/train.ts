@@ -70,8 +70,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 
   const params = initParams(config, p.seed);
   const model = new ClipModel(config, params);
-  const opt = new AdamW(params, openClipAdamW(p.weight_decay));
   const frozen = (name: string) => (p.lock.image && name.startsWith('visual.')) || (p.lock.text && name.startsWith('text.'));
+  const opt = new AdamW(params, openClipAdamW(p.weight_decay), (name) => !frozen(name));
   const stepper = new Stepper(model, opt, (name) => !frozen(name));
   const state: TrainState = { step: 0, totalSteps, bestValue: null, bestStep: null, evalsWithoutImprovement: 0 };
   if (o.resume) {

@@ -10,7 +10,13 @@ type Body = (inputs: [T, T, T], save: tf.GradSaveFunc) => { value: T; gradFunc: 
 
 /** tf.customGrad with the inputs as an array (its own typing does not fit fixed arities). */
 function custom(body: Body): (...xs: T[]) => T {
-  const f = (...args: (T | tf.GradSaveFunc)[]) => body(args.slice(0, -1) as [T, T, T], args[args.length - 1] as tf.GradSaveFunc);
+  const f = (...args: (T | tf.GradSaveFunc)[]) => {
+    const r = body(args.slice(0, -1) as [T, T, T], args[args.length - 1] as tf.GradSaveFunc);
+    // Each backward step frees its own temporaries (transposed weights, products) at once; left to
+    // the outer tidy they pile up over the whole model: about 0.6 GB more for ViT-B/32, which then
+    // no longer fits the wasm backend's 4 GB heap.
+    return { value: r.value, gradFunc: (dy: T, saved: T[]) => tf.tidy(() => r.gradFunc(dy, saved)) };
+  };
   return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...xs: T[]) => T;
 }
 
