@@ -138,7 +138,7 @@ export function toInternal(m: TensorMapping, parts: Float32Array[]): Float32Arra
       return transpose(a, r, c);
     }
     case 'conv':
-      return convToPatchMatrix(a, m.external[0]!.shape as [number, number, number, number]);
+      return convLayout(a, m.external[0]!.shape as [number, number, number, number], true);
     case 'qkv-weights': {
       // Stack [q; k; v] as [3w, w] (torch's in_proj layout), then transpose to [w, 3w].
       const w = m.external[0]!.shape[0]!;
@@ -165,7 +165,7 @@ export function toExternal(m: TensorMapping, x: Float32Array): Float32Array[] {
       return [transpose(x, c, r)];
     }
     case 'conv':
-      return [patchMatrixToConv(x, m.external[0]!.shape as [number, number, number, number])];
+      return [convLayout(x, m.external[0]!.shape as [number, number, number, number], false)];
     case 'qkv-weights': {
       const w = m.external[0]!.shape[0]!;
       const stacked = transpose(x, w, 3 * w);
@@ -185,20 +185,17 @@ export function transpose(a: Float32Array, r: number, c: number): Float32Array {
   return out;
 }
 
-function convToPatchMatrix(a: Float32Array, [w, ch, p]: [number, number, number, number]): Float32Array {
-  const out = new Float32Array(a.length);
+/** conv [w, ch, p, p] <-> patch matrix [(y * p + x) * ch + c, w]: the same index pairs, either way. */
+function convLayout(src: Float32Array, [w, ch, p]: [number, number, number, number], toPatch: boolean): Float32Array {
+  const out = new Float32Array(src.length);
   for (let o = 0; o < w; o++)
     for (let c = 0; c < ch; c++)
       for (let y = 0; y < p; y++)
-        for (let x = 0; x < p; x++) out[((y * p + x) * ch + c) * w + o] = a[((o * ch + c) * p + y) * p + x]!;
-  return out;
-}
-
-function patchMatrixToConv(m: Float32Array, [w, ch, p]: [number, number, number, number]): Float32Array {
-  const out = new Float32Array(m.length);
-  for (let o = 0; o < w; o++)
-    for (let c = 0; c < ch; c++)
-      for (let y = 0; y < p; y++)
-        for (let x = 0; x < p; x++) out[((o * ch + c) * p + y) * p + x] = m[((y * p + x) * ch + c) * w + o]!;
+        for (let x = 0; x < p; x++) {
+          const conv = ((o * ch + c) * p + y) * p + x;
+          const patch = ((y * p + x) * ch + c) * w + o;
+          if (toPatch) out[patch] = src[conv]!;
+          else out[conv] = src[patch]!;
+        }
   return out;
 }

@@ -6,17 +6,13 @@ import { cleanCaption } from './clean.js';
 import { ClipTokenizerError } from './errors.js';
 import { EOT_TEXT, SOT_TEXT, splitPieces } from './pieces.js';
 import { END_OF_WORD, type LoadedVocab } from './vocab-files.js';
+import type { Tokenizer } from '../../trainer/data/types.js';
 
-export interface ClipBpeTokenizer {
-  readonly vocab: readonly string[];
-  readonly vocabSize: number;
-  readonly contextLength: number;
-  readonly padToken: 0;
-  readonly sotToken: number;
-  readonly eotToken: number;
-  readonly unkToken: number;
-  /** Exactly contextLength ids: start, BPE ids (truncated to fit), end, then 0s. */
-  encode(text: string): Int32Array;
+/**
+ * The trainer's tokenizer contract (vocab, special ids, `encode`: exactly contextLength ids:
+ * start, BPE ids truncated to fit, end, then 0s), plus what scripts and tests need.
+ */
+export interface ClipBpeTokenizer extends Tokenizer {
   /** The BPE ids only: no start/end markers, no padding, no truncation. */
   encodeIds(text: string): number[];
   /**
