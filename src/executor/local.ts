@@ -2,6 +2,7 @@
 // group, stdout/stderr appended straight to the run folder's logs (file descriptors handed to the
 // child, so its output survives the orchestrator dying).
 import { closeSync, fstatSync, openSync } from 'node:fs';
+import { setImmediate as nextLoopTurn } from 'node:timers/promises';
 import { execa, type Options } from 'execa';
 import type { Resources } from '../spec/schema.js';
 import { buildSlots, detectGpus, type Gpu, type Slot } from '../resources/gpus.js';
@@ -74,6 +75,12 @@ export class LocalExecutor implements Executor {
         if (job.timeoutMs !== undefined) timer = setTimeout(() => stop('timeout'), job.timeoutMs);
       }
       const result = await child;
+      // Go on only once the event loop turns. The exit arrives inside libuv's SIGCHLD handler, which
+      // keeps reading signals while any arrive; spawning the next run from there (a queue of short
+      // runs over several slots) keeps the loop in that handler for good: exited children's handles
+      // are never closed, so each one pins its ChildProcess and execa's state (~9 KB), and timers
+      // (heartbeat, metrics polling) never fire.
+      await nextLoopTurn();
       await stopping;
       // Whatever the run left behind in its group goes with it.
       if (pid !== undefined && groupAlive(pid)) signalGroup(pid, 'SIGKILL');
