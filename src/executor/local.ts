@@ -75,19 +75,13 @@ export class LocalExecutor implements Executor {
         if (job.timeoutMs !== undefined) timer = setTimeout(() => stop('timeout'), job.timeoutMs);
       }
       const result = await child;
-      // Go on only once the event loop turns. The exit arrives inside libuv's SIGCHLD handler, which
-      // keeps reading signals while any arrive; spawning the next run from there (a queue of short
-      // runs over several slots) keeps the loop in that handler for good: exited children's handles
-      // are never closed, so each one pins its ChildProcess and execa's state (~9 KB), and timers
-      // (heartbeat, metrics polling) never fire.
-      await nextLoopTurn();
       await stopping;
       // Whatever the run left behind in its group goes with it.
       if (pid !== undefined && groupAlive(pid)) signalGroup(pid, 'SIGKILL');
       const spawnError = pid === undefined || (result.exitCode === undefined && result.signal === undefined && result.failed)
         ? (result.originalMessage || result.shortMessage || 'spawn failed')
         : null;
-      return classifyExit({
+      const outcome = classifyExit({
         exitCode: result.exitCode ?? null,
         signal: result.signal ?? null,
         spawnError,
@@ -97,6 +91,16 @@ export class LocalExecutor implements Executor {
         forceKilled,
         ...(job.timeoutMs !== undefined ? { timeoutMs: job.timeoutMs } : {}),
       });
+      // The child is gone: nothing may signal its pid any more (it can be reused).
+      if (timer) clearTimeout(timer);
+      if (onAbort) hooks.signal.removeEventListener('abort', onAbort);
+      // Return only once the event loop turns. The exit arrives inside libuv's SIGCHLD handler,
+      // which keeps reading signals while any arrive: starting the next run from there (short runs
+      // over several slots) kept the loop in that handler, so no exited child's handle was closed
+      // (each pinned its ChildProcess and execa's state, ~9 KB) and no timer fired until the
+      // sweep paused.
+      await nextLoopTurn();
+      return outcome;
     } finally {
       if (timer) clearTimeout(timer);
       if (onAbort) hooks.signal.removeEventListener('abort', onAbort);
