@@ -2,6 +2,7 @@
 // group, stdout/stderr appended straight to the run folder's logs (file descriptors handed to the
 // child, so its output survives the orchestrator dying).
 import { closeSync, fstatSync, openSync } from 'node:fs';
+import { setImmediate as nextLoopTurn } from 'node:timers/promises';
 import { execa, type Options } from 'execa';
 import type { Resources } from '../spec/schema.js';
 import { buildSlots, detectGpus, type Gpu, type Slot } from '../resources/gpus.js';
@@ -80,7 +81,7 @@ export class LocalExecutor implements Executor {
       const spawnError = pid === undefined || (result.exitCode === undefined && result.signal === undefined && result.failed)
         ? (result.originalMessage || result.shortMessage || 'spawn failed')
         : null;
-      return classifyExit({
+      const outcome = classifyExit({
         exitCode: result.exitCode ?? null,
         signal: result.signal ?? null,
         spawnError,
@@ -90,6 +91,16 @@ export class LocalExecutor implements Executor {
         forceKilled,
         ...(job.timeoutMs !== undefined ? { timeoutMs: job.timeoutMs } : {}),
       });
+      // The child is gone: nothing may signal its pid any more (it can be reused).
+      if (timer) clearTimeout(timer);
+      if (onAbort) hooks.signal.removeEventListener('abort', onAbort);
+      // Return only once the event loop turns. The exit arrives inside libuv's SIGCHLD handler,
+      // which keeps reading signals while any arrive: starting the next run from there (short runs
+      // over several slots) kept the loop in that handler, so no exited child's handle was closed
+      // (each pinned its ChildProcess and execa's state, ~9 KB) and no timer fired until the
+      // sweep paused.
+      await nextLoopTurn();
+      return outcome;
     } finally {
       if (timer) clearTimeout(timer);
       if (onAbort) hooks.signal.removeEventListener('abort', onAbort);

@@ -34,11 +34,20 @@ export class SqliteStore {
   private readonly db: Database.Database;
   private readonly keyPks = new Map<string, number>();
   private readonly statements: ReturnType<typeof prepare>;
+  /**
+   * Transaction wrappers built once: db.transaction() builds four wrapper functions with their
+   * properties on every call, which was a large share of each run's bookkeeping garbage.
+   */
+  private readonly transact: <T>(body: () => T) => T;
+  private readonly transactImmediate: <T>(body: () => T) => T;
 
   private constructor(file: string, db: Database.Database) {
     this.file = file;
     this.db = db;
     this.statements = prepare(db);
+    const wrapper = db.transaction((body: () => unknown) => body());
+    this.transact = wrapper.default as <T>(body: () => T) => T;
+    this.transactImmediate = wrapper.immediate as <T>(body: () => T) => T;
   }
 
   static open(file: string, options: { readonly?: boolean } = {}): SqliteStore {
@@ -126,9 +135,9 @@ export class SqliteStore {
   // ---- runs ---------------------------------------------------------------------------------
 
   /** Adds runs not yet known as queued; refreshes name, order and folder of the others. */
-  registerRuns(sweepPk: number, runs: readonly RunRegistration[]): void {
+  registerRuns(sweepPk: number, runs: Iterable<RunRegistration>): void {
     const t = now();
-    this.db.transaction(() => {
+    this.transact(() => {
       for (const run of runs) {
         const inserted = this.statements.insertRun.run({
           sweep_pk: sweepPk,
@@ -145,11 +154,26 @@ export class SqliteStore {
           this.statements.refreshRun.run({ sweep_pk: sweepPk, run_id: run.id, name: run.name, ordinal: run.ordinal, run_dir: run.runDir });
         }
       }
-    })();
+    });
   }
 
   listRuns(sweepPk: number): RunRecord[] {
     return (this.statements.runsOfSweep.all(sweepPk) as RunRow[]).map(toRun);
+  }
+
+  /**
+   * The sweep's runs in listRuns order, read `pageSize` at a time: a sweep of any size costs one
+   * page of records, and the caller may write to the store between pages (no statement stays open).
+   */
+  *eachRun(sweepPk: number, pageSize = 256): Generator<RunRecord> {
+    let after = { ordinal: -Infinity, pk: 0 };
+    for (;;) {
+      const rows = this.statements.runsOfSweepAfter.all({ sweep_pk: sweepPk, ordinal: after.ordinal, pk: after.pk, limit: pageSize }) as RunRow[];
+      for (const row of rows) yield toRun(row);
+      const last = rows[rows.length - 1];
+      if (last === undefined || rows.length < pageSize) return;
+      after = { ordinal: last.ordinal, pk: last.pk };
+    }
   }
 
   getRun(runPk: number): RunRecord {
@@ -161,23 +185,23 @@ export class SqliteStore {
   /** queued -> running for `owner` on `slot`; false when another orchestrator claimed it first. */
   claimRun(runPk: number, owner: string, slot: string, gpu: number | null): boolean {
     const t = now();
-    return this.db.transaction(() => {
+    return this.transactImmediate(() => {
       const changed = this.statements.claim.run({ pk: runPk, owner, slot, gpu, t }).changes === 1;
       if (changed) {
         const attempt = (this.statements.runByPk.get(runPk) as RunRow).attempt;
         this.statements.insertTransition.run(runPk, t, 'queued', 'running', attempt, `slot ${slot}`);
       }
       return changed;
-    }).immediate();
+    });
   }
 
   setPid(runPk: number, owner: string, pid: number | null): void {
-    this.db.prepare('UPDATE runs SET pid = ? WHERE pk = ? AND owner = ? AND status = ?').run(pid, runPk, owner, 'running');
+    this.statements.setPid.run(pid, runPk, owner);
   }
 
   /** Records the batch job running the held run's attempt (kept after the run ends, for status). */
   setJobId(runPk: number, owner: string, jobId: string | null): void {
-    this.db.prepare('UPDATE runs SET job_id = ? WHERE pk = ? AND owner = ? AND status = ?').run(jobId, runPk, owner, 'running');
+    this.statements.setJobId.run(jobId, runPk, owner);
   }
 
   /**
@@ -186,7 +210,7 @@ export class SqliteStore {
    */
   transferRun(runPk: number, deadOwner: string, newOwner: string, detail: string): boolean {
     const t = now();
-    return this.db.transaction(() => {
+    return this.transactImmediate(() => {
       const changed = this.db
         .prepare("UPDATE runs SET owner = ? WHERE pk = ? AND status = 'running' AND owner = ?")
         .run(newOwner, runPk, deadOwner).changes === 1;
@@ -195,7 +219,7 @@ export class SqliteStore {
         this.statements.insertTransition.run(runPk, t, 'running', 'running', attempt, detail);
       }
       return changed;
-    }).immediate();
+    });
   }
 
   /** running (held by `owner`) -> an end state. False when the run is not ours any more. */
@@ -203,7 +227,7 @@ export class SqliteStore {
     if (!END_STATES.includes(end.status)) throw new ClipsweepError('STORE', `invalid run transition running -> ${end.status}: not an end state`);
     assertTransition('running', end.status);
     const t = now();
-    return this.db.transaction(() => {
+    return this.transactImmediate(() => {
       const changed =
         this.statements.finish.run({
           pk: runPk,
@@ -222,7 +246,7 @@ export class SqliteStore {
         this.statements.insertTransition.run(runPk, t, 'running', end.status, attempt, end.reason ?? null);
       }
       return changed;
-    }).immediate();
+    });
   }
 
   /**
@@ -232,22 +256,20 @@ export class SqliteStore {
   requeueRun(runPk: number, from: readonly RunStatus[], detail: string, owner?: string): boolean {
     for (const status of from) assertTransition(status, 'queued');
     const t = now();
-    return this.db.transaction(() => {
+    return this.transactImmediate(() => {
       const row = this.statements.runByPk.get(runPk) as RunRow | undefined;
       if (!row || !from.includes(row.status)) return false;
       if (row.status === 'running' && row.owner !== owner) return false;
-      const changed = this.db
-        .prepare("UPDATE runs SET status = 'queued', queued_at = ?, owner = NULL, pid = NULL WHERE pk = ? AND status = ?")
-        .run(t, runPk, row.status).changes === 1;
+      const changed = this.statements.requeue.run(t, runPk, row.status).changes === 1;
       if (changed) this.statements.insertTransition.run(runPk, t, row.status, 'queued', row.attempt, detail);
       return changed;
-    }).immediate();
+    });
   }
 
   /** A run left `running` by an orchestrator that died: its last attempt is interrupted. */
   markOrphaned(runPk: number, deadOwner: string, reason: string): boolean {
     const t = now();
-    return this.db.transaction(() => {
+    return this.transactImmediate(() => {
       const changed = this.db
         .prepare(
           "UPDATE runs SET status = 'interrupted', ended_at = ?, failure_kind = 'orphaned', reason = ?, pid = NULL WHERE pk = ? AND status = 'running' AND owner = ?",
@@ -258,7 +280,7 @@ export class SqliteStore {
         this.statements.insertTransition.run(runPk, t, 'running', 'interrupted', attempt, reason);
       }
       return changed;
-    }).immediate();
+    });
   }
 
   excludeGpu(runPk: number, gpu: number): number[] {
@@ -270,7 +292,7 @@ export class SqliteStore {
 
   /** For a deliberate re-run from scratch: forget the run's metrics, events and ingestion offset. */
   resetRunData(runPk: number): void {
-    this.db.transaction(() => {
+    this.transact(() => {
       this.db.prepare('DELETE FROM metrics WHERE run_pk = ?').run(runPk);
       this.db.prepare('DELETE FROM events WHERE run_pk = ?').run(runPk);
       this.db
@@ -278,7 +300,7 @@ export class SqliteStore {
           'UPDATE runs SET metrics_offset = 0, metric_lines = 0, bad_lines = 0, total_steps = NULL, last_step = NULL, summary_json = NULL, excluded_gpus = ? WHERE pk = ?',
         )
         .run('[]', runPk);
-    })();
+    });
   }
 
   transitions(runPk: number): { at: number; from: RunStatus | null; to: RunStatus; attempt: number; detail: string | null }[] {
@@ -299,7 +321,7 @@ export class SqliteStore {
   ingest(batches: readonly IngestBatch[]): void {
     if (batches.length === 0) return;
     const s = this.statements;
-    this.db.transaction(() => {
+    this.transact(() => {
       for (const batch of batches) {
         for (const row of batch.metrics) {
           const nonfinite = nonFiniteOf(row.value);
@@ -327,7 +349,7 @@ export class SqliteStore {
           summary: batch.summary === undefined ? null : JSON.stringify(batch.summary),
         });
       }
-    })();
+    });
   }
 
   metricKeys(runPk: number): string[] {
@@ -480,6 +502,13 @@ function prepare(db: Database.Database) {
     ),
     runsOfSweep: db.prepare('SELECT * FROM runs WHERE sweep_pk = ? ORDER BY ordinal, pk'),
     runByPk: db.prepare('SELECT * FROM runs WHERE pk = ?'),
+    runsOfSweepAfter: db.prepare(
+      `SELECT * FROM runs WHERE sweep_pk = @sweep_pk AND (ordinal > @ordinal OR (ordinal = @ordinal AND pk > @pk))
+       ORDER BY ordinal, pk LIMIT @limit`,
+    ),
+    setPid: db.prepare("UPDATE runs SET pid = ? WHERE pk = ? AND owner = ? AND status = 'running'"),
+    setJobId: db.prepare("UPDATE runs SET job_id = ? WHERE pk = ? AND owner = ? AND status = 'running'"),
+    requeue: db.prepare("UPDATE runs SET status = 'queued', queued_at = ?, owner = NULL, pid = NULL WHERE pk = ? AND status = ?"),
     claim: db.prepare(
       `UPDATE runs SET status = 'running', owner = @owner, slot = @slot, gpu = @gpu, attempt = attempt + 1,
          started_at = @t, ended_at = NULL, pid = NULL, job_id = NULL, exit_code = NULL, signal = NULL, failure_kind = NULL,

@@ -76,6 +76,30 @@ describe('SQLite store', () => {
     assert.equal(store.listRuns(sweepPk).length, 2);
   });
 
+  it('reads a sweep page by page in listRuns order, with writes between pages', () => {
+    const { store, sweepPk } = freshStore();
+    // Registered lazily from a generator; ordinals tie (r1 and r2 keep 0 and 1), so paging must
+    // use the key as well as the ordinal.
+    store.registerRuns(
+      sweepPk,
+      (function* () {
+        for (let i = 0; i < 23; i++) yield { id: `p${i}`, name: `p${i}`, params: { i }, ordinal: Math.floor(i / 3), runDir: `/runs/s/p${i}` };
+      })(),
+    );
+    const expected = store.listRuns(sweepPk);
+    assert.equal(expected.length, 25);
+    const seen: string[] = [];
+    for (const run of store.eachRun(sweepPk, 4)) {
+      seen.push(run.id);
+      // Writing while paging is allowed: no statement is left open between pages.
+      if (run.status === 'queued') assert.ok(store.claimRun(run.pk, 'me', 'cpu0', null));
+    }
+    assert.deepEqual(seen, expected.map((r) => r.id));
+    assert.ok(store.listRuns(sweepPk).every((r) => r.status === 'running'));
+    assert.deepEqual([...store.eachRun(sweepPk, 25)].map((r) => r.id), seen, 'a last page exactly full');
+    assert.deepEqual([...store.eachRun(store.registerSweep({ name: 'empty', specPath: null, spec: {}, specHash: 'h', runsDir: '/runs' }).pk)], []);
+  });
+
   it('enforces transitions with compare-and-set, across two connections', () => {
     const { store, file, sweepPk } = freshStore();
     const other = SqliteStore.open(file);
