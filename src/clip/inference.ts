@@ -72,21 +72,16 @@ export async function embed(clip: OpenedClip, images: string[], texts: string[])
   const eot = clip.init.tokenizer.eotToken;
   const c = clip.model.config;
   const idx = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
-  const zeros = (n: number) => new Int32Array(n);
-  let img: tf.Tensor2D = tf.zeros([0, c.embedDim]);
-  let txt: tf.Tensor2D = tf.zeros([0, c.embedDim]);
-  if (images.length) {
-    const b = makeBatch(split, c, eot, idx(images.length), zeros(images.length), null, null);
-    img.dispose();
-    img = tf.tidy(() => l2normalize(clip.model.encodeImage(b.image, noDropout)));
+  // Each tower runs alone: the other half of the batch points at item 0 and is not encoded.
+  const encode = (tower: 'image' | 'text', n: number): tf.Tensor2D => {
+    if (n === 0) return tf.zeros([0, c.embedDim]);
+    const b = tower === 'image' ? makeBatch(split, c, eot, idx(n), new Int32Array(n), null, null) : makeBatch(split, c, eot, new Int32Array(n), idx(n), null, null);
+    const e = tf.tidy(() => l2normalize(tower === 'image' ? clip.model.encodeImage(b.image, noDropout) : clip.model.encodeText(b.text, noDropout)));
     b.dispose();
-  }
-  if (texts.length) {
-    const b = makeBatch(split, c, eot, zeros(texts.length), idx(texts.length), null, null);
-    txt.dispose();
-    txt = tf.tidy(() => l2normalize(clip.model.encodeText(b.text, noDropout)));
-    b.dispose();
-  }
+    return e;
+  };
+  const img = encode('image', images.length);
+  const txt = encode('text', texts.length);
   const scale = Math.exp(clip.params.get('logit_scale')!.dataSync()[0]!);
   const logits = tf.tidy(() => tf.mul(tf.matMul(img, txt, false, true), scale) as tf.Tensor2D);
   const L = c.contextLength;
