@@ -13,8 +13,8 @@ import { LocalExecutor } from '../src/executor/local.js';
 import type { Executor } from '../src/executor/types.js';
 import { Recorder } from '../src/metrics/recorder.js';
 import { runSweep } from '../src/orchestrator/run-sweep.js';
-import { expandSweep } from '../src/spec/expand.js';
-import { parseSweep } from '../src/spec/load.js';
+import { expandSweep } from '../src/sweep-file/expand.js';
+import { parseSweep } from '../src/sweep-file/load.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { IngestBatch } from '../src/store/types.js';
 

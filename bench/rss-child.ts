@@ -4,8 +4,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LocalExecutor } from '../src/executor/local.js';
 import { runSweep } from '../src/orchestrator/run-sweep.js';
-import { expandSweep } from '../src/spec/expand.js';
-import { parseSweep } from '../src/spec/load.js';
+import { expandSweep } from '../src/sweep-file/expand.js';
+import { parseSweep } from '../src/sweep-file/load.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 
 const dir = process.argv[2]!;

@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { earlyTerminationSchema, type EarlyTermination } from '../../src/prune/config.js';
 import { warmupSteps } from '../../src/orchestrator/pruning.js';
-import { loadSweepFile } from '../../src/spec/load.js';
+import { loadSweepFile } from '../../src/sweep-file/load.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { floorSpent, simulate, winner, type RecordedRun, type Simulation } from './simulate.js';
 

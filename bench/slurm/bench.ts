@@ -8,8 +8,8 @@ import { homedir, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SlurmExecutor } from '../../src/executor/slurm/executor.js';
 import { runSweep } from '../../src/orchestrator/run-sweep.js';
-import { expandSweep } from '../../src/spec/expand.js';
-import { parseSweep } from '../../src/spec/load.js';
+import { expandSweep } from '../../src/sweep-file/expand.js';
+import { parseSweep } from '../../src/sweep-file/load.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 
 const [runsArg, parallelArg, pollArg] = process.argv.slice(2).map(Number);

@@ -4,7 +4,7 @@
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { setImmediate as nextLoopTurn } from 'node:timers/promises';
 import { execa, type Options } from 'execa';
-import type { Resources } from '../spec/schema.js';
+import type { Resources } from '../sweep-file/schema.js';
 import { buildSlots, detectGpus, type Gpu, type Slot } from '../resources/gpus.js';
 import { classifyExit } from './classify.js';
 import { readStderrTail } from './stderr-tail.js';

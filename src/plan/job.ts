@@ -3,8 +3,8 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Job } from '../executor/types.js';
-import type { SweepSpec } from '../spec/load.js';
-import { paramsAsFlags, substitute } from '../spec/placeholders.js';
+import type { SweepSpec } from '../sweep-file/load.js';
+import { paramsAsFlags, substitute } from '../sweep-file/placeholders.js';
 
 export interface RunPaths {
   runDir: string;

@@ -1,7 +1,7 @@
 // Finds the machine's GPUs with nvidia-smi and turns the sweep's resources into slots.
 import { execa } from 'execa';
 import { SpecError } from '../errors.js';
-import type { Resources } from '../spec/schema.js';
+import type { Resources } from '../sweep-file/schema.js';
 
 export interface Gpu {
   index: number;

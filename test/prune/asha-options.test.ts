@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { earlyTerminationSchema } from '../../src/prune/config.js';
 import { decidePruning, type RunHistory } from '../../src/prune/decide.js';
-import { parseSweep } from '../../src/spec/load.js';
+import { parseSweep } from '../../src/sweep-file/load.js';
 
 /** A run with one point per step from `values` (index = step), recorded from `start` on. */
 function run(id: string, values: number[], start: number, running = true): RunHistory {

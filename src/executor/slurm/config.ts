@@ -1,7 +1,7 @@
 // The SLURM executor's settings, resolved once from the sweep's resources (docs/slurm.md).
 import { SpecError } from '../../errors.js';
-import type { Resources } from '../../spec/schema.js';
-import { parseDuration } from '../../spec/duration.js';
+import type { Resources } from '../../sweep-file/schema.js';
+import { parseDuration } from '../../sweep-file/duration.js';
 import type { SlurmBinaries } from './cli.js';
 
 export interface SlurmOptions {

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import type { SweepSpec } from '../../spec/load.js';
+import type { SweepSpec } from '../../sweep-file/load.js';
 import { OpenClipTranslator } from './openclip.js';
 import { RegexTranslator } from './regex.js';
 import { LogSources, ProtocolWriter, type Translator } from './translator.js';

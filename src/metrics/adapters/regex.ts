@@ -1,6 +1,6 @@
 // `metrics: regex`: named patterns from the sweep file turn a program's log lines into metrics.
 import { appendFileSync } from 'node:fs';
-import type { LinePattern } from '../../spec/schema.js';
+import type { LinePattern } from '../../sweep-file/schema.js';
 import { parseNumber } from './openclip-parse.js';
 import type { LogSources, ProtocolWriter, Translator, Verdict } from './translator.js';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { expandSweep } from '../../src/spec/expand.js';
-import { parseSweep } from '../../src/spec/load.js';
-import { draw } from '../../src/spec/search.js';
+import { expandSweep } from '../../src/sweep-file/expand.js';
+import { parseSweep } from '../../src/sweep-file/load.js';
+import { draw } from '../../src/sweep-file/search.js';
 
 const RANDOM = `name: rs
 trainer: builtin

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildJob, runPaths } from '../../src/plan/job.js';
-import { expandSweep } from '../../src/spec/expand.js';
-import { parseSweep } from '../../src/spec/load.js';
-import { paramsAsFlags, parseTemplate, substitute } from '../../src/spec/placeholders.js';
+import { expandSweep } from '../../src/sweep-file/expand.js';
+import { parseSweep } from '../../src/sweep-file/load.js';
+import { paramsAsFlags, parseTemplate, substitute } from '../../src/sweep-file/placeholders.js';
 
 const context = { nodePath: '/usr/bin/node', home: '/home/u', specDir: '/work/sweeps' };
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SpecError } from '../../src/errors.js';
-import { countRuns, expandSweep, runId } from '../../src/spec/expand.js';
-import { parseSweep } from '../../src/spec/load.js';
-import { parseDuration } from '../../src/spec/duration.js';
+import { countRuns, expandSweep, runId } from '../../src/sweep-file/expand.js';
+import { parseSweep } from '../../src/sweep-file/load.js';
+import { parseDuration } from '../../src/sweep-file/duration.js';
 
 const ISSUE_EXAMPLE = `
 name: clip-coco-lr-bs-warmup
