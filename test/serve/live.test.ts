@@ -96,7 +96,7 @@ test('a run goes queued -> running -> completed, and its chart grows while it ru
   await page.waitForSelector(`#runs tbody tr[data-run="${watch}"][data-state="completed"]`, { timeout: 60_000 });
   seen.push('completed');
   assert.deepEqual(seen, ['queued', 'running', 'completed']);
-  assert.equal(await scalePoints("watch"), 30, 'every logged point arrived, none twice');
+  assert.equal(await scalePoints('watch'), 30, 'every logged point arrived, none twice');
   const progress = await page.textContent(`#runs tbody tr[data-run="${watch}"] td.progress`);
   assert.match(progress ?? '', /30 \/ 30/);
 });

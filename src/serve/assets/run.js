@@ -36,7 +36,8 @@
     for (var i = 0; i < ys.length; i++) {
       if (!isFinite(ys[i])) { out.push(ys[i]); continue; }
       last = last * w + (1 - w) * ys[i]; n++;
-      out.push(w === 0 ? ys[i] : last / (1 - Math.pow(w, n)));
+      // Rounded to 12 digits: a constant series must stay flat, not show float noise.
+      out.push(w === 0 ? ys[i] : Number((last / (1 - Math.pow(w, n))).toPrecision(12)));
     }
     return out;
   }
@@ -46,7 +47,8 @@
     var sm = ema(s.y, w).map(function (y, i) { return { x: s.x[i], y: y }; });
     return [
       { label: 'raw', data: raw, borderColor: 'rgba(34,85,170,0.25)', borderWidth: 1, pointRadius: 0 },
-      { label: 'smoothed', data: sm, borderColor: '#2255aa', borderWidth: 2, pointRadius: 0 },
+      // A series of a few evaluations is drawn with its points, or a single one would not show.
+      { label: 'smoothed', data: sm, borderColor: '#2255aa', backgroundColor: '#2255aa', borderWidth: 2, pointRadius: s.x.length < 50 ? 3 : 0 },
     ];
   }
   function draw(key) {
@@ -58,7 +60,7 @@
       animation: false, parsing: false, normalized: true, responsive: true, maintainAspectRatio: false,
       interaction: { mode: 'nearest', intersect: false },
       plugins: { title: { display: true, text: key }, legend: { display: false } },
-      scales: { x: { type: 'linear', title: { display: true, text: 'step' } }, y: { type: 'linear' } } } });
+      scales: { x: { type: 'linear', title: { display: true, text: 'step' } }, y: { type: 'linear', ticks: { callback: function (v) { return cs.num(v); } } } } } });
   }
   function load(key, from, to) {
     var q = '?key=' + encodeURIComponent(key) + '&points=' + (from === undefined ? POINTS : 2000) + (from !== undefined ? '&from=' + Math.floor(from) + '&to=' + Math.ceil(to) : '');
