@@ -37,6 +37,8 @@ export interface RunningServer {
   host: string;
   token: string | null;
   hub: LiveHub;
+  /** Resolves once the latest sweep's series are read and diagnosed (the first page is then fast). */
+  warmed: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -208,6 +210,18 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     s.once('error', (error: Error) => reject(new ClipsweepError('USAGE', `cannot listen on ${host}:${options.port ?? 0}: ${error.message}`, { cause: error })));
   });
   hub.start(options.pollMs ?? 500);
+  // Read the most recently updated sweep now rather than when the first page asks for it: with
+  // 24 M points that takes seconds, which the user should not wait for after opening the page.
+  const warmed = new Promise<void>((resolve) =>
+    setImmediate(() => {
+      try {
+        const latest = hub.list().sort((a, b) => b.updated_at - a.updated_at)[0];
+        if (latest) hub.sweep(latest.name);
+      } finally {
+        resolve();
+      }
+    }),
+  );
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 0);
   const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? machineName() : host;
@@ -218,6 +232,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     host,
     token,
     hub,
+    warmed,
     close: () =>
       new Promise<void>((resolve) => {
         hub.stop();
