@@ -7,4 +7,10 @@ const server = await startServer({ dbFile: process.argv[2]!, port: 0 });
 process.stdout.write(`${JSON.stringify({ url: server.url, listening_ms: performance.now() - started })}\n`);
 await server.warmed;
 process.stdout.write(`${JSON.stringify({ warmed_ms: performance.now() - started })}\n`);
+// Diagnostics (alerts, best val loss, objective) follow in the background, a budget per poll.
+const timer = setInterval(() => {
+  if (server.hub.pendingDiagnoses()) return;
+  clearInterval(timer);
+  process.stdout.write(`${JSON.stringify({ diagnosed_ms: performance.now() - started })}\n`);
+}, 100);
 process.on('SIGTERM', () => void server.close().then(() => process.exit(0)));

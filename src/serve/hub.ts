@@ -92,11 +92,16 @@ export class LiveHub {
         for (const s of this.subscribers) if (s.sweep === null) s.send('sweeps', list);
       }
     }
-    for (const name of watched) {
-      if (name === null) continue;
-      const live = this.sweeps.get(name);
-      if (live) this.pollSweep(live);
+    for (const live of this.sweeps.values()) {
+      // Watched sweeps follow the database; the others only finish their diagnoses (their
+      // alerts are then in the next page's snapshot).
+      if (watched.has(live.sweep.name) || live.pendingDiagnoses()) this.pollSweep(live);
     }
+  }
+
+  /** True while some loaded sweep has runs whose diagnostics are still to be computed. */
+  pendingDiagnoses(): boolean {
+    return [...this.sweeps.values()].some((l) => l.pendingDiagnoses());
   }
 
   private pollSweep(live: SweepLive): void {

@@ -191,29 +191,30 @@ export class SweepLive {
       const previous = state.row;
       const moved = isNew || previous.metricLines !== row.metricLines;
       if (moved) {
-        // A run seen for the first time is read whole (one row per key): its full series also
-        // feed its first diagnosis, so nothing is read twice.
-        const full = isNew ? new Map<string, Series>() : null;
         for (const key of this.reader.runKeys(row.pk)) {
           if (!this.keys.has(key)) {
             this.keys.add(key);
             keysGrew = true;
           }
           if (!this.wanted(key)) continue;
-          const since = state.lastStep.get(key) ?? -Infinity;
-          const fresh = since === -Infinity ? this.reader.series(row.pk, key) : this.reader.pointsSince(row.pk, key, since);
+          const since = state.lastStep.get(key);
+          if (since === undefined && delta === null) {
+            // First load: SQLite downsamples; the series never pass through JavaScript whole.
+            const { drawn, last } = this.reader.bucketed(row.pk, key, DRAW_POINTS);
+            if (!last) continue;
+            state.lastStep.set(key, last.step);
+            state.drawn.set(key, { x: drawn.steps, y: drawn.values, e: drawn.epochs });
+            state.latestValues[key] = jsonValue(last.value);
+            continue;
+          }
+          const fresh = this.reader.pointsSince(row.pk, key, since ?? -Infinity);
           if (fresh.steps.length === 0) continue;
-          full?.set(key, { steps: fresh.steps, values: fresh.values });
           state.lastStep.set(key, fresh.steps[fresh.steps.length - 1]!);
           appendDrawn(state.drawn, key, fresh);
           if (delta) delta.points.push({ run: row.id, key, x: fresh.steps, y: fresh.values.map(jsonValue), e: fresh.epochs });
           state.latestValues[key] = jsonValue(fresh.values[fresh.values.length - 1]!);
         }
         state.diagDirty = true;
-        if (full && !delta) {
-          state.row = row;
-          this.diagnoseRun(state, full, null);
-        }
       }
       const changed =
         moved || previous.status !== row.status || previous.attempt !== row.attempt || previous.slot !== row.slot || previous.totalSteps !== row.totalSteps;
@@ -242,8 +243,7 @@ export class SweepLive {
       const series = new Map<string, Series>();
       for (const key of this.reader.runKeys(state.row.pk)) {
         if (!this.wanted(key)) continue;
-        const s = this.reader.series(state.row.pk, key);
-        series.set(key, { steps: s.steps, values: s.values });
+        series.set(key, this.reader.seriesValues(state.row.pk, key));
       }
       this.diagnoseRun(state, series, delta);
     }

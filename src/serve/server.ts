@@ -134,7 +134,12 @@ export function buildApp(hub: LiveHub, security: { ownNames: string[]; token: st
   app.get('/api/sweeps/:sweep/events', (c) => {
     const live = hub.sweep(c.req.param('sweep'));
     if (!live) return c.json({ error: 'no such sweep' }, 404);
-    return follow(c, live.sweep.name, () => live.snapshot(Date.now() / 1000));
+    // light=1: a page that follows one run needs the sweep's changes, not every run's series.
+    const light = c.req.query('light') === '1';
+    return follow(c, live.sweep.name, () => {
+      const snapshot = live.snapshot(Date.now() / 1000);
+      return light ? { ...snapshot, series: {} } : snapshot;
+    });
   });
 
   const runOf = (c: Context) => {

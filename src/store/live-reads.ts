@@ -115,6 +115,24 @@ export class LiveReader {
            FROM metrics WHERE run_pk = ? AND key_pk = ?`,
         )
         .raw(true),
+      maxStep: this.db.prepare('SELECT MAX(step) FROM metrics WHERE run_pk = ? AND key_pk = ?').pluck(),
+      last: this.db.prepare('SELECT step, value, nonfinite, epoch FROM metrics WHERE run_pk = ? AND key_pk = ? ORDER BY step DESC LIMIT 1').raw(true),
+      // SQLite's bare-column rule: with one MIN() or MAX(), the other columns come from the row
+      // holding it, so each bucket yields its lowest and its highest point (spikes and dips kept).
+      bucketMin: this.db
+        .prepare('SELECT step, MIN(value), epoch FROM metrics WHERE run_pk = ? AND key_pk = ? AND value IS NOT NULL GROUP BY step / ?')
+        .raw(true),
+      bucketMax: this.db
+        .prepare('SELECT step, MAX(value), epoch FROM metrics WHERE run_pk = ? AND key_pk = ? AND value IS NOT NULL GROUP BY step / ?')
+        .raw(true),
+      concat2: this.db
+        .prepare(
+          `SELECT group_concat(step, ','),
+                  group_concat(CASE WHEN nonfinite = 'inf' THEN 'Infinity' WHEN nonfinite = '-inf' THEN '-Infinity'
+                                    WHEN value IS NULL THEN 'NaN' ELSE value END, ',')
+           FROM metrics WHERE run_pk = ? AND key_pk = ?`,
+        )
+        .raw(true),
       transitions: this.db.prepare('SELECT at, from_status, to_status, attempt, detail FROM run_transitions WHERE run_pk = ? ORDER BY rowid'),
       events: this.db.prepare('SELECT kind, step, payload_json FROM events WHERE run_pk = ? ORDER BY file_offset'),
     };
@@ -218,6 +236,54 @@ export class LiveReader {
       return { steps: order.map((i) => out.steps[i]!), values: order.map((i) => out.values[i]!), epochs: order.map((i) => out.epochs[i]!) };
     }
     return out;
+  }
+
+  /**
+   * A series for drawing without reading it into JavaScript: SQLite groups the rows into about
+   * `buckets` step ranges and returns each range's lowest and highest finite point (at most
+   * 2 x buckets points, in step order), plus the last row (any value) for the cursor.
+   */
+  bucketed(runPk: number, key: string, buckets: number): { drawn: LivePoints; last: { step: number; value: number } | null } {
+    const keyPk = this.keyPks.get(key);
+    const drawn: LivePoints = { steps: [], values: [], epochs: [] };
+    if (keyPk === undefined) return { drawn, last: null };
+    const lastRow = this.s.last!.get(runPk, keyPk) as [number, number | null, string | null, number | null] | undefined;
+    if (!lastRow) return { drawn, last: null };
+    const maxStep = this.s.maxStep!.get(runPk, keyPk) as number;
+    const width = Math.max(1, Math.ceil((maxStep + 1) / buckets));
+    const lows = this.s.bucketMin!.all(runPk, keyPk, width) as [number, number, number | null][];
+    const highs = this.s.bucketMax!.all(runPk, keyPk, width) as [number, number, number | null][];
+    const rows = [...lows, ...highs].sort((a, b) => a[0] - b[0]);
+    let previous = -Infinity;
+    for (const [step, value, epoch] of rows) {
+      if (step === previous) continue; // a bucket of one point, or min and max on one row
+      previous = step;
+      drawn.steps.push(step);
+      drawn.values.push(value);
+      drawn.epochs.push(epoch);
+    }
+    return { drawn, last: { step: lastRow[0], value: decode(lastRow[1], lastRow[2]) } };
+  }
+
+  /** Steps and values of one whole series (no epochs): what diagnostics need, read fast. */
+  seriesValues(runPk: number, key: string): { steps: number[]; values: number[] } {
+    const keyPk = this.keyPks.get(key);
+    if (keyPk === undefined) return { steps: [], values: [] };
+    const row = this.s.concat2!.get(runPk, keyPk) as [string | null, string | null] | undefined;
+    if (!row || row[0] === null || row[1] === null) return { steps: [], values: [] };
+    const stepText = row[0].split(',');
+    const valueText = row[1].split(',');
+    const steps = new Array<number>(stepText.length);
+    const values = new Array<number>(stepText.length);
+    let sorted = true;
+    for (let i = 0; i < stepText.length; i++) {
+      steps[i] = +stepText[i]!;
+      values[i] = +valueText[i]!;
+      if (i > 0 && steps[i]! < steps[i - 1]!) sorted = false;
+    }
+    if (sorted) return { steps, values };
+    const order = steps.map((_, i) => i).sort((a, b) => steps[a]! - steps[b]!);
+    return { steps: order.map((i) => steps[i]!), values: order.map((i) => values[i]!) };
   }
 
   transitions(runPk: number): { at: number; from: string | null; to: string; attempt: number; detail: string | null }[] {

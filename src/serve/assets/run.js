@@ -127,7 +127,7 @@
   refresh().then(loadLogs);
   // The sweep's event stream says when this run moved; then only the new points are fetched.
   var busy = false;
-  cs.follow('/api/sweeps/' + encodeURIComponent(sweepName) + '/events', {
+  cs.follow('/api/sweeps/' + encodeURIComponent(sweepName) + '/events?light=1', {
     snapshot: function () {},
     delta: function (d) {
       var mine = d.runs.filter(function (r) { return r.id === runId; })[0];
