@@ -9,7 +9,8 @@ import { SweepLive } from './live.js';
 export interface Subscriber {
   /** null: the sweeps list; otherwise a sweep name. */
   sweep: string | null;
-  send(event: string, data: unknown): void;
+  /** `json`: the event's data, serialised once for every subscriber. */
+  send(event: string, json: string): void;
 }
 
 export interface SweepListItem {
@@ -89,7 +90,7 @@ export class LiveHub {
       const json = JSON.stringify(list);
       if (json !== this.listJson) {
         this.listJson = json;
-        for (const s of this.subscribers) if (s.sweep === null) s.send('sweeps', list);
+        for (const s of this.subscribers) if (s.sweep === null) s.send('sweeps', json);
       }
     }
     for (const live of this.sweeps.values()) {
@@ -107,7 +108,8 @@ export class LiveHub {
   private pollSweep(live: SweepLive): void {
     const delta = live.poll(Date.now() / 1000);
     if (!delta) return;
-    for (const s of this.subscribers) if (s.sweep === live.sweep.name) s.send('delta', delta);
+    const json = JSON.stringify(delta);
+    for (const s of this.subscribers) if (s.sweep === live.sweep.name) s.send('delta', json);
   }
 }
 

@@ -7,7 +7,7 @@ import { diagnose, RETRIEVAL_KEY, type RunDiagnostics } from '../report/diagnost
 import { DRAW_POINTS, DRAWN_KEYS } from '../report/model.js';
 import { chooseObjective, type ObjectiveChoice } from '../report/objective.js';
 import type { Thresholds } from '../report/options.js';
-import { lttb, type Series } from '../report/series.js';
+import { lttb, round4, type Series } from '../report/series.js';
 import type { LivePoints, LiveReader, LiveRunRow, LiveSweepRow } from '../store/live-reads.js';
 
 /** A drawn series: finite points only (NaN and infinities are diagnostics, not lines). */
@@ -86,6 +86,27 @@ interface RunState {
   latestValues: Record<string, number | string>;
 }
 
+/** Points in a page's first snapshot, all series together, and the least per series. */
+const SNAPSHOT_POINTS = 120_000;
+const MIN_SNAPSHOT_POINTS = 50;
+
+/** A drawn series for JSON: at most `points` (LTTB), 4 significant digits, epochs only if logged. */
+function compact(d: Drawn, points: number): { x: number[]; y: number[]; e?: (number | null)[] } {
+  let x = d.x;
+  let y = d.y;
+  let e = d.e;
+  if (x.length > points) {
+    const epochAt = new Map(x.map((step, i) => [step, e[i] ?? null]));
+    const reduced = lttb(x, y, points);
+    x = reduced.x;
+    y = reduced.y;
+    e = x.map((step) => epochAt.get(step) ?? null);
+  }
+  const out: { x: number[]; y: number[]; e?: (number | null)[] } = { x, y: y.map(round4) };
+  if (e.some((v) => v !== null)) out.e = e;
+  return out;
+}
+
 /** Non-finite values travel as strings: JSON has no NaN. */
 export const jsonValue = (v: number): number | string => (Number.isFinite(v) ? v : String(v));
 
@@ -121,19 +142,28 @@ export class SweepLive {
   }
 
   /** The page's first load: every run, its drawn series, diagnostics and alerts. */
-  snapshot(now: number): {
+  snapshot(now: number, withSeries = true): {
     sweep: { name: string; created_at: number; updated_at: number };
     now: number;
     objective: ObjectiveChoice;
     clamp: number;
     keys: string[];
     runs: RunView[];
-    series: Record<string, Record<string, { x: number[]; y: number[]; e: (number | null)[] }>>;
+    series: Record<string, Record<string, { x: number[]; y: number[]; e?: (number | null)[] }>>;
     diags: DiagView[];
     alerts: Alert[];
   } {
-    const series: Record<string, Record<string, Drawn>> = {};
-    for (const state of this.runs.values()) series[state.row.id] = Object.fromEntries(state.drawn);
+    // The first load carries about SNAPSHOT_POINTS points in all (200 runs x 6 keys: 100 per
+    // series, a 1-2 MB page of JSON); appended points then come at full resolution.
+    let count = 0;
+    for (const state of this.runs.values()) count += state.drawn.size;
+    const perSeries = Math.max(MIN_SNAPSHOT_POINTS, Math.min(DRAW_POINTS, Math.floor(SNAPSHOT_POINTS / Math.max(1, count))));
+    const series: Record<string, Record<string, { x: number[]; y: number[]; e?: (number | null)[] }>> = {};
+    for (const state of this.runs.values()) {
+      const own: Record<string, { x: number[]; y: number[]; e?: (number | null)[] }> = {};
+      if (withSeries) for (const [key, d] of state.drawn) own[key] = compact(d, perSeries);
+      series[state.row.id] = own;
+    }
     return {
       sweep: { name: this.sweep.name, created_at: this.sweep.createdAt, updated_at: this.sweep.updatedAt },
       now,
@@ -200,7 +230,7 @@ export class SweepLive {
           const since = state.lastStep.get(key);
           if (since === undefined && delta === null) {
             // First load: SQLite downsamples; the series never pass through JavaScript whole.
-            const { drawn, last } = this.reader.bucketed(row.pk, key, DRAW_POINTS);
+            const { drawn, last } = this.reader.bucketed(row.pk, key, DRAW_POINTS / 2);
             if (!last) continue;
             state.lastStep.set(key, last.step);
             state.drawn.set(key, { x: drawn.steps, y: drawn.values, e: drawn.epochs });

@@ -52,6 +52,8 @@ const TYPES: Record<string, string> = {
 };
 /** Longest stdout/stderr tail a page gets. */
 const TAIL_BYTES = 64 * 1024;
+/** Deltas waiting for one page before it is dropped (about 100 s of polls). */
+const MAX_QUEUED = 200;
 /** Points per series in a zoomed view: LTTB of every row in the range. */
 const ZOOM_POINTS = 2000;
 
@@ -101,8 +103,8 @@ export function buildApp(hub: LiveHub, security: { ownNames: string[]; token: st
       let wake: (() => void) | null = null;
       const sub: Subscriber = {
         sweep,
-        send(event, data) {
-          queue.push(`${event}\n${JSON.stringify(data)}`);
+        send(event, json) {
+          queue.push(`${event}\n${json}`);
           wake?.();
         },
       };
@@ -113,20 +115,27 @@ export function buildApp(hub: LiveHub, security: { ownNames: string[]; token: st
         wake?.();
       });
       hub.subscribe(sub);
-      await stream.writeSSE({ event: 'snapshot', data: JSON.stringify(first()) });
-      while (open) {
-        while (queue.length > 0 && open) {
-          const item = queue.shift()!;
-          const cut = item.indexOf('\n');
-          await stream.writeSSE({ event: item.slice(0, cut), data: item.slice(cut + 1) });
+      try {
+        await stream.writeSSE({ event: 'snapshot', data: JSON.stringify(first()) });
+        while (open) {
+          // A page that cannot keep up is dropped (it reconnects and gets a fresh snapshot)
+          // rather than queued for without bound.
+          if (queue.length > MAX_QUEUED) break;
+          while (queue.length > 0 && open) {
+            const item = queue.shift()!;
+            const cut = item.indexOf('\n');
+            await stream.writeSSE({ event: item.slice(0, cut), data: item.slice(cut + 1) });
+          }
+          // A comment every 15 s keeps proxies and the browser from timing the stream out.
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, 15_000).unref();
+          });
+          wake = null;
+          if (open && queue.length === 0) await stream.write(': keep-alive\n\n');
         }
-        // A comment every 15 s keeps proxies and the browser from timing the stream out.
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, 15_000).unref();
-        });
-        wake = null;
-        if (open && queue.length === 0) await stream.write(': keep-alive\n\n');
+      } finally {
+        hub.unsubscribe(sub);
       }
     });
 
@@ -136,10 +145,7 @@ export function buildApp(hub: LiveHub, security: { ownNames: string[]; token: st
     if (!live) return c.json({ error: 'no such sweep' }, 404);
     // light=1: a page that follows one run needs the sweep's changes, not every run's series.
     const light = c.req.query('light') === '1';
-    return follow(c, live.sweep.name, () => {
-      const snapshot = live.snapshot(Date.now() / 1000);
-      return light ? { ...snapshot, series: {} } : snapshot;
-    });
+    return follow(c, live.sweep.name, () => live.snapshot(Date.now() / 1000, !light));
   });
 
   const runOf = (c: Context) => {

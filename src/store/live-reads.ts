@@ -4,6 +4,7 @@
 // 24 M rows as with 24. Never writes; schema in migrations.ts.
 import Database from 'better-sqlite3';
 import { ClipsweepError } from '../errors.js';
+import { SCHEMA_VERSION } from './migrations.js';
 import type { RunStatus } from './types.js';
 
 /** The columns of a run the live page shows and the poller compares between ticks. */
@@ -90,6 +91,17 @@ export class LiveReader {
       throw new ClipsweepError('STORE', `${file}: cannot open the database read-only: ${(error as Error).message}`, { cause: error });
     }
     this.db.pragma('busy_timeout = 10000');
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version !== SCHEMA_VERSION) {
+      this.db.close();
+      // A reader never migrates (it never writes): the writer's next start upgrades the file.
+      throw new ClipsweepError(
+        'STORE',
+        version < SCHEMA_VERSION
+          ? `${file}: the database has schema version ${version}, older than this clipsweep's ${SCHEMA_VERSION}; run "sweep status" once to upgrade it`
+          : `${file}: the database has schema version ${version}, newer than this clipsweep understands (${SCHEMA_VERSION}); upgrade clipsweep`,
+      );
+    }
     this.s = {
       sweeps: this.db.prepare('SELECT pk, name, runs_dir, spec_json, created_at, updated_at FROM sweeps ORDER BY created_at, pk'),
       counts: this.db.prepare('SELECT sweep_pk, status, COUNT(*) AS n FROM runs GROUP BY sweep_pk, status'),
@@ -116,14 +128,16 @@ export class LiveReader {
         )
         .raw(true),
       maxStep: this.db.prepare('SELECT MAX(step) FROM metrics WHERE run_pk = ? AND key_pk = ?').pluck(),
+      firstStep: this.db.prepare('SELECT MIN(step) FROM metrics WHERE run_pk = ? AND key_pk = ?').pluck(),
       last: this.db.prepare('SELECT step, value, nonfinite, epoch FROM metrics WHERE run_pk = ? AND key_pk = ? ORDER BY step DESC LIMIT 1').raw(true),
       // SQLite's bare-column rule: with one MIN() or MAX(), the other columns come from the row
-      // holding it, so each bucket yields its lowest and its highest point (spikes and dips kept).
+      // holding it. One range query per bucket: GROUP BY step / width would sort the rows in a
+      // temporary b-tree, measured 9x slower than these primary-key range scans.
       bucketMin: this.db
-        .prepare('SELECT step, MIN(value), epoch FROM metrics WHERE run_pk = ? AND key_pk = ? AND value IS NOT NULL GROUP BY step / ?')
+        .prepare('SELECT step, MIN(value), epoch FROM metrics WHERE run_pk = ? AND key_pk = ? AND step BETWEEN ? AND ? AND value IS NOT NULL')
         .raw(true),
       bucketMax: this.db
-        .prepare('SELECT step, MAX(value), epoch FROM metrics WHERE run_pk = ? AND key_pk = ? AND value IS NOT NULL GROUP BY step / ?')
+        .prepare('SELECT step, MAX(value), epoch FROM metrics WHERE run_pk = ? AND key_pk = ? AND step BETWEEN ? AND ? AND value IS NOT NULL')
         .raw(true),
       concat2: this.db
         .prepare(
@@ -239,9 +253,9 @@ export class LiveReader {
   }
 
   /**
-   * A series for drawing without reading it into JavaScript: SQLite groups the rows into about
-   * `buckets` step ranges and returns each range's lowest and highest finite point (at most
-   * 2 x buckets points, in step order), plus the last row (any value) for the cursor.
+   * A series for drawing without reading it into JavaScript: the steps are cut into `buckets`
+   * ranges and SQLite returns each range's lowest and highest finite point (at most 2 x buckets
+   * points, in step order: spikes and dips kept), plus the last row (any value) for the cursor.
    */
   bucketed(runPk: number, key: string, buckets: number): { drawn: LivePoints; last: { step: number; value: number } | null } {
     const keyPk = this.keyPks.get(key);
@@ -250,17 +264,19 @@ export class LiveReader {
     const lastRow = this.s.last!.get(runPk, keyPk) as [number, number | null, string | null, number | null] | undefined;
     if (!lastRow) return { drawn, last: null };
     const maxStep = this.s.maxStep!.get(runPk, keyPk) as number;
-    const width = Math.max(1, Math.ceil((maxStep + 1) / buckets));
-    const lows = this.s.bucketMin!.all(runPk, keyPk, width) as [number, number, number | null][];
-    const highs = this.s.bucketMax!.all(runPk, keyPk, width) as [number, number, number | null][];
-    const rows = [...lows, ...highs].sort((a, b) => a[0] - b[0]);
-    let previous = -Infinity;
-    for (const [step, value, epoch] of rows) {
-      if (step === previous) continue; // a bucket of one point, or min and max on one row
-      previous = step;
-      drawn.steps.push(step);
-      drawn.values.push(value);
-      drawn.epochs.push(epoch);
+    const firstStepForWidth = this.s.firstStep!.get(runPk, keyPk) as number;
+    const width = Math.max(1, Math.ceil((maxStep - firstStepForWidth + 1) / buckets));
+    for (let lo = firstStepForWidth; lo <= maxStep; lo += width) {
+      const low = this.s.bucketMin!.get(runPk, keyPk, lo, lo + width - 1) as [number | null, number | null, number | null];
+      if (low[0] === null) continue; // no finite value in this range
+      const high = this.s.bucketMax!.get(runPk, keyPk, lo, lo + width - 1) as [number, number, number | null];
+      const pair = low[0] <= high[0] ? [low, high] : [high, low];
+      for (const [step, value, epoch] of pair as [number, number, number | null][]) {
+        if (drawn.steps.length > 0 && drawn.steps[drawn.steps.length - 1] === step) continue; // min and max on one row
+        drawn.steps.push(step);
+        drawn.values.push(value);
+        drawn.epochs.push(epoch);
+      }
     }
     return { drawn, last: { step: lastRow[0], value: decode(lastRow[1], lastRow[2]) } };
   }

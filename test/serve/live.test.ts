@@ -119,6 +119,7 @@ test('a <script> run name is shown as text and never runs', async () => {
 
 test('brushing the lr axis of the parallel coordinates filters the table', { timeout: 30_000 }, async () => {
   await page.waitForFunction(() => document.querySelectorAll('#runs tbody tr[data-run]').length === 5);
+  await page.locator('#pcoords').scrollIntoViewIfNeeded();
   const box = (await page.locator('#pcoords').boundingBox())!;
   const axes = JSON.parse((await page.getAttribute('#pcoords', 'data-axes'))!) as { name: string; x: number }[];
   const top = Number(await page.getAttribute('#pcoords', 'data-top'));
@@ -160,6 +161,63 @@ test('the page made no request elsewhere and logged no error; a screenshot has r
   assert.ok(painted.length >= 4, `${painted.length} chart canvases`);
   for (const n of painted) assert.ok(n > 2000, `a chart with only ${n} painted pixels`);
   process.stdout.write(`# screenshot: ${file}\n`);
+});
+
+test('compare: ticked runs side by side, rows that differ marked, charts of those runs only', { timeout: 30_000 }, async () => {
+  await page.check(`#runs tbody tr[data-run="${ids.get('overfit')}"] input[type=checkbox]`);
+  await page.check(`#runs tbody tr[data-run="${ids.get('steady')}"] input[type=checkbox]`);
+  await page.click('#compare-btn');
+  const heads = await page.$$eval('#compare-table thead th', (ths) => ths.map((t) => t.textContent));
+  assert.deepEqual(heads, ['', 'overfit', 'steady']);
+  const lrRow = await page.$$eval('#compare-table tbody tr', (trs) =>
+    (trs as HTMLTableRowElement[]).filter((t) => t.cells[0]!.textContent === 'lr').map((t) => ({ diff: t.className, cells: Array.from(t.cells).map((c) => c.textContent) })),
+  );
+  assert.deepEqual(lrRow, [{ diff: 'diff', cells: ['lr', '0.2', '0.001'] }]);
+  await page.waitForSelector('#compare-charts section[data-chart="scale"] canvas');
+  const labels = await page.evaluate(() => {
+    const canvas = document.querySelector('#compare-charts section[data-chart="scale"] canvas')!;
+    const chart = (window as unknown as { Chart: { getChart(c: Element): { data: { datasets: { label: string }[] } } } }).Chart.getChart(canvas);
+    return chart.data.datasets.map((d) => d.label).filter((l) => !l.startsWith('clamp'));
+  });
+  assert.deepEqual(labels.sort(), ['overfit', 'steady']);
+  await page.click('#compare-btn');
+});
+
+test('the sweeps list shows the sweep with its counts', async () => {
+  const list = await browser.newPage();
+  await list.goto(new URL(server.url).origin + '/');
+  await list.waitForSelector('#sweeps tr[data-sweep="live"] td[data-state="completed"]:not(:empty)');
+  assert.equal(await list.textContent('#sweeps tr[data-sweep="live"] td[data-state="completed"]'), '5');
+  await list.close();
+});
+
+test('a run page: alerts, parameters, history, one chart per key, zoom, output tails', { timeout: 30_000 }, async () => {
+  const run = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const errors: string[] = [];
+  run.on('pageerror', (e) => errors.push(e.message));
+  run.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await run.goto(`${new URL(server.url).origin}/sweep/live/run/${ids.get('overfit')}`);
+  await run.waitForSelector('#alerts li[data-kind="overfit"]');
+  assert.equal(await run.textContent('#run-name'), 'overfit');
+  const params = await run.$$eval('#params tr', (trs) => (trs as HTMLTableRowElement[]).map((t) => Array.from(t.cells).map((c) => c.textContent).join('=')));
+  assert.ok(params.includes('lr=0.2'), params.join(', '));
+  const history = await run.$$eval('#history tr td:nth-child(3)', (tds) => tds.map((t) => t.textContent));
+  assert.deepEqual(history, ['queued', 'running', 'completed']);
+  await run.waitForSelector('section[data-key="val/loss"] canvas[data-points="17"]');
+  assert.deepEqual(await run.$$eval('#metric-charts section', (ss) => ss.map((s) => s.getAttribute('data-key'))), ['logit_scale', 'lr', 'train/loss', 'val/i2t_R@1', 'val/loss']);
+  // Drag across the train loss chart: the range is fetched again in full and the axis narrows.
+  const canvas = run.locator('section[data-key="train/loss"] canvas');
+  await canvas.scrollIntoViewIfNeeded();
+  const box = (await canvas.boundingBox())!;
+  await run.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2);
+  await run.mouse.down();
+  await run.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2, { steps: 4 });
+  await run.mouse.up();
+  await run.waitForFunction(() => Number(document.querySelector('section[data-key="train/loss"] canvas')!.getAttribute('data-points')) < 16);
+  await run.waitForFunction(() => Array.from(document.querySelectorAll('pre[data-file]')).every((p) => p.textContent !== 'loading…'));
+  assert.equal(await run.textContent('pre[data-file="stdout.log"]'), '(empty)', 'the fixture trainer prints nothing');
+  assert.deepEqual(errors, []);
+  await run.close();
 });
 
 async function waitForAsync(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {

@@ -203,7 +203,7 @@
     if (unit === 'epoch') {
       var ref = (S.series[r.id] || {})['train/loss'] || (S.series[r.id] || {})['lr'];
       var xs = [], es = [];
-      if (ref) for (var i = 0; i < ref.x.length; i++) if (ref.e[i] !== null && ref.e[i] !== undefined) { xs.push(ref.x[i]); es.push(ref.e[i]); }
+      if (ref && ref.e) for (var i = 0; i < ref.x.length; i++) if (ref.e[i] !== null && ref.e[i] !== undefined) { xs.push(ref.x[i]); es.push(ref.e[i]); }
       return function (s) {
         if (xs.length === 0) return null;
         if (xs.length === 1) return es[0] * s / Math.max(1, xs[0]);
@@ -324,6 +324,7 @@
   function appendPoints(p) {
     var own = S.series[p.run] || (S.series[p.run] = {});
     var s = own[p.key] || (own[p.key] = { x: [], y: [], e: [] });
+    if (!s.e) s.e = s.x.map(function () { return null; }); // the snapshot omits epochs never logged
     var last = s.x.length > 0 ? s.x[s.x.length - 1] : -Infinity;
     for (var i = 0; i < p.x.length; i++) {
       if (p.x[i] <= last || typeof p.y[i] !== 'number') continue; // already have it, or NaN/Inf (an alert, not a point)
