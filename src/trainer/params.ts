@@ -1,7 +1,7 @@
 // The built-in trainer's parameters (SWEEP_PARAMS), validated once at the edge. docs/trainer.md
 // documents every one with its default; keep the two in step.
 import { z } from 'zod';
-import { checkModelSize, presets, type ModelSize } from './model/config.js';
+import { checkModelSize, presets, type ModelSize } from '../model/config.js';
 
 const positiveInt = z.number().int().positive();
 
