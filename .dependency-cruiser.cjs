@@ -4,15 +4,16 @@
 const allowed = {
   errors: [],
   model: ['errors'],
+  random: [],
   protocol: ['errors'],
   prune: ['errors', 'protocol'],
-  'sweep-file': ['errors', 'protocol', 'prune'],
+  'sweep-file': ['errors', 'protocol', 'prune', 'random'],
   store: ['errors', 'protocol'],
   resources: ['errors', 'sweep-file'],
   // The executor never reads the store: it may use the store's types (failure kinds), no more.
   executor: ['errors', 'sweep-file', 'resources', 'store/types'],
   plan: ['errors', 'protocol', 'sweep-file', 'resources', 'executor', 'store/types'],
-  search: ['errors', 'sweep-file', 'store/types'],
+  search: ['errors', 'random', 'sweep-file', 'store/types'],
   metrics: ['errors', 'protocol', 'sweep-file', 'store/types'],
   orchestrator: ['errors', 'protocol', 'prune', 'sweep-file', 'store', 'resources', 'executor', 'plan', 'search', 'metrics'],
   // Live displays only observe events.
@@ -21,7 +22,7 @@ const allowed = {
   serve: ['errors', 'protocol', 'sweep-file', 'store', 'report'],
   clip: ['errors', 'model'],
   // The built-in trainer is a child process: it never opens the database or drives the sweep.
-  trainer: ['errors', 'protocol', 'model', 'clip'],
+  trainer: ['errors', 'protocol', 'random', 'model', 'clip'],
   cli: null, // wires everything
 };
 
