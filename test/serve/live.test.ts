@@ -3,10 +3,10 @@
 // and its chart grows without a reload; alerts appear for the run made to overfit and the one
 // made to diverge; the parallel-coordinates brush filters the table; a <script> name is text.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
@@ -17,7 +17,9 @@ const XSS = '<script>window.xssRan=true</script>';
 let browser: Browser;
 let page: Page;
 let server: RunningServer;
-let sweep: ResultPromise;
+const startSweep = (cwd: string) => execa(process.execPath, [CLI, 'run', 'sweep.yaml', '--quiet'], { cwd, reject: false, all: true, stdin: 'ignore' });
+let sweep: ReturnType<typeof startSweep>;
+let gate: string;
 let dir: string;
 const problems: string[] = [];
 const ids = new Map<string, string>();
@@ -29,12 +31,14 @@ before(async () => {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   });
   dir = tempDir();
-  // Two slots, five runs: `watch` (the last) waits in the queue while the others run.
+  gate = join(dir, 'gate');
+  // Two slots, five runs: `watch` (the last) waits in the queue while the others run, and they
+  // wait for the gate file, which the first test opens once the page has shown `watch` queued.
   writeSweep(
     dir,
     `name: live
 trainer: { command: [node, $TRAINER] }
-base: { steps: 16, step_ms: 300, quality: 1 }
+base: { steps: 16, step_ms: 100, quality: 1, gate: ${JSON.stringify(gate)} }
 configs:
   - { name: overfit, lr: 0.2, val_shape: overfit, overfit_at: 5 }
   - { name: diverge, lr: 0.3, diverge_at: 8 }
@@ -44,7 +48,7 @@ configs:
 resources: { gpus: none, cpu_slots: 2 }
 `,
   );
-  sweep = execa(process.execPath, [CLI, 'run', 'sweep.yaml', '--quiet'], { cwd: dir, reject: false, all: true, stdin: 'ignore' });
+  sweep = startSweep(dir);
   await waitFor(() => {
     const store = openStore(dir);
     try {
@@ -87,6 +91,7 @@ test('a run goes queued -> running -> completed, and its chart grows while it ru
   await page.waitForSelector(`#runs tbody tr[data-run="${watch}"]`);
   const seen = [await stateOf(watch)];
   assert.equal(seen[0], 'queued', 'the last run waits for a slot when the page opens');
+  writeFileSync(gate, '');
   await page.waitForSelector(`#runs tbody tr[data-run="${watch}"][data-state="running"]`, { timeout: 60_000 });
   seen.push('running');
   await page.waitForFunction(() => true);
