@@ -35,6 +35,12 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
+/** CPU seconds a process has used (user + system): under a shared, loaded machine the fairer figure. */
+const cpuS = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 
 async function startChild(db: string): Promise<{ child: ChildProcess; url: string; listening: number; warmed: Promise<number>; diagnosed: Promise<number> }> {
@@ -44,6 +50,7 @@ async function startChild(db: string): Promise<{ child: ChildProcess; url: strin
   const first = JSON.parse((await it.next()).value as string) as { url: string; listening_ms: number };
   const warmed = it.next().then((r) => (JSON.parse(r.value as string) as { warmed_ms: number }).warmed_ms);
   const diagnosed = warmed.then(() => it.next()).then((r) => (JSON.parse(r.value as string) as { diagnosed_ms: number }).diagnosed_ms);
+  diagnosed.catch(() => undefined);
   return { child, url: first.url, listening: first.listening_ms, warmed, diagnosed };
 }
 
@@ -79,13 +86,14 @@ try {
   {
     const server = await startChild(bigDb);
     const warmed = await server.warmed;
-    out(`server: listening after ${server.listening.toFixed(0)} ms; latest sweep's drawn series ready (downsampled by SQLite) after ${(warmed / 1000).toFixed(2)} s; RSS ${rssMb(server.child.pid!).toFixed(0)} MB`);
+    out(`server: listening after ${server.listening.toFixed(0)} ms; latest sweep's drawn series ready (downsampled by SQLite) after ${(warmed / 1000).toFixed(2)} s (${cpuS(server.child.pid!).toFixed(1)} CPU s; load average ${load()}); RSS ${rssMb(server.child.pid!).toFixed(0)} MB`);
     const origin = new URL(server.url).origin;
     const loads = [];
+    const cpuBefore = cpuS(server.child.pid!);
     for (let i = 0; i < 3; i++) loads.push(await pageUsable(browser, `${origin}/sweep/big`, RUNS));
-    out(`sweep page usable (${RUNS} rows, first chart drawn): ${loads.map((m) => (m / 1000).toFixed(2)).join(' s, ')} s (3 loads); server RSS ${rssMb(server.child.pid!).toFixed(0)} MB`);
-    const diagnosed = await server.diagnosed;
-    out(`every run diagnosed (full series, in the background, 150 ms per poll) after ${(diagnosed / 1000).toFixed(1)} s; server RSS ${rssMb(server.child.pid!).toFixed(0)} MB`);
+    const diagnosedBy = await Promise.race([server.diagnosed, new Promise<null>((r) => setTimeout(() => r(null), 0))]);
+    out(`background diagnoses (full series, 150 ms per poll): ${diagnosedBy === null ? 'still running after the page loads' : `done after ${(diagnosedBy / 1000).toFixed(1)} s`}`);
+    out(`sweep page usable (${RUNS} rows, first chart drawn): ${loads.map((m) => (m / 1000).toFixed(2)).join(' s, ')} s (3 loads; server ${(cpuS(server.child.pid!) - cpuBefore).toFixed(1)} CPU s for them, with its background diagnoses; load average ${load()}); server RSS ${rssMb(server.child.pid!).toFixed(0)} MB`);
     await stop(server.child);
   }
 
@@ -150,7 +158,7 @@ try {
     const a = lat(arrived);
     const d = lat(drawn);
     const steps = Object.keys(committed).length;
-    out(`live: ${LIVE_RUNS} runs x ${RATE} lines/s for ${SECONDS} s (${(LIVE_RUNS * RATE).toLocaleString()} lines/s, ${steps} steps per run)`);
+    out(`live: ${LIVE_RUNS} runs x ${RATE} lines/s for ${SECONDS} s (${(LIVE_RUNS * RATE).toLocaleString()} lines/s, ${steps} steps per run; load average ${load()})`);
     out(`  commit -> page receives the point (SSE): p50 ${pct(a, 50)} ms, p95 ${pct(a, 95)} ms, max ${Math.max(...a)} ms (${a.length}/${steps} steps seen)`);
     out(`  commit -> point drawn in the chart:      p50 ${pct(d, 50)} ms, p95 ${pct(d, 95)} ms, max ${Math.max(...d)} ms (${d.length}/${steps} steps seen)`);
     out(`  server RSS: ${rss.join(' ')} (end ${rssMb(server.child.pid!).toFixed(0)} MB)`);

@@ -115,6 +115,8 @@ export class SweepLive {
   private readonly runs = new Map<number, RunState>();
   private readonly keys = new Set<string>();
   private objective: ObjectiveChoice;
+  /** Step buckets per series on first load. */
+  private readonly firstBuckets: number;
   /** Diagnostics re-read full series: this caps the time one poll spends on them. */
   private readonly diagBudgetMs: number;
 
@@ -127,8 +129,12 @@ export class SweepLive {
     this.sweep = sweep;
     this.diagBudgetMs = options.diagBudgetMs ?? 150;
     const rows = reader.runs(sweep.pk);
+    let drawnSeries = 0;
     for (const row of rows) for (const key of reader.runKeys(row.pk)) this.keys.add(key);
     this.objective = this.chooseObjective(rows);
+    for (const row of rows) drawnSeries += reader.runKeys(row.pk).filter((k) => this.wanted(k)).length;
+    // Read no finer than the first snapshot sends: 2 points per bucket, SNAPSHOT_POINTS in all.
+    this.firstBuckets = Math.max(MIN_SNAPSHOT_POINTS / 2, Math.min(DRAW_POINTS / 2, Math.floor(SNAPSHOT_POINTS / 2 / Math.max(1, drawnSeries))));
     this.applyRows(rows, null);
   }
 
@@ -230,7 +236,7 @@ export class SweepLive {
           const since = state.lastStep.get(key);
           if (since === undefined && delta === null) {
             // First load: SQLite downsamples; the series never pass through JavaScript whole.
-            const { drawn, last } = this.reader.bucketed(row.pk, key, DRAW_POINTS / 2);
+            const { drawn, last } = this.reader.bucketed(row.pk, key, this.firstBuckets);
             if (!last) continue;
             state.lastStep.set(key, last.step);
             state.drawn.set(key, { x: drawn.steps, y: drawn.values, e: drawn.epochs });

@@ -238,37 +238,49 @@
   function pointCount(config) {
     return (config.data.datasets || []).reduce(function (n, d) { return n + (d.data ? d.data.length : 0); }, 0);
   }
-  /** Draws buildCharts(...) into `host`, updating the charts already there in place. */
+  /**
+   * Draws buildCharts(...) into `host`, updating the charts already there in place. One chart
+   * section per task: the table and the first chart show before the rest are drawn, and a newer
+   * call supersedes one still in progress.
+   */
   function drawCharts(host, registry, runs) {
     var defs = buildCharts(chartInput(runs));
-    var seen = new Set();
-    defs.forEach(function (def) {
-      var section = host.querySelector('section[data-chart="' + def.id + '"]');
-      if (!section || section.querySelectorAll('canvas').length !== def.panels.length) {
-        if (section) { section.querySelectorAll('canvas').forEach(function (c) { var ch = Chart.getChart(c); if (ch) ch.destroy(); }); section.remove(); }
-        section = el('section', { class: 'chart', 'data-chart': def.id }, [el('h3'), el('p', { class: 'note' }), el('div', { class: def.panels.length > 1 ? 'panels' : 'single' })]);
-        host.appendChild(section);
-        def.panels.forEach(function (_p, i) { section.lastChild.appendChild(el('div', { class: 'canvas-box' }, [el('canvas', { 'data-panel': String(i) })])); });
-      }
-      section.querySelector('h3').textContent = def.title;
-      section.querySelector('.note').textContent = def.note;
-      seen.add(def.id);
-      def.panels.forEach(function (panel, i) {
-        var canvas = section.querySelectorAll('canvas')[i];
-        var config = panel.config;
-        config.options = Object.assign({}, config.options, { responsive: true, maintainAspectRatio: false, animation: false });
-        if (config.type === 'line' && config.options.scales && config.options.scales.x) config.options.scales.x.title = { display: true, text: xSel.value };
-        canvas.setAttribute('aria-label', def.title + (panel.title ? ': ' + panel.title : ''));
-        canvas.setAttribute('data-points', String(pointCount(config)));
-        var chart = Chart.getChart(canvas);
-        if (chart) { chart.data = config.data; chart.options = config.options; chart.update('none'); }
-        else new Chart(canvas, config);
-      });
-    });
+    var generation = (registry.generation || 0) + 1;
+    registry.generation = generation;
+    registry.drawnAt = Date.now();
+    var seen = new Set(defs.map(function (d) { return d.id; }));
     host.querySelectorAll('section[data-chart]').forEach(function (s) {
       if (!seen.has(s.getAttribute('data-chart'))) { s.querySelectorAll('canvas').forEach(function (c) { var ch = Chart.getChart(c); if (ch) ch.destroy(); }); s.remove(); }
     });
-    registry.drawnAt = Date.now();
+    var i = 0;
+    (function next() {
+      if (registry.generation !== generation || i >= defs.length) return;
+      drawOne(host, defs[i++]);
+      setTimeout(next, 0);
+    })();
+  }
+  function drawOne(host, def) {
+    var section = host.querySelector('section[data-chart="' + def.id + '"]');
+    if (!section || section.querySelectorAll('canvas').length !== def.panels.length) {
+      var old = section;
+      section = el('section', { class: 'chart', 'data-chart': def.id }, [el('h3'), el('p', { class: 'note' }), el('div', { class: def.panels.length > 1 ? 'panels' : 'single' })]);
+      if (old) { old.querySelectorAll('canvas').forEach(function (c) { var ch = Chart.getChart(c); if (ch) ch.destroy(); }); host.replaceChild(section, old); }
+      else host.appendChild(section);
+      def.panels.forEach(function (_p, i) { section.lastChild.appendChild(el('div', { class: 'canvas-box' }, [el('canvas', { 'data-panel': String(i) })])); });
+    }
+    section.querySelector('h3').textContent = def.title;
+    section.querySelector('.note').textContent = def.note;
+    def.panels.forEach(function (panel, i) {
+      var canvas = section.querySelectorAll('canvas')[i];
+      var config = panel.config;
+      config.options = Object.assign({}, config.options, { responsive: true, maintainAspectRatio: false, animation: false });
+      if (config.type === 'line' && config.options.scales && config.options.scales.x) config.options.scales.x.title = { display: true, text: xSel.value };
+      canvas.setAttribute('aria-label', def.title + (panel.title ? ': ' + panel.title : ''));
+      canvas.setAttribute('data-points', String(pointCount(config)));
+      var chart = Chart.getChart(canvas);
+      if (chart) { chart.data = config.data; chart.options = config.options; chart.update('none'); }
+      else new Chart(canvas, config);
+    });
   }
   var mainCharts = {}, compareCharts = {};
 
