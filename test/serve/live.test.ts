@@ -40,11 +40,11 @@ before(async () => {
 trainer: { command: [node, $TRAINER] }
 base: { steps: 16, step_ms: 100, quality: 1, gate: ${JSON.stringify(gate)} }
 configs:
-  - { name: overfit, lr: 0.2, val_shape: overfit, overfit_at: 5 }
-  - { name: diverge, lr: 0.3, diverge_at: 8 }
-  - { name: ${JSON.stringify(XSS)}, lr: 0.5 }
-  - { name: steady, lr: 0.001 }
-  - { name: watch, lr: 0.002, steps: 30, step_ms: 300 }
+  - { name: overfit, lr: 0.2, batch_size: 32, val_shape: overfit, overfit_at: 5 }
+  - { name: diverge, lr: 0.3, batch_size: 64, diverge_at: 8 }
+  - { name: ${JSON.stringify(XSS)}, lr: 0.5, batch_size: 32 }
+  - { name: steady, lr: 0.001, batch_size: 64 }
+  - { name: watch, lr: 0.002, batch_size: 32, steps: 30, step_ms: 300 }
 resources: { gpus: none, cpu_slots: 2 }
 `,
   );
@@ -186,6 +186,15 @@ test('compare: ticked runs side by side, rows that differ marked, charts of thos
   });
   assert.deepEqual(labels.sort(), ['overfit', 'steady']);
   await page.click('#compare-btn');
+});
+
+test('heatmaps of the objective and the final gap over lr x batch size', async () => {
+  await page.waitForSelector('#heatmaps table.heat[data-measure="final gap"]');
+  assert.equal(await page.locator('#heatmaps table.heat').count(), 2);
+  // steady: lr 0.001, batch 64, its objective (best val/loss) in its cell; no run at lr 0.001 x 32.
+  const objective = await page.textContent(`#runs tbody tr[data-run="${ids.get('steady')}"] td:nth-child(12)`);
+  assert.equal(await page.textContent('#heatmaps table.heat[data-measure="val/loss"] td[data-lr="0.001"][data-bs="64"]'), objective);
+  assert.equal(await page.textContent('#heatmaps table.heat[data-measure="val/loss"] td[data-lr="0.001"][data-bs="32"]'), 'n/a');
 });
 
 test('the sweeps list shows the sweep with its counts', async () => {
