@@ -10,7 +10,7 @@ import { decideRun, type ResumePolicy } from '../plan/decide.js';
 import { runPaths, type JobContext } from '../plan/job.js';
 import type { RunSpec } from '../sweep-file/expand.js';
 import type { SweepSpec } from '../sweep-file/load.js';
-import type { SqliteStore } from '../store/sqlite-store.js';
+import type { OrchestratorStore, SweepStore } from '../store/interfaces.js';
 import type { RunRecord, RunRegistration } from '../store/types.js';
 import type { RunRef, SweepEvent, SweepSummaryCounts } from './events.js';
 import { ownerLiveness } from './liveness.js';
@@ -24,7 +24,8 @@ export interface RunSweepInput {
   specRecord: unknown;
   specHash: string;
   runs: readonly RunSpec[];
-  store: SqliteStore;
+  /** The orchestrator's runs, the recorder's sink and the pruner's reads: one writer connection. */
+  store: SweepStore;
   executor: Executor;
   /** Absolute; runs live in <runsDir>/<sweep>/<run-id>/. */
   runsDir: string;
@@ -156,7 +157,7 @@ async function recoverOrphans(
 }
 
 /** A deliberate re-run starts clean; the old folder is kept beside it, never deleted. */
-function archiveRun(db: SqliteStore, run: RunRecord): void {
+function archiveRun(db: OrchestratorStore, run: RunRecord): void {
   moveToArchive(run.runDir, run.id);
   db.resetRunData(run.pk);
 }
