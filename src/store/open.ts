@@ -21,8 +21,16 @@ export type Contents =
   | { kind: 'clipsweep'; version: number; missing: string[] }
   | { kind: 'foreign'; tables: string[] };
 
-/** What the file holds, read without writing. SQLite errors (not a database...) pass through. */
+/**
+ * What the file holds, read without writing, in one read transaction: another `sweep run` may be
+ * initialising the same file, and a half-seen initialisation would look like someone else's file.
+ * SQLite errors (not a database...) pass through.
+ */
 export function inspect(db: Database.Database): Contents {
+  return db.transaction(() => look(db))();
+}
+
+function look(db: Database.Database): Contents {
   const applicationId = db.pragma('application_id', { simple: true }) as number;
   const version = db.pragma('user_version', { simple: true }) as number;
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
