@@ -4,7 +4,7 @@ import { appendFileSync } from 'node:fs';
 import type { MetricSink } from '../store/interfaces.js';
 import type { EventRow, IngestBatch, MetricRow } from '../store/types.js';
 import type { Translator } from './adapters/translator.js';
-import { parseMetricsLine } from './parse.js';
+import { parseMetricsLine } from '../protocol/lines.js';
 import { FileTail } from './tail.js';
 
 /** The store's role the recorder writes through (src/store/interfaces.ts). */

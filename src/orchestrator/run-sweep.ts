@@ -81,7 +81,7 @@ export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts
     },
   });
 
-  let skippedCount = 0;
+  let skippedCount: number;
   try {
     const attached = await recoverOrphans(planRuns(), isLiveOwner, input, recorder, refs, onEvent, owner);
     // Runs this process re-attached to are followed, not skipped.
