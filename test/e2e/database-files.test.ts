@@ -27,7 +27,7 @@ function assertOneLine(stderr: string, file: string, pattern: RegExp): void {
   assert.equal(lines.length, 1, stderr);
   assert.ok(lines[0]!.startsWith(`sweep: ${file}: `), stderr);
   assert.match(lines[0]!, pattern);
-  assert.doesNotMatch(stderr, /internal error|    at /);
+  assert.doesNotMatch(stderr, /internal error| {4}at /);
 }
 
 describe('database files that are not (or no longer) a usable clipsweep database', () => {
