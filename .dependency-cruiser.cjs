@@ -27,8 +27,8 @@ const allowed = {
   cli: null, // wires everything
 };
 
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
-const target = (entry) => (entry.includes('/') ? `src/${escape(entry)}\\.ts$` : entry === 'errors' ? 'src/errors\\.ts$' : `src/${escape(entry)}/`);
+const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
+const target = (entry) => (entry.includes('/') ? `src/${escapeRe(entry)}\\.ts$` : entry === 'errors' ? 'src/errors\\.ts$' : `src/${escapeRe(entry)}/`);
 
 const layerRules = Object.entries(allowed)
   .filter(([, list]) => list !== null)
@@ -36,10 +36,10 @@ const layerRules = Object.entries(allowed)
     name: `layer-${folder}`,
     comment: `src/${folder} may import only: ${list.length ? list.join(', ') : 'nothing else in src'}`,
     severity: 'error',
-    from: { path: folder === 'errors' ? '^src/errors\\.ts$' : `^src/${escape(folder)}/` },
+    from: { path: folder === 'errors' ? '^src/errors\\.ts$' : `^src/${escapeRe(folder)}/` },
     to: {
       path: '^src/',
-      pathNot: [folder === 'errors' ? '^src/errors\\.ts$' : `^src/${escape(folder)}/`, ...list.map((e) => `^${target(e)}`)],
+      pathNot: [folder === 'errors' ? '^src/errors\\.ts$' : `^src/${escapeRe(folder)}/`, ...list.map((e) => `^${target(e)}`)],
     },
   }));
 
@@ -50,7 +50,7 @@ module.exports = {
       name: 'known-folders',
       severity: 'error',
       comment: 'every folder of src/ has a row in the layer table above',
-      from: { path: '^src/', pathNot: `^src/(${Object.keys(allowed).map(escape).join('|')})(/|\\.ts$)` },
+      from: { path: '^src/', pathNot: `^src/(${Object.keys(allowed).map(escapeRe).join('|')})(/|\\.ts$)` },
       to: {},
     },
     { name: 'no-cli-imports', severity: 'error', comment: 'nothing but the CLI itself imports cli/', from: { pathNot: '^src/cli/' }, to: { path: '^src/cli/' } },
