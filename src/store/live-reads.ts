@@ -2,9 +2,8 @@
 // sweep runs. Every query here is either a change probe (PRAGMA data_version, one row per run) or
 // an index range on the metrics primary key (run_pk, key_pk, step), so a poll costs the same with
 // 24 M rows as with 24. Never writes; schema in migrations.ts.
-import Database from 'better-sqlite3';
-import { ClipsweepError } from '../errors.js';
-import { SCHEMA_VERSION } from './migrations.js';
+import type Database from 'better-sqlite3';
+import { openReadConnection } from './open.js';
 import type { RunStatus } from './types.js';
 
 /** The columns of a run the live page shows and the poller compares between ticks. */
@@ -74,8 +73,10 @@ interface RunRowRaw {
   summary_json: string | null;
 }
 
-const RUN_COLUMNS = `pk, sweep_pk, run_id, name, params_json, ordinal, status, attempt, slot, gpu, run_dir, queued_at,
-  started_at, ended_at, failure_kind, reason, total_steps, last_step, metric_lines, prune_rung, summary_json`;
+const RUN_COLUMN_LIST = [
+  'pk', 'sweep_pk', 'run_id', 'name', 'params_json', 'ordinal', 'status', 'attempt', 'slot', 'gpu', 'run_dir', 'queued_at',
+  'started_at', 'ended_at', 'failure_kind', 'reason', 'total_steps', 'last_step', 'metric_lines', 'prune_rung', 'summary_json',
+] as const;
 
 export class LiveReader {
   readonly file: string;
@@ -83,25 +84,17 @@ export class LiveReader {
   private readonly keyPks = new Map<string, number>();
   private readonly s: Record<string, Database.Statement>;
 
-  constructor(file: string) {
+  /**
+   * `connection`: a reader's (SqliteReader.connection), or by default one of its own from the
+   * readers' opener: read-only, never creates or migrates, refuses a file that is not
+   * clipsweep's with a one-line error.
+   */
+  constructor(file: string, connection: Database.Database = openReadConnection(file)) {
     this.file = file;
-    try {
-      this.db = new Database(file, { readonly: true, fileMustExist: true });
-    } catch (error) {
-      throw new ClipsweepError('STORE', `${file}: cannot open the database read-only: ${(error as Error).message}`, { cause: error });
-    }
-    this.db.pragma('busy_timeout = 10000');
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version !== SCHEMA_VERSION) {
-      this.db.close();
-      // A reader never migrates (it never writes): the writer's next start upgrades the file.
-      throw new ClipsweepError(
-        'STORE',
-        version < SCHEMA_VERSION
-          ? `${file}: the database has schema version ${version}, older than this clipsweep's ${SCHEMA_VERSION}; run "sweep status" once to upgrade it`
-          : `${file}: the database has schema version ${version}, newer than this clipsweep understands (${SCHEMA_VERSION}); upgrade clipsweep`,
-      );
-    }
+    this.db = connection;
+    // Files of older schema versions lack later columns: read them as null.
+    const columns = new Set(this.db.prepare("SELECT name FROM pragma_table_info('runs')").pluck().all() as string[]);
+    const RUN_COLUMNS = RUN_COLUMN_LIST.map((c) => (columns.has(c) ? c : `NULL AS ${c}`)).join(', ');
     this.s = {
       sweeps: this.db.prepare('SELECT pk, name, runs_dir, spec_json, created_at, updated_at FROM sweeps ORDER BY created_at, pk'),
       counts: this.db.prepare('SELECT sweep_pk, status, COUNT(*) AS n FROM runs GROUP BY sweep_pk, status'),

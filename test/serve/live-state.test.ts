@@ -2,12 +2,13 @@
 // returns only what is new (points after the last step sent, per run and key), nothing when
 // nothing changed, a run's state changes, and each alert once.
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LiveHub } from '../../src/serve/hub.js';
 import { SqliteStore } from '../../src/store/index.js';
 import type { MetricRow } from '../../src/store/types.js';
-import { tempDir } from '../helpers.js';
+import { ROOT, tempDir } from '../helpers.js';
 
 test('a poll carries only the new points, the changed runs and new alerts, once', () => {
   const dir = tempDir();
@@ -61,4 +62,26 @@ test('a poll carries only the new points, the changed runs and new alerts, once'
   assert.deepEqual(started.points, []);
   hub.stop();
   store.close();
+});
+
+test('database files of every schema version are read as they are, never migrated', () => {
+  for (const version of [1, 2, 3]) {
+    const file = join(ROOT, 'test', 'store', 'fixtures', `v${version}.db`);
+    const before = readFileSync(file);
+    const hub = new LiveHub(file);
+    const list = hub.list();
+    assert.ok(list.length > 0, `v${version}: no sweep listed`);
+    const live = hub.sweep(list[0]!.name)!;
+    const snap = live.snapshot(0);
+    assert.ok(snap.runs.length > 0, `v${version}: no run`);
+    if (version < 3) assert.ok(snap.runs.every((r) => r.prune_rung === null));
+    hub.stop();
+    assert.ok(readFileSync(file).equals(before), `v${version}: the file changed`);
+  }
+});
+
+test('a file that is not a clipsweep database is refused with a one-line error', () => {
+  const file = join(tempDir(), 'other.db');
+  writeFileSync(file, 'not a database at all, just text'.repeat(200));
+  assert.throws(() => new LiveHub(file), (error: Error) => !error.message.includes('\n') && error.message.includes(file));
 });
