@@ -1,0 +1,161 @@
+// Parzen estimators as TPE uses them (Bergstra et al. 2011; Optuna's present defaults): one
+// kernel per observed trial plus a prior kernel, in a weighted mixture. A numeric parameter's
+// kernel is a normal truncated to its range (in log space for a log range; an integer gets the
+// mass of its unit interval), centred on the observation, as wide as the larger gap to its
+// neighbours; a categorical kernel puts extra mass on the observed choice.
+import { logGaussMass, logPhi, logSumExp, truncatedNormal } from './normal.js';
+import { widened, type Dimension } from './space.js';
+
+export interface ParzenSettings {
+  /** Weight of the prior kernel against an observation's (Optuna: 1). */
+  priorWeight: number;
+  /** Keep kernels at least range / min(100, 1 + kernels) wide (Optuna's "magic clip"). */
+  magicClip: boolean;
+  /** Let the outermost kernels' width reach to the range's ends (Optuna: false). */
+  endpoints: boolean;
+}
+
+export const DEFAULT_PARZEN: ParzenSettings = { priorWeight: 1, magicClip: true, endpoints: false };
+
+type Component =
+  | { kind: 'numeric'; dim: Dimension & { kind: 'numeric' }; low: number; high: number; mus: Float64Array; sigmas: Float64Array; logNorms: Float64Array }
+  | { kind: 'categorical'; probs: Float64Array[]; logProbs: Float64Array[] };
+
+/** A mixture over `dims` jointly: kernel k is the product of each dimension's kernel k. */
+export class ParzenEstimator {
+  readonly logWeights: Float64Array;
+  private readonly cumulative: Float64Array;
+  private readonly components: Component[];
+
+  /**
+   * @param observations one row per trial, one encoded value per dimension (see space.ts)
+   * @param weights one per observation (not normalised); the prior's is appended here
+   */
+  constructor(readonly dims: readonly Dimension[], observations: readonly (readonly number[])[], weights: readonly number[], settings: ParzenSettings) {
+    const all = observations.length === 0 ? [1] : [...weights, settings.priorWeight];
+    const total = all.reduce((a, b) => a + b, 0);
+    this.logWeights = Float64Array.from(all, (w) => Math.log(w / total));
+    let running = 0;
+    this.cumulative = Float64Array.from(all, (w) => (running += w / total));
+    this.components = dims.map((dim, d) =>
+      dim.kind === 'categorical'
+        ? categorical(dim.choices.length, observations.map((row) => row[d]!), settings)
+        : numeric(dim, observations.map((row) => row[d]!), settings),
+    );
+  }
+
+  get kernels(): number {
+    return this.logWeights.length;
+  }
+
+  /** Kernel centres and widths of dimension `d` in its working space (log for a log range). */
+  numericKernels(d: number): { mus: Float64Array; sigmas: Float64Array } {
+    const c = this.components[d]!;
+    if (c.kind !== 'numeric') throw new Error(`dimension ${d} is categorical`);
+    return { mus: c.mus, sigmas: c.sigmas };
+  }
+
+  /** Choice probabilities of dimension `d`, one row per kernel. */
+  categoricalKernels(d: number): Float64Array[] {
+    const c = this.components[d]!;
+    if (c.kind !== 'categorical') throw new Error(`dimension ${d} is numeric`);
+    return c.probs;
+  }
+
+  /** `n` draws, each an encoded row (a number in range, or a choice's index). */
+  sample(next: () => number, n: number): number[][] {
+    const rows: number[][] = [];
+    for (let i = 0; i < n; i++) {
+      const u = next();
+      let k = 0;
+      while (k < this.cumulative.length - 1 && this.cumulative[k]! <= u) k++;
+      rows.push(this.components.map((c) => (c.kind === 'categorical' ? pick(c.probs[k]!, next()) : drawNumeric(c, k, next))));
+    }
+    return rows;
+  }
+
+  /** log density (or mass, for integers and choices) of an encoded row under the mixture. */
+  logPdf(row: readonly number[]): number {
+    const terms = Float64Array.from(this.logWeights);
+    this.components.forEach((c, d) => {
+      const x = row[d]!;
+      if (c.kind === 'categorical') {
+        for (let k = 0; k < terms.length; k++) terms[k]! += c.logProbs[k]![x]!;
+        return;
+      }
+      if (c.dim.int) {
+        const left = c.dim.log ? Math.log(x - 0.5) : x - 0.5;
+        const right = c.dim.log ? Math.log(x + 0.5) : x + 0.5;
+        for (let k = 0; k < terms.length; k++) {
+          const mu = c.mus[k]!;
+          const sigma = c.sigmas[k]!;
+          terms[k]! += logGaussMass((Math.max(left, c.low) - mu) / sigma, (Math.min(right, c.high) - mu) / sigma) - c.logNorms[k]!;
+        }
+        return;
+      }
+      const t = c.dim.log ? Math.log(x) : x;
+      for (let k = 0; k < terms.length; k++) {
+        const sigma = c.sigmas[k]!;
+        terms[k]! += logPhi((t - c.mus[k]!) / sigma) - Math.log(sigma) - c.logNorms[k]!;
+      }
+    });
+    return logSumExp(terms);
+  }
+}
+
+function numeric(dim: Dimension & { kind: 'numeric' }, values: readonly number[], settings: ParzenSettings): Component {
+  const [wlow, whigh] = widened(dim);
+  const low = dim.log ? Math.log(wlow) : wlow;
+  const high = dim.log ? Math.log(whigh) : whigh;
+  const observed = values.map((v) => (dim.log ? Math.log(v) : v));
+  const n = observed.length;
+  const mus = new Float64Array(n + 1);
+  const sigmas = new Float64Array(n + 1);
+  // Each kernel is as wide as the larger gap to its sorted neighbours (the range's ends count as
+  // neighbours); without `endpoints` the outermost kernels use their inner gap only.
+  const order = observed.map((_, i) => i).sort((a, b) => observed[a]! - observed[b]! || a - b);
+  const sorted = [low, ...order.map((i) => observed[i]!), high];
+  const minSigma = settings.magicClip ? (high - low) / Math.min(100, 1 + (n + 1)) : 1e-12;
+  order.forEach((i, j) => {
+    let sigma = Math.max(sorted[j + 1]! - sorted[j]!, sorted[j + 2]! - sorted[j + 1]!);
+    if (!settings.endpoints && n >= 2) {
+      if (j === 0) sigma = sorted[2]! - sorted[1]!;
+      else if (j === n - 1) sigma = sorted[n]! - sorted[n - 1]!;
+    }
+    mus[i] = observed[i]!;
+    sigmas[i] = Math.min(high - low, Math.max(minSigma, sigma));
+  });
+  mus[n] = 0.5 * (low + high);
+  sigmas[n] = high - low;
+  const logNorms = Float64Array.from(mus, (mu, k) => logGaussMass((low - mu) / sigmas[k]!, (high - mu) / sigmas[k]!));
+  return { kind: 'numeric', dim, low, high, mus, sigmas, logNorms };
+}
+
+function categorical(choices: number, observed: readonly number[], settings: ParzenSettings): Component {
+  if (observed.length === 0) {
+    const uniform = new Float64Array(choices).fill(1 / choices);
+    return { kind: 'categorical', probs: [uniform], logProbs: [uniform.map(Math.log)] };
+  }
+  // Optuna spreads the prior's weight over every kernel's row, then normalises each row.
+  const kernels = observed.length + 1;
+  const probs: Float64Array[] = [];
+  for (let k = 0; k < kernels; k++) {
+    const row = new Float64Array(choices).fill(settings.priorWeight / kernels);
+    if (k < observed.length) row[observed[k]!]! += 1;
+    const sum = row.reduce((a, b) => a + b, 0);
+    probs.push(sum > 0 ? row.map((p) => p / sum) : row.fill(1 / choices));
+  }
+  return { kind: 'categorical', probs, logProbs: probs.map((row) => row.map(Math.log)) };
+}
+
+function pick(probs: Float64Array, u: number): number {
+  let acc = 0;
+  for (let i = 0; i < probs.length - 1; i++) if (u < (acc += probs[i]!)) return i;
+  return probs.length - 1;
+}
+
+function drawNumeric(c: Component & { kind: 'numeric' }, k: number, next: () => number): number {
+  const t = truncatedNormal(next, c.mus[k]!, c.sigmas[k]!, c.low, c.high);
+  const x = c.dim.log ? Math.exp(t) : t;
+  return c.dim.int ? Math.min(c.dim.high, Math.max(c.dim.low, Math.round(x))) : Math.min(c.dim.high, Math.max(c.dim.low, x));
+}
