@@ -21,6 +21,8 @@ export interface QueueContext {
   /** Names of the runs in flight, for events (the queue adds and removes its own). */
   refs: Map<number, RunRef>;
   pruner: PruneLoop | null;
+  /** A search's next run (registered, queued), asked for when the list is done and a slot is free; null: no more. */
+  propose?: () => number | null;
 }
 
 /**
@@ -47,7 +49,15 @@ export async function runQueue(runPks: number[], attached: readonly RunRecord[],
   const feed = (): void => {
     // A task waiting per slot is enough for a freed slot never to wait for the next one.
     while (next < waiting.length && queue.size < concurrency) launch(waiting[next++]!);
+    // Proposals depend on results: one is asked for only when a slot is actually free for it.
+    while (context.propose && !signal.aborted && next >= waiting.length && queue.size + queue.pending < concurrency) {
+      const proposed = context.propose();
+      if (proposed === null) break;
+      launch(proposed);
+    }
   };
+  // A finished task counts as pending until p-queue has settled it: propose again once it has.
+  if (context.propose) queue.on('next', feed);
   const schedule = (runPk: number): void => {
     waiting.push(runPk);
     feed();
@@ -263,6 +273,9 @@ export async function runQueue(runPks: number[], attached: readonly RunRecord[],
   }
   feed();
   await queue.onIdle();
+  // A proposal made as the queue went idle starts a task after onIdle resolved: wait for it too.
+  while (queue.size + queue.pending > 0) await queue.onIdle();
+  if (context.propose) queue.off('next', feed);
   signal.removeEventListener('abort', onAbort);
 }
 

@@ -14,6 +14,7 @@ import {
   type RunEnd,
   type RunRecord,
   type RunRegistration,
+  type RunOrigin,
   type RunStatus,
   type SweepRecord,
   type SweepSummary,
@@ -146,6 +147,7 @@ export class SqliteStore {
           params_json: JSON.stringify(run.params),
           ordinal: run.ordinal,
           run_dir: run.runDir,
+          origin: run.origin ?? null,
           t,
         });
         if (inserted.changes === 1) {
@@ -389,6 +391,34 @@ export class SqliteStore {
     return out;
   }
 
+  /**
+   * One metric of every run of a sweep that recorded it: its minimum, maximum (NaN rows ignored)
+   * and its value at the highest step (what a search reads as each run's result).
+   */
+  metricOutcomes(sweepPk: number, key: string): Map<number, { min: number; max: number; lastStep: number; last: number }> {
+    const out = new Map<number, { min: number; max: number; lastStep: number; last: number }>();
+    const keyPk = this.findKeyPk(key);
+    if (keyPk === undefined) return out;
+    const rows = this.db
+      .prepare(
+        `SELECT m.run_pk, MIN(m.value) AS min, MAX(m.value) AS max, MAX(m.step) AS last_step FROM metrics m
+         WHERE m.key_pk = ? AND m.run_pk IN (SELECT pk FROM runs WHERE sweep_pk = ?) GROUP BY m.run_pk`,
+      )
+      .all(keyPk, sweepPk) as { run_pk: number; min: number | null; max: number | null; last_step: number }[];
+    const lastValue = this.db.prepare('SELECT value, nonfinite FROM metrics WHERE run_pk = ? AND key_pk = ? AND step = ?');
+    for (const row of rows) {
+      const last = lastValue.get(row.run_pk, keyPk, row.last_step) as MetricValueRow;
+      out.set(row.run_pk, { min: row.min ?? NaN, max: row.max ?? NaN, lastStep: row.last_step, last: decodeValue(last) });
+    }
+    return out;
+  }
+
+  /** The key of run `runId` of a sweep, if it is registered. */
+  findRunPk(sweepPk: number, runId: string): number | undefined {
+    const row = this.db.prepare('SELECT pk FROM runs WHERE sweep_pk = ? AND run_id = ?').get(sweepPk, runId) as { pk: number } | undefined;
+    return row?.pk;
+  }
+
   /** Minimum and maximum of every metric of every run of a sweep (NaN rows ignored). */
   metricExtremes(sweepPk: number): Map<number, Map<string, { min: number; max: number }>> {
     const rows = this.db
@@ -491,8 +521,8 @@ function prepare(db: Database.Database) {
     ),
     sweepByName: db.prepare('SELECT * FROM sweeps WHERE name = ?'),
     insertRun: db.prepare(
-      `INSERT INTO runs (sweep_pk, run_id, name, params_json, ordinal, status, run_dir, queued_at)
-       VALUES (@sweep_pk, @run_id, @name, @params_json, @ordinal, 'queued', @run_dir, @t)
+      `INSERT INTO runs (sweep_pk, run_id, name, params_json, ordinal, status, run_dir, origin, queued_at)
+       VALUES (@sweep_pk, @run_id, @name, @params_json, @ordinal, 'queued', @run_dir, @origin, @t)
        ON CONFLICT (sweep_pk, run_id) DO NOTHING`,
     ),
     refreshRun: db.prepare(
@@ -556,6 +586,7 @@ interface SweepRow {
 }
 
 interface RunRow {
+  origin?: RunOrigin | null;
   pk: number;
   sweep_pk: number;
   run_id: string;
@@ -624,6 +655,7 @@ function toRun(row: RunRow): RunRecord {
     owner: row.owner,
     pid: row.pid,
     pruneRung: row.prune_rung ?? null,
+    origin: row.origin ?? null,
     jobId: row.job_id,
     runDir: row.run_dir,
     queuedAt: row.queued_at,
