@@ -2,7 +2,10 @@
 // proposals made as slots free, with ASHA stopping poor runs; resumed after an interruption.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import sharp from 'sharp';
 import { CLI, cli, openStore, tempDir, waitFor, writeSweep } from '../helpers.js';
 
 const sweep = (samples: number, metric = 'synthetic/loss'): string => `name: tpe
@@ -53,8 +56,26 @@ describe('TPE search end to end', () => {
     assert.equal(after.listRuns(after.getSweep('tpe').pk).length, 14);
     after.close();
 
-    const report = await cli(['report', 'tpe', '--format', 'json,html'], { cwd: dir });
+    const report = await cli(['report', 'tpe', '--format', 'json,html,png'], { cwd: dir });
     assert.equal(report.exitCode, 0, report.all);
+    const model = JSON.parse(readFileSync(join(dir, 'reports', 'tpe', 'report.json'), 'utf8')) as {
+      search: { metric: string; trials: { origin: string; value: number | null; best: number | null }[] };
+      runs: { origin: string }[];
+    };
+    assert.equal(model.search.metric, 'synthetic/loss');
+    assert.equal(model.search.trials.length, 14);
+    assert.deepEqual(model.search.trials.map((t) => t.origin), runs.map((r) => r.origin));
+    let best = Infinity;
+    for (const t of model.search.trials) {
+      if (t.value !== null) best = Math.min(best, t.value);
+      assert.equal(t.best, best === Infinity ? null : best, 'best so far is the running minimum');
+    }
+    assert.equal(model.runs.filter((r) => r.origin === 'tpe').length, tpe.length);
+    const html = readFileSync(join(dir, 'reports', 'tpe', 'index.html'), 'utf8');
+    assert.match(html, /TPE search on <code>synthetic\/loss<\/code> \(min\): \d random start-up run\(s\), \d+ proposed by TPE; best /);
+    assert.ok(html.includes('<span class="tag">random start-up</span>') && html.includes('<span class="tag">TPE</span>'));
+    const png = await sharp(join(dir, 'reports', 'tpe', 'search.png')).metadata();
+    assert.ok((png.width ?? 0) > 100 && (png.height ?? 0) > 100, 'the best-so-far chart is a real PNG');
   });
 
   it('resumes an interrupted search where it stopped, losing and repeating no run', { timeout: 240_000 }, async () => {
