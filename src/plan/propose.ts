@@ -80,7 +80,7 @@ export function toTrials(runs: readonly KnownRun[]): Trial[] {
 }
 
 /** A 32-bit seed from the search's seed, the proposal's number and the redraw (murmur3's finaliser). */
-function mix(...parts: number[]): number {
+export function mix(...parts: number[]): number {
   let h = 0x811c9dc5;
   for (const part of parts) {
     h = Math.imul(h ^ (part >>> 0), 0x01000193);

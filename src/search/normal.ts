@@ -22,10 +22,23 @@ function erfSeries(x: number): number {
 /** log(erfc(x)) for x >= 0, finite however large x is (a continued fraction without the exp). */
 export function logErfc(x: number): number {
   if (x < 2.5) return Math.log1p(-erfSeries(x));
-  // erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), evaluated bottom-up.
-  let tail = x;
-  for (let k = 100; k >= 1; k--) tail = x + k / 2 / tail;
-  return -x * x - LOG_SQRT_PI - Math.log(tail);
+  // erfc(x) = exp(-x^2) / sqrt(pi) / K, K = x + (1/2)/(x + 1/(x + (3/2)/(x + ...))), by Lentz's
+  // method: it stops once converged, after about 40 terms at x = 2.5 and fewer beyond.
+  const tiny = 1e-300;
+  let f = x;
+  let c = x;
+  let d = 0;
+  for (let j = 1; j < 500; j++) {
+    const a = j / 2;
+    d = x + a * d;
+    d = Math.abs(d) < tiny ? 1 / tiny : 1 / d;
+    c = x + a / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    const delta = c * d;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  return -x * x - LOG_SQRT_PI - Math.log(f);
 }
 
 export function erfc(x: number): number {
@@ -39,6 +52,8 @@ export function logPhi(z: number): number {
 
 /** log(Phi(b) - Phi(a)) for a < b: the standard normal's mass on [a, b], in log space. */
 export function logGaussMass(a: number, b: number): number {
+  // Both tails beyond 8.5 sd hold less than 1e-16 of the mass: the log is 0 to double precision.
+  if (a < -8.5 && b > 8.5) return 0;
   if (a >= 0) return logGaussMass(-b, -a);
   if (b <= 0) {
     // Both in the lower tail: Phi(t) = erfc(-t/sqrt2)/2, computed in log space so it never underflows.
@@ -76,6 +91,10 @@ export function logSumExp(values: ArrayLike<number>): number {
   for (let i = 0; i < values.length; i++) if (values[i]! > max) max = values[i]!;
   if (max === -Infinity) return -Infinity;
   let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += Math.exp(values[i]! - max);
+  for (let i = 0; i < values.length; i++) {
+    // exp(-40) is below double precision next to the largest term (exp(0) = 1): skipped, not computed.
+    const d = values[i]! - max;
+    if (d > -40) sum += Math.exp(d);
+  }
   return max + Math.log(sum);
 }

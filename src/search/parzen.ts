@@ -18,7 +18,18 @@ export interface ParzenSettings {
 export const DEFAULT_PARZEN: ParzenSettings = { priorWeight: 1, magicClip: true, endpoints: false };
 
 type Component =
-  | { kind: 'numeric'; dim: Dimension & { kind: 'numeric' }; low: number; high: number; mus: Float64Array; sigmas: Float64Array; logNorms: Float64Array }
+  | {
+      kind: 'numeric';
+      dim: Dimension & { kind: 'numeric' };
+      low: number;
+      high: number;
+      mus: Float64Array;
+      sigmas: Float64Array;
+      logNorms: Float64Array;
+      /** Per kernel, precomputed for speed: 1/sigma, and -log(sigma sqrt(2 pi)) - log(its mass in range). */
+      inverse: Float64Array;
+      offsets: Float64Array;
+    }
   | { kind: 'categorical'; probs: Float64Array[]; logProbs: Float64Array[] };
 
 /** A mixture over `dims` jointly: kernel k is the product of each dimension's kernel k. */
@@ -26,21 +37,24 @@ export class ParzenEstimator {
   readonly logWeights: Float64Array;
   private readonly cumulative: Float64Array;
   private readonly components: Component[];
+  /** Reused by logPdf: one buffer per estimator instead of one per candidate. */
+  private readonly scratch: Float64Array;
 
   /**
-   * @param observations one row per trial, one encoded value per dimension (see space.ts)
-   * @param weights one per observation (not normalised); the prior's is appended here
+   * @param columns one per dimension: every trial's encoded value (see space.ts), in trial order
+   * @param weights one per trial (not normalised); the prior's is appended here
    */
-  constructor(readonly dims: readonly Dimension[], observations: readonly (readonly number[])[], weights: readonly number[], settings: ParzenSettings) {
-    const all = observations.length === 0 ? [1] : [...weights, settings.priorWeight];
+  constructor(readonly dims: readonly Dimension[], columns: readonly (readonly number[])[], weights: readonly number[], settings: ParzenSettings) {
+    const all = weights.length === 0 ? [1] : [...weights, settings.priorWeight];
     const total = all.reduce((a, b) => a + b, 0);
     this.logWeights = Float64Array.from(all, (w) => Math.log(w / total));
+    this.scratch = new Float64Array(all.length);
     let running = 0;
     this.cumulative = Float64Array.from(all, (w) => (running += w / total));
     this.components = dims.map((dim, d) =>
       dim.kind === 'categorical'
-        ? categorical(dim.choices.length, observations.map((row) => row[d]!), settings)
-        : numeric(dim, observations.map((row) => row[d]!), settings),
+        ? categorical(dim.choices.length, columns[d] ?? [], settings)
+        : numeric(dim, columns[d] ?? [], settings),
     );
   }
 
@@ -76,7 +90,8 @@ export class ParzenEstimator {
 
   /** log density (or mass, for integers and choices) of an encoded row under the mixture. */
   logPdf(row: readonly number[]): number {
-    const terms = Float64Array.from(this.logWeights);
+    const terms = this.scratch;
+    terms.set(this.logWeights);
     this.components.forEach((c, d) => {
       const x = row[d]!;
       if (c.kind === 'categorical') {
@@ -84,19 +99,19 @@ export class ParzenEstimator {
         return;
       }
       if (c.dim.int) {
-        const left = c.dim.log ? Math.log(x - 0.5) : x - 0.5;
-        const right = c.dim.log ? Math.log(x + 0.5) : x + 0.5;
+        const left = Math.max(c.low, c.dim.log ? Math.log(x - 0.5) : x - 0.5);
+        const right = Math.min(c.high, c.dim.log ? Math.log(x + 0.5) : x + 0.5);
         for (let k = 0; k < terms.length; k++) {
           const mu = c.mus[k]!;
-          const sigma = c.sigmas[k]!;
-          terms[k]! += logGaussMass((Math.max(left, c.low) - mu) / sigma, (Math.min(right, c.high) - mu) / sigma) - c.logNorms[k]!;
+          const inv = c.inverse[k]!;
+          terms[k]! += logGaussMass((left - mu) * inv, (right - mu) * inv) - c.logNorms[k]!;
         }
         return;
       }
       const t = c.dim.log ? Math.log(x) : x;
       for (let k = 0; k < terms.length; k++) {
-        const sigma = c.sigmas[k]!;
-        terms[k]! += logPhi((t - c.mus[k]!) / sigma) - Math.log(sigma) - c.logNorms[k]!;
+        const z = (t - c.mus[k]!) * c.inverse[k]!;
+        terms[k]! += c.offsets[k]! - 0.5 * z * z;
       }
     });
     return logSumExp(terms);
@@ -107,28 +122,33 @@ function numeric(dim: Dimension & { kind: 'numeric' }, values: readonly number[]
   const [wlow, whigh] = widened(dim);
   const low = dim.log ? Math.log(wlow) : wlow;
   const high = dim.log ? Math.log(whigh) : whigh;
-  const observed = values.map((v) => (dim.log ? Math.log(v) : v));
-  const n = observed.length;
+  const n = values.length;
+  const observed = Float64Array.from(values, (v) => (dim.log ? Math.log(v) : v));
   const mus = new Float64Array(n + 1);
   const sigmas = new Float64Array(n + 1);
   // Each kernel is as wide as the larger gap to its sorted neighbours (the range's ends count as
   // neighbours); without `endpoints` the outermost kernels use their inner gap only.
-  const order = observed.map((_, i) => i).sort((a, b) => observed[a]! - observed[b]! || a - b);
-  const sorted = [low, ...order.map((i) => observed[i]!), high];
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => observed[a]! - observed[b]! || a - b);
+  const at = (j: number): number => (j === 0 ? low : j === n + 1 ? high : observed[order[j - 1]!]!); // j-th of low, sorted..., high
   const minSigma = settings.magicClip ? (high - low) / Math.min(100, 1 + (n + 1)) : 1e-12;
-  order.forEach((i, j) => {
-    let sigma = Math.max(sorted[j + 1]! - sorted[j]!, sorted[j + 2]! - sorted[j + 1]!);
+  for (let j = 0; j < n; j++) {
+    const i = order[j]!;
+    let sigma = Math.max(at(j + 1) - at(j), at(j + 2) - at(j + 1));
     if (!settings.endpoints && n >= 2) {
-      if (j === 0) sigma = sorted[2]! - sorted[1]!;
-      else if (j === n - 1) sigma = sorted[n]! - sorted[n - 1]!;
+      if (j === 0) sigma = at(2) - at(1);
+      else if (j === n - 1) sigma = at(n) - at(n - 1);
     }
     mus[i] = observed[i]!;
     sigmas[i] = Math.min(high - low, Math.max(minSigma, sigma));
-  });
+  }
   mus[n] = 0.5 * (low + high);
   sigmas[n] = high - low;
   const logNorms = Float64Array.from(mus, (mu, k) => logGaussMass((low - mu) / sigmas[k]!, (high - mu) / sigmas[k]!));
-  return { kind: 'numeric', dim, low, high, mus, sigmas, logNorms };
+  const inverse = sigmas.map((sigma) => 1 / sigma);
+  const offsets = Float64Array.from(sigmas, (sigma, k) => logPhi(0) - Math.log(sigma) - logNorms[k]!);
+  return { kind: 'numeric', dim, low, high, mus, sigmas, logNorms, inverse, offsets };
 }
 
 function categorical(choices: number, observed: readonly number[], settings: ParzenSettings): Component {

@@ -70,9 +70,9 @@ export function propose(space: Space, trials: readonly Trial[], pending: readonl
   const params: Record<string, unknown> = {};
   for (const group of groups) {
     const dims = group.map((d) => space[d]!);
-    const project = (rows: number[][]): number[][] => rows.map((row) => group.map((d) => row[d]!));
-    const good = new ParzenEstimator(dims, project(below), settings.weights(below.length), settings);
-    const bad = new ParzenEstimator(dims, project(above), settings.weights(above.length), settings);
+    const columns = (rows: number[][]): number[][] => group.map((d) => rows.map((row) => row[d]!));
+    const good = new ParzenEstimator(dims, columns(below), settings.weights(below.length), settings);
+    const bad = new ParzenEstimator(dims, columns(above), settings.weights(above.length), settings);
     const best = bestCandidate(good, bad, good.sample(next, settings.candidates));
     group.forEach((d, i) => (params[space[d]!.name] = decode(space[d]!, best.row[i]!)));
   }

@@ -31,7 +31,7 @@ describe('numeric Parzen estimator', () => {
   it('widens each kernel to its larger neighbour gap, the outermost to their inner gap (no endpoints)', () => {
     // Observations 2 and 5 in [0, 10]: sorted with ends 0,2,5,10; without endpoints both outer
     // kernels take the inner gap 3. Magic clip floor 10/min(100, 1+3) = 2.5. Prior N(5, 10).
-    const pe = new ParzenEstimator([x], [[2], [5]], [1, 1], DEFAULT_PARZEN);
+    const pe = new ParzenEstimator([x], [[2, 5]], [1, 1], DEFAULT_PARZEN);
     assert.deepEqual([...pe.numericKernels(0).mus], [2, 5, 5]);
     assert.deepEqual([...pe.numericKernels(0).sigmas], [3, 3, 10]);
     close(pe.logPdf([4]), -2.050696297756328);
@@ -39,9 +39,9 @@ describe('numeric Parzen estimator', () => {
 
   it('clips a narrow kernel to range / min(100, 1 + kernels) (the magic clip)', () => {
     // 2, 2.1, 9: gaps give 0.1, 6.9, 6.9; four kernels with the prior, so the floor is 10/5 = 2.
-    const pe = new ParzenEstimator([x], [[2], [2.1], [9]], [1, 1, 1], DEFAULT_PARZEN);
+    const pe = new ParzenEstimator([x], [[2, 2.1, 9]], [1, 1, 1], DEFAULT_PARZEN);
     assert.deepEqual([...pe.numericKernels(0).sigmas].map((s) => Number(s.toFixed(12))), [2, 6.9, 6.9, 10]);
-    const unclipped = new ParzenEstimator([x], [[2], [2.1], [9]], [1, 1, 1], { ...DEFAULT_PARZEN, magicClip: false });
+    const unclipped = new ParzenEstimator([x], [[2, 2.1, 9]], [1, 1, 1], { ...DEFAULT_PARZEN, magicClip: false });
     close(unclipped.numericKernels(0).sigmas[0]!, 0.1, 1e-12);
   });
 
@@ -65,7 +65,7 @@ describe('numeric Parzen estimator', () => {
 
   it('samples inside the range, integers as integers', () => {
     const n: Dimension = { kind: 'numeric', name: 'n', low: 16, high: 512, log: true, int: true };
-    const pe = new ParzenEstimator([x, n], [[1, 16], [9.5, 500]], [1, 1], DEFAULT_PARZEN);
+    const pe = new ParzenEstimator([x, n], [[1, 9.5], [16, 500]], [1, 1], DEFAULT_PARZEN);
     for (const [a, b] of pe.sample(rng(3), 500)) {
       assert.ok(a! >= 0 && a! <= 10);
       assert.ok(Number.isInteger(b) && b! >= 16 && b! <= 512);
@@ -78,7 +78,7 @@ describe('categorical Parzen estimator', () => {
     // Observed choices 0, 0, 2 of 3; four kernels, each row gets 1/4 on every choice before
     // normalising: [1.25, .25, .25]/1.75 twice, [.25, .25, 1.25]/1.75, and the uniform prior.
     const c: Dimension = { kind: 'categorical', name: 'c', choices: ['a', 'b', 'c'], keys: ['"a"', '"b"', '"c"'] };
-    const pe = new ParzenEstimator([c], [[0], [0], [2]], [1, 1, 1], DEFAULT_PARZEN);
+    const pe = new ParzenEstimator([c], [[0, 0, 2]], [1, 1, 1], DEFAULT_PARZEN);
     close(pe.logPdf([0]), -0.7419373447293773);
     close(pe.logPdf([1]), -1.6582280766035324);
     close(Math.exp(pe.logPdf([0])) + Math.exp(pe.logPdf([1])) + Math.exp(pe.logPdf([2])), 1, 1e-12);
@@ -86,7 +86,7 @@ describe('categorical Parzen estimator', () => {
 
   it('is uniform with no observations', () => {
     const c: Dimension = { kind: 'categorical', name: 'c', choices: [1, 2, 3, 4], keys: ['1', '2', '3', '4'] };
-    const pe = new ParzenEstimator([c], [], [], DEFAULT_PARZEN);
+    const pe = new ParzenEstimator([c], [[]], [], DEFAULT_PARZEN);
     close(pe.logPdf([2]), Math.log(0.25));
   });
 });

@@ -16,7 +16,7 @@ describe('TPE acquisition', () => {
     // l: one observation at 2 (width 8, the larger gap to an end); g: 7 and 9 (both width 2 by
     // the inner gap, above the 10/4 = 2.5 floor, so 2.5). Scores computed with Python's math.erf.
     const good = new ParzenEstimator([x], [[2]], [1], DEFAULT_PARZEN);
-    const bad = new ParzenEstimator([x], [[7], [9]], [1, 1], DEFAULT_PARZEN);
+    const bad = new ParzenEstimator([x], [[7, 9]], [1, 1], DEFAULT_PARZEN);
     const { row, scores } = bestCandidate(good, bad, [[1], [5], [9]]);
     [1.0658555665058977, 0.03722427366411951, -0.593549029787797].forEach((expected, i) => assert.ok(Math.abs(scores[i]! - expected) < 1e-9, `${scores[i]} != ${expected}`));
     assert.deepEqual(row, [1]);
