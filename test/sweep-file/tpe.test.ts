@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SpecError } from '../../src/errors.js';
 import { countRuns, expandSweep } from '../../src/sweep-file/expand.js';
-import { parseSweep } from '../../src/sweep-file/load.js';
+import { loadSweepFile, parseSweep } from '../../src/sweep-file/load.js';
+import { ROOT } from '../helpers.js';
 
 const problems = (text: string): string[] => {
   try {
@@ -30,6 +31,12 @@ search: { strategy: tpe, samples: 20, metric: val/i2t_R@1, mode: max }
     assert.deepEqual(spec.search, { strategy: 'tpe', samples: 20, seed: 0, metric: 'val/i2t_R@1', mode: 'max', startup: 10, multivariate: false });
     assert.equal(countRuns(spec), 21);
     assert.deepEqual(expandSweep(spec).map((r) => r.name), ['original']);
+  });
+
+  it('ships sweeps/tpe-asha.yaml, valid', () => {
+    const spec = loadSweepFile(`${ROOT}sweeps/tpe-asha.yaml`);
+    assert.equal(spec.search.strategy, 'tpe');
+    assert.equal(spec.earlyTermination?.type, 'asha');
   });
 
   it('names what is missing, with the file and key path', () => {
