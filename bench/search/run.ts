@@ -6,10 +6,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { mix } from '../../src/plan/propose.js';
+import { mix } from '../../src/search/propose.js';
 import { decode, sampleUniform, type Space } from '../../src/search/space.js';
 import { DEFAULT_TPE, propose, type Trial } from '../../src/search/tpe.js';
-import { rng } from '../../src/sweep-file/search.js';
+import { mulberry32 as rng } from '../../src/random/mulberry32.js';
 import { normal } from '../../src/search/normal.js';
 import { OBJECTIVES, type Objective } from './functions.js';
 

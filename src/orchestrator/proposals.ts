@@ -1,9 +1,9 @@
-// Feeds a search (src/plan/propose.ts) the sweep's runs and their results from the store, and
+// Feeds a search (src/search/propose.ts) the sweep's runs and their results from the store, and
 // registers what it proposes. The objective of a TPE search is each completed run's best value of
 // `metric` (as the report ranks), or a pruned run's last value; a metric that no finished run
 // reports stops the search and fails the sweep with a clear message once the runs in flight end.
 import { SpecError } from '../errors.js';
-import type { KnownRun, Proposer } from '../plan/propose.js';
+import type { KnownRun, Proposer } from '../search/propose.js';
 import type { RunSpec } from '../sweep-file/expand.js';
 import type { SweepSpec } from '../sweep-file/load.js';
 import type { SqliteStore } from '../store/sqlite-store.js';

@@ -43,7 +43,7 @@ export function expandSweep(spec: SweepSpec, options: { maxRuns?: number; force?
   }
   const points: { name: string; params: Record<string, unknown>; origin: RunSpec['origin']; index: number }[] = [];
   const sampled = spec.search.strategy === 'random' && spec.grid !== undefined ? draw(spec.grid, spec.search.samples ?? 0, spec.search.seed) : null;
-  // TPE's runs are proposed while the sweep runs (src/plan/propose.ts): only configurations are planned.
+  // TPE's runs are proposed while the sweep runs (src/search/propose.ts): only configurations are planned.
   const planned = spec.search.strategy === 'tpe' ? [] : (sampled ?? gridPoints(spec.grid as Record<string, unknown[]> | undefined));
   for (const point of planned) {
     points.push({ name: gridName(point), params: { ...spec.base, ...point }, origin: 'grid', index: -1 });

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { erfc, logErfc, logGaussMass } from '../../src/search/normal.js';
 import { DEFAULT_PARZEN, ParzenEstimator } from '../../src/search/parzen.js';
 import type { Dimension } from '../../src/search/space.js';
-import { rng } from '../../src/sweep-file/search.js';
+import { mulberry32 as rng } from '../../src/random/mulberry32.js';
 
 const close = (actual: number, expected: number, tol = 1e-9): void =>
   assert.ok(Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)), `${actual} != ${expected}`);

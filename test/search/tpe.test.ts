@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { DEFAULT_PARZEN, ParzenEstimator } from '../../src/search/parzen.js';
 import type { Dimension, Space } from '../../src/search/space.js';
 import { bestCandidate, DEFAULT_TPE, defaultGamma, defaultWeights, propose, splitTrials, type Trial } from '../../src/search/tpe.js';
-import { rng } from '../../src/sweep-file/search.js';
+import { mulberry32 as rng } from '../../src/random/mulberry32.js';
 
 const x: Dimension = { kind: 'numeric', name: 'x', low: 0, high: 10, log: false, int: false };
 const y: Dimension = { kind: 'numeric', name: 'y', low: 0, high: 10, log: false, int: false };

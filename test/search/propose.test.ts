@@ -1,7 +1,7 @@
 // The proposer between the sweep file and the sampler: counts, determinism, resume, no repeats.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createProposer, type KnownRun } from '../../src/plan/propose.js';
+import { createProposer, type KnownRun } from '../../src/search/propose.js';
 import { parseSweep } from '../../src/sweep-file/load.js';
 
 const spec = (extra = '') =>

@@ -3,11 +3,11 @@
 // so the same seed and the same finished runs always give the same proposals, and a resumed
 // sweep continues where it stopped (every proposed run, whatever its state, counts toward
 // `samples` and is never proposed again).
-import { fixedFromGrid, spaceFromGrid, type Space } from '../search/space.js';
-import { DEFAULT_TPE, propose, type TpeSettings, type Trial } from '../search/tpe.js';
+import { fixedFromGrid, spaceFromGrid, type Space } from './space.js';
+import { DEFAULT_TPE, propose, type TpeSettings, type Trial } from './tpe.js';
 import { gridName, runId, type RunSpec } from '../sweep-file/expand.js';
 import type { SweepSpec } from '../sweep-file/load.js';
-import { rng } from '../sweep-file/search.js';
+import { mulberry32 as rng } from '../random/mulberry32.js';
 import type { RunOrigin, RunStatus } from '../store/types.js';
 
 /** What a proposer knows of a run of the sweep, in the order the runs were registered. */
