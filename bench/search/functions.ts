@@ -77,6 +77,6 @@ export const OBJECTIVES: Objective[] = [
     space: [num('lr', 1e-5, 3e-3, true), { kind: 'categorical', name: 'batch_size', choices: [16, 32, 64], keys: ['16', '32', '64'] }, num('warmup', 0, 60, false, true)],
     f: surrogate,
     noise: 0.01,
-    optimum: 2.0,
+    optimum: 2.0341, // at lr 4.0e-4, batch 32, warmup 47 (a dense grid search)
   },
 ];

@@ -116,10 +116,10 @@ def timing(job):
     study.sampler = optuna.samplers.TPESampler(seed=1)
     ms = []
     for _ in range(job["asks"]):
-        t0 = time.perf_counter()
+        t0 = time.process_time()  # CPU time, as the Node side measures
         t = study.ask()
         suggest(t)
-        ms.append((time.perf_counter() - t0) * 1000)
+        ms.append((time.process_time() - t0) * 1000)
         study.tell(t, state=optuna.trial.TrialState.FAIL)
     return {"ms": ms, "version": optuna.__version__}
 

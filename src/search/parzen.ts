@@ -104,7 +104,12 @@ export class ParzenEstimator {
         for (let k = 0; k < terms.length; k++) {
           const mu = c.mus[k]!;
           const inv = c.inverse[k]!;
-          terms[k]! += logGaussMass((left - mu) * inv, (right - mu) * inv) - c.logNorms[k]!;
+          const a = (left - mu) * inv;
+          const b = (right - mu) * inv;
+          // Beyond 10 sd a kernel's mass is below exp(-53), far under the prior kernel's (which
+          // spans the range): it cannot change the sum in double precision, so it is not computed.
+          if (a > 10 || b < -10) terms[k] = -Infinity;
+          else terms[k]! += logGaussMass(a, b) - c.logNorms[k]!;
         }
         return;
       }

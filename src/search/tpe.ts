@@ -68,11 +68,13 @@ export function propose(space: Space, trials: readonly Trial[], pending: readonl
   const { below, above } = splitTrials(space, trials, pending, settings);
   const groups = settings.multivariate ? [space.map((_, d) => d)] : space.map((_, d) => [d]);
   const params: Record<string, unknown> = {};
+  const goodWeights = settings.weights(below.length);
+  const badWeights = settings.weights(above.length);
   for (const group of groups) {
     const dims = group.map((d) => space[d]!);
     const columns = (rows: number[][]): number[][] => group.map((d) => rows.map((row) => row[d]!));
-    const good = new ParzenEstimator(dims, columns(below), settings.weights(below.length), settings);
-    const bad = new ParzenEstimator(dims, columns(above), settings.weights(above.length), settings);
+    const good = new ParzenEstimator(dims, columns(below), goodWeights, settings);
+    const bad = new ParzenEstimator(dims, columns(above), badWeights, settings);
     const best = bestCandidate(good, bad, good.sample(next, settings.candidates));
     group.forEach((d, i) => (params[space[d]!.name] = decode(space[d]!, best.row[i]!)));
   }
