@@ -3,7 +3,7 @@
 // same simulated run durations. Prints the median best after 10, 25 and 50 trials with a
 // bootstrap 95% interval, and the time per proposal at 100 and 1,000 finished trials.
 // Flags: --reps N (30), --trials N (50), --no-optuna, --functions a,b (by index), --multivariate,
-// --timing-only.
+// --timing-only, --no-liar.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,8 @@ const WITH_OPTUNA = !args.includes('--no-optuna');
 const MULTIVARIATE = args.includes('--multivariate');
 const PICKED = flag('functions')?.split(',').map(Number);
 const TIMING_ONLY = args.includes('--timing-only');
+/** Pending runs not counted as bad (to measure what the constant liar does with 4 slots). */
+const NO_LIAR = args.includes('--no-liar');
 const PYTHON = '/usr/bin/python3';
 const OPTUNA_SCRIPT = fileURLToPath(new URL('../../../bench/search/optuna_tpe.py', import.meta.url));
 
@@ -64,7 +66,7 @@ function tables(fn: number): { noise: number[][]; durations: number[][] } {
 type Sampler = (space: Space, trials: Trial[], pending: Record<string, unknown>[], rep: number, index: number) => Record<string, unknown>;
 
 const tpe = (multivariate: boolean): Sampler => (space, trials, pending, rep, index) =>
-  propose(space, trials, pending, { ...DEFAULT_TPE, multivariate }, rng(mix(rep, index))).params;
+  propose(space, trials, pending, { ...DEFAULT_TPE, multivariate, liar: !NO_LIAR }, rng(mix(rep, index))).params;
 
 const random: Sampler = (space, _trials, _pending, rep, index) => {
   const next = rng(mix(rep, index));
