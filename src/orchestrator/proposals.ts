@@ -6,13 +6,13 @@ import { SpecError } from '../errors.js';
 import type { KnownRun, Proposer } from '../search/propose.js';
 import type { RunSpec } from '../sweep-file/expand.js';
 import type { SweepSpec } from '../sweep-file/load.js';
-import type { SqliteStore } from '../store/sqlite-store.js';
+import type { SweepStore } from '../store/index.js';
 import type { RunRecord } from '../store/types.js';
 import type { SweepEvent } from './events.js';
 
 export interface ProposalContext {
   spec: SweepSpec;
-  store: SqliteStore;
+  store: SweepStore;
   sweepPk: number;
   /** The sweep's planned runs, read afresh from the store. */
   planRuns: () => Iterable<RunRecord>;
