@@ -111,6 +111,11 @@ export const MIGRATIONS: readonly (string | ((db: Database.Database) => void))[]
     db.exec('CREATE INDEX runs_by_status ON runs (sweep_pk, status)');
     db.exec('ALTER TABLE runs ADD COLUMN prune_rung INTEGER');
   },
+  // 4: where a run came from: grid, config, or, for a TPE search, random (start-up) or tpe. Runs
+  // registered before this migration keep NULL (they came from the sweep file).
+  `
+  ALTER TABLE runs ADD COLUMN origin TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
