@@ -26,6 +26,8 @@ export interface QueueContext {
   placement?: PlacementPolicy;
   /** Told when an attempt's child starts and when the attempt is settled (GPU measurement). */
   observer?: AttemptObserver;
+  /** Given the allocator's wake(), to call when free resources change outside the queue (GPU memory). */
+  onChange?: (wake: () => void) => void;
 }
 
 export interface AttemptObserver {
@@ -62,6 +64,7 @@ export class RunQueue {
     this.order = runPks;
     this.context = context;
     this.allocator = new SlotAllocator(context.slots, context.placement ?? firstFreeSlot);
+    context.onChange?.(() => this.allocator.wake());
   }
 
   /** The slots and what holds them (sweep status, the GPU view). */

@@ -16,6 +16,7 @@ import { PruneLoop } from './pruning.js';
 import { moveToArchive } from './run-folder.js';
 import type { RunSweepInput } from './input.js';
 import { runQueue } from './run-queue.js';
+import { startGpuUse } from './gpu-use.js';
 
 export type { RunSweepInput } from './input.js';
 
@@ -60,6 +61,10 @@ export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts
   });
 
   let skippedCount = 0;
+  // GPU measurement (and pack: memory) on the local executor; a batch scheduler owns its GPUs.
+  const gpuUse = executor.name === 'local'
+    ? await startGpuUse({ store, sweepPk: sweep.pk, resources: spec.resources, trainer: (input.specRecord as { trainer?: unknown } | null)?.trainer, slots, ...(input.gpuMonitor ? { monitor: input.gpuMonitor } : {}) })
+    : null;
   try {
     const attached = await recoverOrphans(planRuns(), isLiveOwner, input, recorder, refs, onEvent, owner);
     // Runs this process re-attached to are followed, not skipped.
@@ -81,8 +86,12 @@ export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts
     onEvent({ type: 'plan', sweep: spec.name, total, toRun: toRun.length, skipped, slots: slots.map((s) => s.id) });
 
     skippedCount = skipped.length;
-    await runQueue(toRun, attached, { input, slots, owner, recorder, refs, pruner });
+    await runQueue(toRun, attached, {
+      input, slots, owner, recorder, refs, pruner,
+      ...(gpuUse ? { placement: gpuUse.placement, observer: gpuUse.observer, onChange: (wake: () => void) => gpuUse.onChange(wake) } : {}),
+    });
   } finally {
+    await gpuUse?.close();
     recorder.poll();
     recorder.close();
     pruner?.close();

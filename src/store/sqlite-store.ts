@@ -1,5 +1,7 @@
 // The SQLite store. Only the orchestrator process writes it (children never open the database),
 // in batched transactions; WAL lets `sweep status` and `sweep report` read while a sweep runs.
+import * as gpu from './gpu-use.js';
+import type { GpuSample, MeasuredRun, RunGpuUse } from './gpu-use.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -439,6 +441,31 @@ export class SqliteStore {
   }
 
   // ---- orchestrators (liveness, so a dead one's runs can be recovered) ------------------------
+
+  // GPU use (src/store/gpu-use.ts).
+  recordGpuUse(runPk: number, peakMiB: number, utilMean: number | null): void {
+    gpu.recordGpuUse(this.db, runPk, peakMiB, utilMean);
+  }
+
+  recordGpuNeed(runPk: number, atLeastMiB: number): void {
+    gpu.recordGpuNeed(this.db, runPk, atLeastMiB);
+  }
+
+  addGpuSamples(sweepPk: number, samples: readonly GpuSample[]): void {
+    gpu.addGpuSamples(this.db, sweepPk, samples);
+  }
+
+  gpuSamples(sweepPk: number): GpuSample[] {
+    return gpu.gpuSamples(this.db, sweepPk);
+  }
+
+  runGpuUse(sweepPk: number): Map<number, RunGpuUse> {
+    return gpu.runGpuUse(this.db, sweepPk);
+  }
+
+  measuredRuns(sweepPk: number | null = null): MeasuredRun[] {
+    return gpu.measuredRuns(this.db, sweepPk);
+  }
 
   registerOrchestrator(record: { id: string; pid: number; host: string }): void {
     const t = now();
