@@ -268,6 +268,7 @@ export class RunQueue {
       retries: spec.retries,
       excludedGpus: db.getRun(runPk).excludedGpus,
       slots,
+      sharedGpu: this.context.placement?.wasShared?.(runPk) ?? false,
     });
     if (decision.excludeGpu !== null) db.excludeGpu(runPk, decision.excludeGpu);
     const end = (status: RunRecord['status'], willRetry: boolean): void => {

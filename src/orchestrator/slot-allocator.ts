@@ -18,6 +18,8 @@ export interface PlacementPolicy {
   /** Told when a slot is handed out and when it comes back (to keep reservations). */
   placed?(request: SlotRequest, slot: Slot): void;
   released?(request: SlotRequest, slot: Slot): void;
+  /** Whether the run's last placement put it beside other processes (asked once, when it is settled). */
+  wasShared?(runPk: number): boolean;
 }
 
 /** Today's rule: the first free slot, in the executor's order, on a GPU the run may use. */
