@@ -71,7 +71,7 @@ describe('pack: memory', () => {
       dir,
       `name: pack
 trainer: { command: [node, $TRAINER] }
-base: { steps: 6, step_ms: 300, gpu_mib: 2000, batch_size: 32 }
+base: { steps: 8, step_ms: 300, gpu_mib: 2000, batch_size: 32 }
 grid: { lr: [1] }
 seeds: [1, 2, 3, 4, 5]
 resources: { gpus: auto, pack: memory, memory_margin_mib: 500, gpu_poll_ms: 250, gpu_record_ms: 250 }
@@ -90,7 +90,9 @@ retries: 0
       assert.equal(run.attempt, 1, `${run.name} never ran out of memory`);
       all.push(...probes(run.runDir, 1));
       assert.equal(use.get(run.pk)?.peakMiB, 2000, `${run.name}: the measured peak is stored`);
-      assert.equal(use.get(run.pk)?.utilMean, 90);
+      // The fake says 90% while a process of the sweep is on the GPU, 0 before it has started one.
+      const util = use.get(run.pk)?.utilMean ?? 0;
+      assert.ok(util > 0 && util <= 90, `mean utilisation ${util}`);
     }
     // The first run had no prediction: it ran alone and every other run started after it ended.
     const first = all[0]!;
@@ -104,6 +106,11 @@ retries: 0
     assert.ok(samples.some((s) => s.gpu === 1 && s.usedMiB >= 6000), 'GPU samples are stored, foreign memory included');
     assert.ok(samples.some((s) => s.gpu === 0 && s.sweepMiB >= 4000));
     store.close();
+    // sweep status: each GPU's occupancy now (the sweep is over: only the other user's memory).
+    const status = await cli(['status', 'pack'], { cwd: dir, env });
+    assert.equal(status.exitCode, 0, status.all);
+    assert.match(status.stdout, /GPU 0 Fake A: 0 \/ 10,000 MiB used: none of this sweep, others 0 MiB; utilisation 0%/);
+    assert.match(status.stdout, /GPU 1 Fake B: 6,000 \/ 10,000 MiB used: none of this sweep, others 6,000 MiB; utilisation 90%/);
   });
 
   it('learns from an out-of-memory: a run like it goes straight to a GPU with room', { timeout: 180_000 }, async () => {
@@ -117,7 +124,7 @@ retries: 0
       dir,
       `name: learn
 trainer: { command: [node, $TRAINER] }
-base: { steps: 6, step_ms: 300 }
+base: { steps: 10, step_ms: 300 }
 configs:
   - { name: small, gpu_mib: 1000, batch_size: 16 }
   - { name: big-1, gpu_mib: 7700, batch_size: 64, seed: 1 }
