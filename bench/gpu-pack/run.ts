@@ -27,7 +27,8 @@ const row = (name: string, r: { makespan: number; gpuSeconds: number }, extra: P
     name,
     hours(r.makespan),
     hours(r.gpuSeconds),
-    vs === undefined ? '' : `${((r.makespan / vs - 1) * 100).toFixed(1)}%`,
+    // A schedule that lost runs finished early by not running them: no comparison.
+    vs === undefined ? '' : (extra.failed ?? 0) > 0 ? 'lost runs' : `${((r.makespan / vs - 1) * 100).toFixed(1)}%`,
     extra.ooms === undefined ? '' : String(extra.ooms),
     extra.oomsAfterMeasured === undefined ? '' : String(extra.oomsAfterMeasured),
     extra.failed === undefined ? '' : String(extra.failed),

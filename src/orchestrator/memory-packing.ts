@@ -46,6 +46,8 @@ export class MemoryPacker implements PlacementPolicy {
     this.options = options;
   }
 
+  /** Set by pick(): the run waits for a run like it to be measured, not for room. */
+  private awaitsMeasurement = false;
   /** The oldest waiting run that did not fit, and the GPU kept draining for it. */
   private hold: { runPk: number; gpu: number } | null = null;
 
@@ -61,10 +63,12 @@ export class MemoryPacker implements PlacementPolicy {
   }
 
   choose(request: SlotRequest, free: readonly Slot[]): Slot | undefined {
+    this.awaitsMeasurement = false;
     const slot = this.pick(request, free);
     if (slot !== undefined) {
       if (this.hold?.runPk === request.runPk) this.hold = null;
-    } else if (this.hold === null) {
+    } else if (this.hold === null && !this.awaitsMeasurement) {
+      // Waiting for room (not for a measurement): keep a GPU draining for it.
       const gpu = this.emptiest(request);
       if (gpu !== null) this.hold = { runPk: request.runPk, gpu };
     }
@@ -81,7 +85,10 @@ export class MemoryPacker implements PlacementPolicy {
     if (need === null || need > largestEmpty) {
       // Unknown (or larger than any GPU could give): alone, on the emptiest GPU, once no run like
       // it is already being measured.
-      if ([...this.placements.values()].some((p) => p.needMiB === null && p.key === key)) return undefined;
+      if ([...this.placements.values()].some((p) => p.needMiB === null && p.key === key)) {
+        this.awaitsMeasurement = true;
+        return undefined;
+      }
       const empty = candidates.filter((c) => c.ours === 0).sort((a, b) => b.freeMiB - a.freeMiB);
       // Where it was proved not to fit, only if nothing could ever give it more (then it is tried,
       // and an out-of-memory there moves it on or makes it infeasible, instead of waiting forever).

@@ -60,7 +60,7 @@ export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts
     },
   });
 
-  let skippedCount = 0;
+  let skippedCount: number;
   // GPU measurement (and pack: memory) on the local executor; a batch scheduler owns its GPUs.
   const gpuUse = executor.name === 'local'
     ? await startGpuUse({ store, sweepPk: sweep.pk, resources: spec.resources, trainer: (input.specRecord as { trainer?: unknown } | null)?.trainer, slots, ...(input.gpuMonitor ? { monitor: input.gpuMonitor } : {}) })

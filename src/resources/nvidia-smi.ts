@@ -75,7 +75,9 @@ export function parseGpuProcesses(output: string): GpuProcess[] {
  * NODE, SYS). Rows and columns are named GPU0, GPU1...; other columns (NICs, affinity) are ignored.
  */
 export function parseTopology(output: string): Map<number, Map<number, string>> {
-  const lines = output.split('\n').map((line) => line.replace(/\x1b\[[0-9;]*m/g, ''));
+  // nvidia-smi underlines the header with terminal escapes (ESC [ 4 m ... ESC [ 0 m).
+  const escapes = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+  const lines = output.split('\n').map((line) => line.replace(escapes, ''));
   const header = lines.find((line) => /^\s+GPU\d+/.test(line));
   const links = new Map<number, Map<number, string>>();
   if (header === undefined) return links;
