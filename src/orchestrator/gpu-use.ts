@@ -7,7 +7,7 @@ import { GpuMonitor, type GpuMonitorOptions, type GpuView } from '../resources/g
 import { slotGpus, type Slot } from '../resources/gpus.js';
 import { MemoryPredictor } from '../resources/predictor.js';
 import type { Resources } from '../sweep-file/schema.js';
-import type { SqliteStore } from '../store/sqlite-store.js';
+import type { SweepStore } from '../store/interfaces.js';
 import { MemoryPacker } from './memory-packing.js';
 import type { AttemptObserver } from './run-queue.js';
 import { firstFreeSlot, type PlacementPolicy } from './slot-allocator.js';
@@ -23,7 +23,7 @@ export interface GpuUse {
 }
 
 export interface GpuUseOptions {
-  store: SqliteStore;
+  store: SweepStore;
   sweepPk: number;
   resources: Resources;
   /** The trainer as stored in sweeps' specs: runs of the same trainer teach the predictor. */

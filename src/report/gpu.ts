@@ -1,7 +1,7 @@
 // GPU use in the report: each run's peak memory and mean utilisation, and per GPU a timeline of
 // memory (everyone's and the sweep's) and utilisation over the sweep, so idle gaps show. The
 // samples are the low-rate ones the orchestrator stored (resources.gpu_record_ms).
-import type { SqliteStore } from '../store/index.js';
+import type { StoreReader } from '../store/index.js';
 import type { RunRecord } from '../store/types.js';
 import { escapeHtml as e } from './html/escape.js';
 
@@ -11,7 +11,7 @@ export interface GpuReport {
 }
 
 /** Null when nothing was measured (a CPU sweep, or one run before GPU measurement existed). */
-export function loadGpuReport(store: SqliteStore, sweepPk: number, runs: readonly RunRecord[]): GpuReport | null {
+export function loadGpuReport(store: StoreReader, sweepPk: number, runs: readonly RunRecord[]): GpuReport | null {
   const use = store.runGpuUse(sweepPk);
   const samples = store.gpuSamples(sweepPk);
   if (use.size === 0 && samples.length === 0) return null;

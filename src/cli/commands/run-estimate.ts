@@ -5,11 +5,11 @@ import { estimateSweep, type Estimate } from '../../plan/estimate.js';
 import type { Slot } from '../../resources/gpus.js';
 import type { RunSpec } from '../../sweep-file/expand.js';
 import type { SweepSpec } from '../../sweep-file/load.js';
-import { SqliteStore } from '../../store/sqlite-store.js';
+import { openReader } from '../../store/index.js';
 
 export function estimateFrom(sweepName: string, asked: unknown, runs: readonly RunSpec[], slots: readonly Slot[], dbFile: string): Estimate {
   if (!existsSync(dbFile)) return { ok: false, why: `no database at ${dbFile}` };
-  const store = SqliteStore.open(dbFile, { readonly: true });
+  const store = openReader(dbFile);
   try {
     const sweep = store.findSweep(sweepName);
     if (sweep === undefined) return { ok: false, why: `no sweep named ${sweepName} in ${dbFile}` };
