@@ -36,6 +36,14 @@ export interface MeasuredRun {
   gpu: number | null;
 }
 
+/**
+ * Readers open older files as they are (never migrated): before the GPU-use migration there is no GPU
+ * use to read, and these reads return nothing rather than fail.
+ */
+function hasGpuUse(db: Database.Database): boolean {
+  return db.prepare("SELECT 1 FROM pragma_table_info('runs') WHERE name = 'gpu_peak_mib'").get() !== undefined;
+}
+
 export function recordGpuUse(db: Database.Database, runPk: number, peakMiB: number, utilMean: number | null): void {
   // A resumed run keeps the largest peak any of its attempts reached.
   db.prepare('UPDATE runs SET gpu_peak_mib = max(coalesce(gpu_peak_mib, 0), ?), gpu_util_mean = ? WHERE pk = ?').run(peakMiB, utilMean, runPk);
@@ -53,6 +61,7 @@ export function addGpuSamples(db: Database.Database, sweepPk: number, samples: r
 }
 
 export function gpuSamples(db: Database.Database, sweepPk: number): GpuSample[] {
+  if (!hasGpuUse(db)) return [];
   const rows = db.prepare('SELECT gpu, at, total_mib, used_mib, sweep_mib, util FROM gpu_samples WHERE sweep_pk = ? ORDER BY gpu, at').all(sweepPk) as {
     gpu: number; at: number; total_mib: number; used_mib: number; sweep_mib: number; util: number | null;
   }[];
@@ -60,6 +69,7 @@ export function gpuSamples(db: Database.Database, sweepPk: number): GpuSample[] 
 }
 
 export function runGpuUse(db: Database.Database, sweepPk: number): Map<number, RunGpuUse> {
+  if (!hasGpuUse(db)) return new Map();
   const rows = db.prepare('SELECT pk, gpu_peak_mib, gpu_util_mean, gpu_need_min_mib FROM runs WHERE sweep_pk = ? AND (gpu_peak_mib IS NOT NULL OR gpu_need_min_mib IS NOT NULL)').all(sweepPk) as {
     pk: number; gpu_peak_mib: number | null; gpu_util_mean: number | null; gpu_need_min_mib: number | null;
   }[];
@@ -68,11 +78,13 @@ export function runGpuUse(db: Database.Database, sweepPk: number): Map<number, R
 
 /** Runs with a measurement or a finished attempt; of one sweep, or of every sweep. */
 export function measuredRuns(db: Database.Database, sweepPk: number | null): MeasuredRun[] {
+  const gpu = hasGpuUse(db);
   const rows = db
     .prepare(
-      `SELECT r.sweep_pk, s.spec_json, r.params_json, r.status, r.gpu_peak_mib, r.gpu_need_min_mib, r.started_at, r.ended_at, r.gpu
+      `SELECT r.sweep_pk, s.spec_json, r.params_json, r.status, ${gpu ? 'r.gpu_peak_mib, r.gpu_need_min_mib' : 'NULL AS gpu_peak_mib, NULL AS gpu_need_min_mib'},
+         r.started_at, r.ended_at, r.gpu
        FROM runs r JOIN sweeps s ON s.pk = r.sweep_pk
-       WHERE (? IS NULL OR r.sweep_pk = ?) AND (r.gpu_peak_mib IS NOT NULL OR r.gpu_need_min_mib IS NOT NULL OR r.status = 'completed')`,
+       WHERE (? IS NULL OR r.sweep_pk = ?) AND (${gpu ? 'r.gpu_peak_mib IS NOT NULL OR r.gpu_need_min_mib IS NOT NULL OR ' : ''}r.status = 'completed')`,
     )
     .all(sweepPk, sweepPk) as {
     sweep_pk: number; spec_json: string; params_json: string; status: string; gpu_peak_mib: number | null; gpu_need_min_mib: number | null;

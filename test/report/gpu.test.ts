@@ -1,12 +1,13 @@
 // The report's GPU section from a real SQLite store, rendered in Debian's headless Chromium.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { gpuSection, loadGpuReport } from '../../src/report/gpu.js';
+import { openReader } from '../../src/store/index.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
-import { tempDir } from '../helpers.js';
+import { ROOT, tempDir } from '../helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const NAME = '<img src=x onerror="window.xssRan=true">';
@@ -75,4 +76,33 @@ test('per GPU: a timeline of memory and utilisation, with the idle gap at zero',
   // The idle sample of GPU 0 sits on the bottom edge (y = height).
   const points = await page.$eval('figure[data-gpu="0"] polyline.sweep', (p) => p.getAttribute('points')!.split(' ').map((xy) => xy.split(',').map(Number)));
   assert.deepEqual(points.map(([, y]) => y), [90 - 90 * 0.15, 90 - 90 * 0.15, 90, 90 - 90 * 0.15]);
+});
+
+test('a reader of a file from before GPU use (v3, never migrated) reads no GPU use, without failing', () => {
+  const file = join(tempDir(), 'v3.db');
+  copyFileSync(join(ROOT, 'test/store/fixtures/v3.db'), file);
+  const reader = openReader(file);
+  try {
+    const sweep = reader.listSweeps()[0]!;
+    assert.equal(loadGpuReport(reader, sweep.pk, reader.listRuns(sweep.pk)), null);
+    const measured = reader.measuredRuns();
+    assert.ok(measured.length > 0 && measured.every((r) => r.status === 'completed' && r.peakMiB === null));
+  } finally {
+    reader.close();
+  }
+});
+
+test('the v4 fixture keeps its GPU use through the reader', () => {
+  const file = join(tempDir(), 'v4.db');
+  copyFileSync(join(ROOT, 'test/store/fixtures/v4.db'), file);
+  const reader = openReader(file);
+  try {
+    const sweep = reader.listSweeps()[0]!;
+    const report = loadGpuReport(reader, sweep.pk, reader.listRuns(sweep.pk));
+    assert.ok(report);
+    assert.deepEqual(report.runs.filter((r) => r.peakMiB !== null || r.needMinMiB !== null).map((r) => [r.peakMiB, r.utilMean, r.needMinMiB]), [[12000, 80.5, null], [null, null, 7600]]);
+    assert.equal(report.gpus[0]!.samples[0]!.sweepMiB, 12000);
+  } finally {
+    reader.close();
+  }
 });
