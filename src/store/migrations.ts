@@ -111,7 +111,12 @@ export const MIGRATIONS: readonly (string | ((db: Database.Database) => void))[]
     db.exec('CREATE INDEX runs_by_status ON runs (sweep_pk, status)');
     db.exec('ALTER TABLE runs ADD COLUMN prune_rung INTEGER');
   },
-  // GPU use (docs/gpu.md): each run's measured peak GPU memory and mean utilisation, the least
+  // 4: where a run came from: grid, config, or, for a TPE search, random (start-up) or tpe. Runs
+  // registered before this migration keep NULL (they came from the sweep file).
+  `
+  ALTER TABLE runs ADD COLUMN origin TEXT;
+  `,
+  // 5: GPU use (docs/gpu.md): each run's measured peak GPU memory and mean utilisation, the least
   // memory an out-of-memory attempt proved it needs, and per-GPU samples at a low rate.
   `
   ALTER TABLE runs ADD COLUMN gpu_peak_mib REAL;

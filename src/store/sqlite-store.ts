@@ -93,6 +93,7 @@ export class SqliteStore extends SqliteReader implements SweepStore {
           params_json: JSON.stringify(run.params),
           ordinal: run.ordinal,
           run_dir: run.runDir,
+          origin: run.origin ?? null,
           t,
         });
         if (inserted.changes === 1) {
@@ -315,8 +316,8 @@ function prepare(db: ReturnType<typeof openWriteConnection>) {
          spec_hash = excluded.spec_hash, runs_dir = excluded.runs_dir, updated_at = excluded.updated_at`,
     ),
     insertRun: db.prepare(
-      `INSERT INTO runs (sweep_pk, run_id, name, params_json, ordinal, status, run_dir, queued_at)
-       VALUES (@sweep_pk, @run_id, @name, @params_json, @ordinal, 'queued', @run_dir, @t)
+      `INSERT INTO runs (sweep_pk, run_id, name, params_json, ordinal, status, run_dir, origin, queued_at)
+       VALUES (@sweep_pk, @run_id, @name, @params_json, @ordinal, 'queued', @run_dir, @origin, @t)
        ON CONFLICT (sweep_pk, run_id) DO NOTHING`,
     ),
     refreshRun: db.prepare(

@@ -92,9 +92,9 @@ test('a reader of a file from before GPU use (v3, never migrated) reads no GPU u
   }
 });
 
-test('the v4 fixture keeps its GPU use through the reader', () => {
-  const file = join(tempDir(), 'v4.db');
-  copyFileSync(join(ROOT, 'test/store/fixtures/v4.db'), file);
+test('the v5 fixture keeps its GPU use through the reader', () => {
+  const file = join(tempDir(), 'v5.db');
+  copyFileSync(join(ROOT, 'test/store/fixtures/v5.db'), file);
   const reader = openReader(file);
   try {
     const sweep = reader.listSweeps()[0]!;

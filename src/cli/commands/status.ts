@@ -76,6 +76,7 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
             signal: run.signal,
             failure_kind: run.failureKind,
             prune_rung: run.pruneRung,
+            origin: run.origin,
             reason: run.reason,
             stderr_tail: run.stderrTail,
             last_step: run.lastStep,
@@ -92,13 +93,16 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
     const counts = countStatuses(runs);
     io.out.write(`sweep ${sweep.name}  (${Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(', ')})\n`);
     const withJobs = runs.some((r) => r.jobId !== null);
-    const table = [['name', 'id', 'status', 'try', withJobs ? 'job' : 'slot', 'step', 'duration', 'train/loss', 'best val/loss', 'note']];
+    // A search that proposes runs says which were random start-up runs and which TPE proposed.
+    const searched = runs.some((r) => r.origin === 'random' || r.origin === 'tpe');
+    const table = [['name', 'id', 'status', ...(searched ? ['origin'] : []), 'try', withJobs ? 'job' : 'slot', 'step', 'duration', 'train/loss', 'best val/loss', 'note']];
     for (const { run, last, best } of rows) {
       const d = duration(run);
       table.push([
         run.name,
         run.id,
         run.status,
+        ...(searched ? [run.origin ?? '-'] : []),
         String(run.attempt),
         withJobs ? jobCell(run.jobId, run.jobId === null ? undefined : slurm?.get(run.jobId)) : (run.slot ?? '-'),
         run.lastStep === null ? '-' : `${run.lastStep}${run.totalSteps !== null ? `/${run.totalSteps}` : ''}`,
