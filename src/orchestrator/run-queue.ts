@@ -26,6 +26,8 @@ export interface QueueContext {
   placement?: PlacementPolicy;
   /** Told when an attempt's child starts and when the attempt is settled (GPU measurement). */
   observer?: AttemptObserver;
+  /** Given the allocator's wake(), to call when free resources change outside the queue (GPU memory). */
+  onChange?: (wake: () => void) => void;
   /** A search's next run (registered, queued), asked for when the list is done and a slot is free; null: no more. */
   propose?: () => number | null;
 }
@@ -64,6 +66,7 @@ export class RunQueue {
     this.order = runPks;
     this.context = context;
     this.allocator = new SlotAllocator(context.slots, context.placement ?? firstFreeSlot);
+    context.onChange?.(() => this.allocator.wake());
   }
 
   /** The slots and what holds them (sweep status, the GPU view). */
@@ -274,6 +277,7 @@ export class RunQueue {
       retries: spec.retries,
       excludedGpus: db.getRun(runPk).excludedGpus,
       slots,
+      sharedGpu: this.context.placement?.wasShared?.(runPk) ?? false,
     });
     if (decision.excludeGpu !== null) db.excludeGpu(runPk, decision.excludeGpu);
     const end = (status: RunRecord['status'], willRetry: boolean): void => {

@@ -18,6 +18,7 @@ import { proposals } from './proposals.js';
 import { moveToArchive } from './run-folder.js';
 import type { RunSweepInput } from './input.js';
 import { runQueue } from './run-queue.js';
+import { startGpuUse } from './gpu-use.js';
 
 export type { RunSweepInput } from './input.js';
 
@@ -65,6 +66,10 @@ export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts
   });
 
   let skippedCount: number;
+  // GPU measurement (and pack: memory) on the local executor; a batch scheduler owns its GPUs.
+  const gpuUse = executor.name === 'local'
+    ? await startGpuUse({ store, sweepPk: sweep.pk, resources: spec.resources, trainer: (input.specRecord as { trainer?: unknown } | null)?.trainer, slots, ...(input.gpuMonitor ? { monitor: input.gpuMonitor } : {}) })
+    : null;
   try {
     const attached = await recoverOrphans(planRuns(), isLiveOwner, input, recorder, refs, onEvent, owner);
     // Runs this process re-attached to are followed, not skipped.
@@ -91,9 +96,14 @@ export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts
     onEvent({ type: 'plan', sweep: spec.name, total: total + ahead, toRun: toRun.length + ahead, skipped, slots: slots.map((s) => s.id) });
 
     skippedCount = skipped.length;
-    await runQueue(toRun, attached, { input, slots, owner, recorder, refs, pruner, ...(search ? { propose: search.propose } : {}) });
+    await runQueue(toRun, attached, {
+      input, slots, owner, recorder, refs, pruner,
+      ...(search ? { propose: search.propose } : {}),
+      ...(gpuUse ? { placement: gpuUse.placement, observer: gpuUse.observer, onChange: (wake: () => void) => gpuUse.onChange(wake) } : {}),
+    });
     search?.check();
   } finally {
+    await gpuUse?.close();
     recorder.poll();
     recorder.close();
     pruner?.close();

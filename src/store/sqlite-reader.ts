@@ -6,6 +6,8 @@ import type Database from 'better-sqlite3';
 import { NotFoundError } from '../errors.js';
 import type { StoreReader } from './interfaces.js';
 import { openReadConnection } from './open.js';
+import * as gpu from './gpu-use.js';
+import type { GpuSample, MeasuredRun, RunGpuUse } from './gpu-use.js';
 import type {
   MetricPoint,
   NonFinite,
@@ -191,6 +193,19 @@ export class SqliteReader implements StoreReader {
     for (const row of rows) {
       yield { runId: row.run_id, runName: row.name, key: row.key, step: row.step, value: decodeValue(row), epoch: row.epoch, time: row.time };
     }
+  }
+
+  // GPU use (src/store/gpu-use.ts).
+  gpuSamples(sweepPk: number): GpuSample[] {
+    return gpu.gpuSamples(this.connection, sweepPk);
+  }
+
+  runGpuUse(sweepPk: number): Map<number, RunGpuUse> {
+    return gpu.runGpuUse(this.connection, sweepPk);
+  }
+
+  measuredRuns(sweepPk: number | null = null): MeasuredRun[] {
+    return gpu.measuredRuns(this.connection, sweepPk);
   }
 
   countMetrics(runPk: number): number {

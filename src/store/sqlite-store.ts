@@ -6,6 +6,8 @@ import type { SweepStore } from './interfaces.js';
 import { migrate } from './migrations.js';
 import { openWriteConnection, translate } from './open.js';
 import { SqliteReader } from './sqlite-reader.js';
+import * as gpu from './gpu-use.js';
+import type { GpuSample } from './gpu-use.js';
 import {
   RUN_TRANSITIONS,
   type IngestBatch,
@@ -259,6 +261,20 @@ export class SqliteStore extends SqliteReader implements SweepStore {
         });
       }
     });
+  }
+
+  // ---- GPU use (src/store/gpu-use.ts) ----------------------------------------------------------
+
+  recordGpuUse(runPk: number, peakMiB: number, utilMean: number | null): void {
+    gpu.recordGpuUse(this.connection, runPk, peakMiB, utilMean);
+  }
+
+  recordGpuNeed(runPk: number, atLeastMiB: number): void {
+    gpu.recordGpuNeed(this.connection, runPk, atLeastMiB);
+  }
+
+  addGpuSamples(sweepPk: number, samples: readonly GpuSample[]): void {
+    gpu.addGpuSamples(this.connection, sweepPk, samples);
   }
 
   // ---- orchestrators (liveness, so a dead one's runs can be recovered) ------------------------

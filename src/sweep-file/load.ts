@@ -215,7 +215,7 @@ function suggestion(path: PropertyKey[]): string {
     return ' (expected one of: name, description, trainer, base, grid, search, early_termination, configs, seeds, resources, retries, timeout, kill_grace)';
   }
   if (path[0] === 'resources') {
-    return ' (expected one of: executor, gpus, runs_per_gpu, cpu_slots; for executor slurm also partition, gpus_per_run, cpus_per_run, mem, time, account, qos, sbatch_args, max_parallel, poll_interval)';
+    return ' (expected one of: executor, gpus, runs_per_gpu, cpu_slots, pack, memory_margin_mib, max_runs_per_gpu, skip_busy, gpu_poll_ms, gpu_record_ms, gpus_per_run; for executor slurm also partition, cpus_per_run, mem, time, account, qos, sbatch_args, max_parallel, poll_interval)';
   }
   if (path[0] === 'search') return ' (expected one of: strategy, samples, seed, metric, mode, startup, multivariate)';
   if (path[0] === 'trainer' && path[1] === 'patterns') return ' (expected one of: regex, metrics, step, epoch, stream)';

@@ -7,6 +7,7 @@ import type { RunRecord, SweepRecord } from '../../store/types.js';
 import { resolveDb, resolveRunsDir } from '../defaults.js';
 import { EXIT } from '../exit-codes.js';
 import type { Io } from './run.js';
+import { formatOccupancy, gpuOccupancy } from './status-gpus.js';
 
 export interface StatusOptions {
   sweep?: string | undefined;
@@ -43,6 +44,7 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
     const extremes = store.metricExtremes(sweep.pk);
     // One squeue call for the jobs of every running run (null: no SLURM here to ask).
     const slurm = await querySlurmStates(runs.flatMap((r) => (r.status === 'running' && r.jobId !== null ? [r.jobId] : [])));
+    const gpus = await gpuOccupancy(runs);
     const rows = runs.map((run) => {
       const last = Object.fromEntries([...(latest.get(run.pk) ?? new Map())].map(([k, v]) => [k, v.value]));
       const best: Record<string, number> = {};
@@ -83,6 +85,7 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
             latest: jsonSafe(last),
             best: jsonSafe(best),
           })),
+          gpus,
         })}\n`,
       );
       return EXIT.ok;
@@ -110,6 +113,7 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
       ]);
     }
     io.out.write(renderTable(table));
+    if (gpus !== null) io.out.write(formatOccupancy(gpus));
     return EXIT.ok;
   } finally {
     store.close();
