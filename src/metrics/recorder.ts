@@ -4,7 +4,7 @@ import { appendFileSync } from 'node:fs';
 import type { EventRow, IngestBatch, MetricRow } from '../store/types.js';
 import type { Translator } from './adapters/translator.js';
 import { parseMetricsLine } from './parse.js';
-import { FileTail } from './tail.js';
+import { FileTail, MAX_LINE_BYTES } from './tail.js';
 
 export interface IngestSink {
   ingest(batches: readonly IngestBatch[]): void;
@@ -67,11 +67,15 @@ export class Recorder {
     });
   }
 
-  /** Reads a run's file to its end (its writer has exited) and stops watching it. */
+  /**
+   * Reads a run's file to its end (its writer has exited), a bounded batch per transaction, and
+   * stops watching it. A run is not finished before its whole file is read.
+   */
   finish(runPk: number): void {
     const watch = this.watches.get(runPk);
     if (!watch) return;
-    this.commit([this.collect(watch, true)], [watch]);
+    do this.commit([this.collect(watch, true)], [watch]);
+    while (!watch.tail.caughtUp);
     this.watches.delete(runPk);
   }
 
@@ -107,10 +111,16 @@ export class Recorder {
 
   private collect(watch: Watch, final: boolean): IngestBatch {
     watch.translator?.pump(final);
+    const replacedBefore = watch.tail.replaced;
     const lines = watch.tail.read({ final });
+    const problems: string[] = [];
+    if (watch.tail.replaced !== replacedBefore) {
+      // Everything returned comes from the new file: its lines are numbered from its start.
+      watch.lineNumber = 0;
+      problems.push(`the metrics file was replaced (a new file under its name); read again from its start\n`);
+    }
     const metrics: MetricRow[] = [];
     const events: EventRow[] = [];
-    const problems: string[] = [];
     let totalSteps: number | null = null;
     let lastStep: number | null = null;
     let summary: unknown;
@@ -118,6 +128,11 @@ export class Recorder {
     const readAt = Date.now() / 1000;
     for (const line of lines) {
       watch.lineNumber++;
+      if (line.skippedBytes !== undefined) {
+        bad++;
+        problems.push(`line ${watch.lineNumber} (byte ${line.offset}): too long (${line.skippedBytes} bytes, more than the ${MAX_LINE_BYTES} a line may hold): skipped\n`);
+        continue;
+      }
       const parsed = parseMetricsLine(line.text);
       if (parsed.type === 'bad') {
         bad++;
