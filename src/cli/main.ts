@@ -3,8 +3,7 @@
 // loaded when it is used. Configuration (argv, environment, cwd) is read here and nowhere deeper.
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ClipsweepError } from '../errors.js';
-import { exitCodeForError } from './exit-codes.js';
+import { describeError, exitCodeForError } from './exit-codes.js';
 
 const common = (y: Argv) =>
   y
@@ -186,8 +185,7 @@ main(hideBin(process.argv)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof ClipsweepError) process.stderr.write(`sweep: ${error.message}\n`);
-    else process.stderr.write(`sweep: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.stderr.write(describeError(error));
     process.exitCode = exitCodeForError(error);
   },
 );

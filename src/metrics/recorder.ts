@@ -45,11 +45,20 @@ export class Recorder {
   private readonly sink: IngestSink;
   private readonly watches = new Map<number, Watch>();
   private readonly onProgress: (progress: RunProgress) => void;
+  private readonly onError: ((error: unknown) => void) | null;
   private timer: NodeJS.Timeout | undefined;
+  /** The first read or write that failed (a full disk): nothing is read or written after it. */
+  private failure: { error: unknown } | null = null;
 
-  constructor(sink: IngestSink, options: { pollMs?: number; onProgress?: (p: RunProgress) => void } = {}) {
+  /**
+   * `onError` hears of the first failure to read a file, log a problem or write the store (from
+   * the poll timer too); the recorder then stops, so that nothing is stored past a gap: the store's
+   * offsets stay at the last commit and a resume reads on from there. Without it, errors throw.
+   */
+  constructor(sink: IngestSink, options: { pollMs?: number; onProgress?: (p: RunProgress) => void; onError?: (error: unknown) => void } = {}) {
     this.sink = sink;
     this.onProgress = options.onProgress ?? (() => undefined);
+    this.onError = options.onError ?? null;
     const pollMs = options.pollMs ?? 200;
     if (pollMs > 0) {
       this.timer = setInterval(() => this.poll(), pollMs);
@@ -74,13 +83,36 @@ export class Recorder {
   finish(runPk: number): void {
     const watch = this.watches.get(runPk);
     if (!watch) return;
-    do this.commit([this.collect(watch, true)], [watch]);
-    while (!watch.tail.caughtUp);
+    this.guard(() => {
+      do this.commit([this.collect(watch, true)], [watch]);
+      while (!watch.tail.caughtUp);
+    });
     this.watches.delete(runPk);
   }
 
   /** One read of every watched file, one transaction. */
   poll(): void {
+    this.guard(() => this.pollOnce());
+  }
+
+  /** Whether a read or write failed (see the constructor). */
+  get failed(): boolean {
+    return this.failure !== null;
+  }
+
+  private guard(work: () => void): void {
+    if (this.failure !== null) return;
+    try {
+      work();
+    } catch (error) {
+      if (this.onError === null) throw error;
+      this.failure = { error };
+      this.close();
+      this.onError(error);
+    }
+  }
+
+  private pollOnce(): void {
     const batches: IngestBatch[] = [];
     const watches: Watch[] = [];
     for (const watch of this.watches.values()) {

@@ -21,6 +21,11 @@ export interface QueueContext {
   /** Names of the runs in flight, for events (the queue adds and removes its own). */
   refs: Map<number, RunRef>;
   pruner: PruneLoop | null;
+  /**
+   * Hears an error that stops the whole sweep (a full disk) rather than one run; true when it
+   * took it (the sweep is then stopping, and nothing more is written for the run).
+   */
+  onFatal?: (error: unknown) => boolean;
 }
 
 /**
@@ -64,6 +69,7 @@ export async function runQueue(runPks: number[], attached: readonly RunRecord[],
       try {
         await attempt(runPk);
       } catch (error) {
+        if (context.onFatal?.(error)) return;
         // The executor could not work for this run: the run fails with the reason, the sweep goes on.
         const message = (error as Error)?.message ?? String(error);
         onEvent({ type: 'warning', message: `run ${nameOf(runPk)}: ${message}` });
@@ -253,6 +259,7 @@ export async function runQueue(runPks: number[], attached: readonly RunRecord[],
       try {
         await follow(run);
       } catch (error) {
+        if (context.onFatal?.(error)) return;
         const message = (error as Error)?.message ?? String(error);
         onEvent({ type: 'warning', message: `run ${run.name}: ${message}` });
         db.finishRun(run.pk, owner, { status: 'failed', failureKind: 'spawn', reason: `clipsweep could not follow its job: ${message}` });

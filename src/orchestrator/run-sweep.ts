@@ -4,6 +4,7 @@
 // 10,000 runs never holds 10,000 run records.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { DiskFullError, isDiskFull, pathOf } from '../errors.js';
 import type { Executor } from '../executor/types.js';
 import { Recorder } from '../metrics/recorder.js';
 import { decideRun, type ResumePolicy } from '../plan/decide.js';
@@ -41,6 +42,31 @@ export interface RunSweepInput {
 }
 
 export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts> {
+  try {
+    return await runSweepHere(input);
+  } catch (error) {
+    throw isDiskFull(error) && !(error instanceof DiskFullError) ? diskFull(error, input) : error;
+  }
+}
+
+/** Where a full disk was hit, for the one line the user reads. */
+function diskFull(error: unknown, input: RunSweepInput): DiskFullError {
+  const where = (error as { code?: unknown }).code === 'SQLITE_FULL' ? input.store.file : (pathOf(error) ?? input.runsDir);
+  return new DiskFullError(where, 'the sweep stopped its runs; free space there and run the same command again to resume', { cause: error });
+}
+
+async function runSweepHere(userInput: RunSweepInput): Promise<SweepSummaryCounts> {
+  // A full disk (or a recorder that cannot read or write) stops the whole sweep as Ctrl-C would:
+  // children are stopped, nothing more is written, and the error is thrown once they are gone.
+  const halt = new AbortController();
+  // Set from callbacks (timers, the queue): a holder, so that reads after them are not narrowed away.
+  const stopped: { fatal: { error: unknown } | null } = { fatal: null };
+  const stopFor = (error: unknown): void => {
+    if (stopped.fatal !== null) return;
+    stopped.fatal = { error };
+    halt.abort();
+  };
+  const input: RunSweepInput = { ...userInput, signal: AbortSignal.any([userInput.signal, halt.signal]) };
   const { spec, store, executor, signal, onEvent } = input;
   // Slots first: a bad resources section fails before anything is written.
   const slots = await executor.slots();
@@ -49,7 +75,13 @@ export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts
 
   const owner = `${input.host}:${input.pid}:${randomUUID().slice(0, 8)}`;
   store.registerOrchestrator({ id: owner, pid: input.pid, host: input.host });
-  const heartbeat = setInterval(() => store.heartbeat(owner), input.heartbeatMs ?? 2000);
+  const heartbeat = setInterval(() => {
+    try {
+      store.heartbeat(owner);
+    } catch (error) {
+      stopFor(error);
+    }
+  }, input.heartbeatMs ?? 2000);
   heartbeat.unref();
   const isLiveOwner = ownerLiveness(store, { self: owner, host: input.host, staleAfterMs: input.staleAfterMs ?? 60_000 });
 
@@ -69,6 +101,7 @@ export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts
   const lastLoss = new Map<number, number>();
   const recorder = new Recorder(store, {
     pollMs: input.pollMs ?? 200,
+    onError: stopFor,
     onProgress: (p) => {
       pruner?.notify(p.latest.keys());
       const run = refs.get(p.runPk);
@@ -102,16 +135,29 @@ export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts
     onEvent({ type: 'plan', sweep: spec.name, total, toRun: toRun.length, skipped, slots: slots.map((s) => s.id) });
 
     skippedCount = skipped.length;
-    await runQueue(toRun, attached, { input, slots, owner, recorder, refs, pruner });
+    const onFatal = (error: unknown): boolean => {
+      if (stopped.fatal === null && !isDiskFull(error)) return false;
+      stopFor(error);
+      return true;
+    };
+    await runQueue(toRun, attached, { input, slots, owner, recorder, refs, pruner, onFatal });
   } finally {
     recorder.poll();
     recorder.close();
     pruner?.close();
     clearInterval(heartbeat);
-    store.endOrchestrator(owner);
+    try {
+      store.endOrchestrator(owner);
+    } catch (error) {
+      // A database that cannot be written keeps this process's runs as "running"; the next
+      // sweep run sees it died and recovers them.
+      if (stopped.fatal === null) throw error;
+    }
   }
+  const failure = stopped.fatal;
+  if (failure !== null) throw isDiskFull(failure.error) ? diskFull(failure.error, input) : failure.error;
 
-  const summary = { ...summarise(spec.name, planRuns(), signal.aborted), skipped: skippedCount };
+  const summary = { ...summarise(spec.name, planRuns(), userInput.signal.aborted), skipped: skippedCount };
   onEvent({ type: 'sweep-end', summary });
   return summary;
 }
