@@ -11,10 +11,17 @@ export type ErrorCode =
   | 'USAGE'
   | 'NOT_FOUND'
   | 'BAD_INPUT'
+  | DatasetErrorCode
+  | ClipTokenizerErrorCode
   /** clipsweep could not work (exit 3). */
   | 'STORE'
   | 'EXECUTOR'
   | 'DISK_FULL';
+
+/** Why the built-in trainer's data set cannot be used (src/trainer/data/). */
+export type DatasetErrorCode = 'DATASET_NOT_FOUND' | 'DATASET_LAYOUT' | 'DATASET_ANNOTATIONS' | 'DATASET_EMPTY' | 'DATASET_REQUEST';
+/** Why CLIP's tokenizer files cannot be used (src/clip/tokenizer/). */
+export type ClipTokenizerErrorCode = 'TOKENIZER_NOT_FOUND' | 'TOKENIZER_FORMAT' | 'TOKENIZER_ARGUMENT';
 
 export class ClipsweepError extends Error {
   readonly code: ErrorCode;

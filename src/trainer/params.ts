@@ -2,6 +2,7 @@
 // documents every one with its default; keep the two in step.
 import { z } from 'zod';
 import { checkModelSize, presets, type ModelSize } from './model/config.js';
+import { BadInputError } from '../errors.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -109,9 +110,12 @@ export interface TrainParams extends Omit<RawParams, 'augment' | 'model' | 'earl
   modelPreset: string;
 }
 
-export class ParamError extends Error {
-  constructor(readonly problems: string[]) {
+export class ParamError extends BadInputError {
+  readonly problems: string[];
+  constructor(problems: string[]) {
     super(`invalid trainer parameters:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ParamError';
+    this.problems = problems;
   }
 }
 
