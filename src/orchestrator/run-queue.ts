@@ -26,6 +26,11 @@ export interface QueueContext {
    * took it (the sweep is then stopping, and nothing more is written for the run).
    */
   onFatal?: (error: unknown) => boolean;
+  /**
+   * Whether this process may still start a run: false once it was paused for so long that another
+   * sweep process may have taken its runs over (liveness.ts).
+   */
+  mayStart?: () => boolean;
 }
 
 /**
@@ -152,7 +157,7 @@ export async function runQueue(runPks: number[], attached: readonly RunRecord[],
   const runOnSlot = async (runPk: number, slot: Slot, ref: RunRef): Promise<{ attemptNo: number; outcome: RunOutcome } | null> => {
     busy.add(slot.id);
     try {
-      if (!db.claimRun(runPk, owner, slot.id, slot.gpu)) return null;
+      if (context.mayStart?.() === false || !db.claimRun(runPk, owner, slot.id, slot.gpu)) return null;
       const claimed = db.getRun(runPk);
       const attemptNo = claimed.attempt;
       attemptsHere.set(runPk, (attemptsHere.get(runPk) ?? 0) + 1);
@@ -183,6 +188,14 @@ export async function runQueue(runPks: number[], attached: readonly RunRecord[],
   };
 
   const settle = (runPk: number, ref: RunRef, slot: Slot, attemptNo: number, outcome: RunOutcome): void => {
+    // A run another sweep process took over (this one was paused past its heartbeat) is that
+    // process's to report: its child was stopped by the takeover, not by a failure.
+    const current = db.getRun(runPk);
+    if (current.owner !== owner || current.status !== 'running') {
+      onEvent({ type: 'warning', message: `${ref.name}: taken over by another sweep process (${current.owner ?? 'none'}); not settled here` });
+      attemptsHere.delete(runPk);
+      return;
+    }
     const end = (status: 'completed' | 'failed' | 'interrupted' | 'infeasible' | 'pruned', willRetry: boolean): void => {
       const reason = outcome.status === 'completed' ? null : outcome.reason;
       const stderrTail = outcome.status === 'completed' ? undefined : outcome.stderrTail;

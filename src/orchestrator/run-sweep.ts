@@ -4,7 +4,7 @@
 // 10,000 runs never holds 10,000 run records.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { DiskFullError, isDiskFull, pathOf } from '../errors.js';
+import { ClipsweepError, DiskFullError, isDiskFull, pathOf } from '../errors.js';
 import type { Executor } from '../executor/types.js';
 import { Recorder } from '../metrics/recorder.js';
 import { decideRun, type ResumePolicy } from '../plan/decide.js';
@@ -14,7 +14,7 @@ import type { SweepSpec } from '../sweep-file/load.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import type { RunRecord, RunRegistration } from '../store/types.js';
 import type { RunRef, SweepEvent, SweepSummaryCounts } from './events.js';
-import { ownerLiveness } from './liveness.js';
+import { ownerLiveness, SelfLiveness } from './liveness.js';
 import { PruneLoop } from './pruning.js';
 import { moveToArchive } from './run-folder.js';
 import { runQueue } from './run-queue.js';
@@ -75,15 +75,25 @@ async function runSweepHere(userInput: RunSweepInput): Promise<SweepSummaryCount
 
   const owner = `${input.host}:${input.pid}:${randomUUID().slice(0, 8)}`;
   store.registerOrchestrator({ id: owner, pid: input.pid, host: input.host });
+  const staleAfterMs = input.staleAfterMs ?? 60_000;
+  const self = new SelfLiveness(staleAfterMs);
   const heartbeat = setInterval(() => {
+    if (!self.mayStart()) {
+      // Paused past the heartbeat: another sweep process may own these runs now. Stop, and leave
+      // them to it (nothing more is started here, and lost runs are not reported as failed).
+      const seconds = (ms: number): string => `${Math.round(ms / 1000)}s`;
+      stopFor(new ClipsweepError('EXECUTOR', `this sweep process was paused for ${seconds(self.silentFor())}, longer than the ${seconds(staleAfterMs)} after which another sweep process may take its runs over; it stopped and left them. Run "sweep status ${spec.name}" to see where they are`));
+      return;
+    }
     try {
       store.heartbeat(owner);
+      self.beat();
     } catch (error) {
       stopFor(error);
     }
   }, input.heartbeatMs ?? 2000);
   heartbeat.unref();
-  const isLiveOwner = ownerLiveness(store, { self: owner, host: input.host, staleAfterMs: input.staleAfterMs ?? 60_000 });
+  const isLiveOwner = ownerLiveness(store, { self: owner, host: input.host, staleAfterMs });
 
   const planned = new Set(input.runs.map((run) => run.id));
   const planRuns = function* (): Generator<RunRecord> {
@@ -140,7 +150,7 @@ async function runSweepHere(userInput: RunSweepInput): Promise<SweepSummaryCount
       stopFor(error);
       return true;
     };
-    await runQueue(toRun, attached, { input, slots, owner, recorder, refs, pruner, onFatal });
+    await runQueue(toRun, attached, { input, slots, owner, recorder, refs, pruner, onFatal, mayStart: () => self.mayStart() });
   } finally {
     recorder.poll();
     recorder.close();

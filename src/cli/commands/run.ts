@@ -25,6 +25,8 @@ export interface RunOptions {
   runsDir?: string | undefined;
   db?: string | undefined;
   pollMs?: number;
+  /** How long a silent heartbeat means a dead sweep process (default 60 s; tests shorten it). */
+  staleAfterMs?: number;
   /** Overrides resources.executor. */
   executor?: 'local' | 'slurm' | undefined;
 }
@@ -73,6 +75,7 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
       host: hostname(),
       pid: process.pid,
       pollMs: options.pollMs ?? 200,
+      ...(options.staleAfterMs !== undefined ? { staleAfterMs: options.staleAfterMs, heartbeatMs: Math.max(50, Math.floor(options.staleAfterMs / 4)) } : {}),
     });
     progress.stop();
     if (!options.json) {
