@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'BAD_INPUT'
   | DatasetErrorCode
   | ClipTokenizerErrorCode
+  | 'NOT_A_DATABASE'
   /** clipsweep could not work (exit 3). */
   | 'STORE'
   | 'EXECUTOR'
@@ -97,4 +98,30 @@ export function isDiskFull(error: unknown): boolean {
 export function pathOf(error: unknown): string | null {
   const path = (error as { path?: unknown } | null)?.path;
   return typeof path === 'string' ? path : null;
+}
+
+/** A database file clipsweep cannot use; the message names the file and what to do. */
+export class DatabaseError extends ClipsweepError {
+  readonly file: string;
+  constructor(code: ErrorCode, file: string, message: string, options?: { cause?: unknown }) {
+    super(code, `${file}: ${message}`, options);
+    this.name = 'DatabaseError';
+    this.file = file;
+  }
+}
+
+/** Bad input: the file is not a SQLite database, or holds someone else's tables. Nothing was written. */
+export class NotClipsweepDatabaseError extends DatabaseError {
+  constructor(file: string, message: string, options?: { cause?: unknown }) {
+    super('NOT_A_DATABASE', file, message, options);
+    this.name = 'NotClipsweepDatabaseError';
+  }
+}
+
+/** clipsweep cannot work with its own database: unwritable, damaged, or from another schema version. */
+export class DatabaseUnusableError extends DatabaseError {
+  constructor(file: string, message: string, options?: { cause?: unknown }) {
+    super('STORE', file, message, options);
+    this.name = 'DatabaseUnusableError';
+  }
 }

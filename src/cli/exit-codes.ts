@@ -20,6 +20,7 @@ const EXIT_FOR: Record<ErrorCode, number> = {
   TOKENIZER_NOT_FOUND: EXIT.badInput,
   TOKENIZER_FORMAT: EXIT.badInput,
   TOKENIZER_ARGUMENT: EXIT.badInput,
+  NOT_A_DATABASE: EXIT.badInput,
   STORE: EXIT.internal,
   EXECUTOR: EXIT.internal,
   DISK_FULL: EXIT.internal,

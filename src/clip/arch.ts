@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { ModelConfig } from '../model/config.js';
 import { BadInputError } from '../errors.js';
-import type { ModelConfig } from '../trainer/model/config.js';
 
 export type Naming = 'openclip' | 'hf';
 

@@ -1,14 +1,14 @@
 // The one writer of metric data: tails every active run's metrics file and ingests new lines into
 // the store in one transaction per poll. Progress observers get what was read, after the commit.
 import { appendFileSync } from 'node:fs';
+import type { MetricSink } from '../store/interfaces.js';
 import type { EventRow, IngestBatch, MetricRow } from '../store/types.js';
 import type { Translator } from './adapters/translator.js';
-import { parseMetricsLine } from './parse.js';
+import { parseMetricsLine } from '../protocol/lines.js';
 import { FileTail, MAX_LINE_BYTES } from './tail.js';
 
-export interface IngestSink {
-  ingest(batches: readonly IngestBatch[]): void;
-}
+/** The store's role the recorder writes through (src/store/interfaces.ts). */
+export type IngestSink = MetricSink;
 
 export interface WatchedRun {
   runPk: number;
@@ -83,16 +83,24 @@ export class Recorder {
   finish(runPk: number): void {
     const watch = this.watches.get(runPk);
     if (!watch) return;
+    // After a failure the run's file was not read to its end: the run must not be settled as if
+    // it had been (a completed run without its rows). The caller hears the original error.
+    this.rethrowFailure();
     this.guard(() => {
       do this.commit([this.collect(watch, true)], [watch]);
       while (!watch.tail.caughtUp);
     });
+    this.rethrowFailure();
     this.watches.delete(runPk);
   }
 
   /** One read of every watched file, one transaction. */
   poll(): void {
     this.guard(() => this.pollOnce());
+  }
+
+  private rethrowFailure(): void {
+    if (this.failure !== null) throw this.failure.error;
   }
 
   /** Whether a read or write failed (see the constructor). */

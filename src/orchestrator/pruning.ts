@@ -1,20 +1,18 @@
 // Feeds the pure early-termination decision (src/prune/) with the store's metric histories.
 import type { EarlyTermination } from '../prune/config.js';
 import { decidePruning, type PruneDecision, type RunHistory } from '../prune/decide.js';
-import type { SqliteStore } from '../store/sqlite-store.js';
+import type { StoreReader } from '../store/interfaces.js';
 import type { RunRecord } from '../store/types.js';
+import { parseWarmup, warmupSteps } from '../protocol/warmup.js';
 
 /** A run's warmup in steps: a number, or "N%" of its total steps once the trainer has said it. */
-export function warmupSteps(warmup: unknown, totalSteps: number | null): number | null {
-  if (warmup === undefined || warmup === null) return 0;
-  if (typeof warmup === 'number') return warmup;
-  const match = typeof warmup === 'string' ? /^(\d+(?:\.\d+)?)%$/.exec(warmup.trim()) : null;
-  if (!match) return 0;
-  return totalSteps === null ? null : Math.round((Number(match[1]) / 100) * totalSteps);
+export function runWarmupSteps(warmup: unknown, totalSteps: number | null): number | null {
+  const parsed = parseWarmup(warmup);
+  return parsed === null ? 0 : warmupSteps(parsed, totalSteps);
 }
 
 export function pruneDecisions(
-  store: SqliteStore,
+  store: Pick<StoreReader, 'series'>,
   config: EarlyTermination,
   runs: readonly RunRecord[],
   runningHere: ReadonlySet<number>,
@@ -23,7 +21,7 @@ export function pruneDecisions(
   const histories: RunHistory[] = runs.map((run) => ({
     id: run.id,
     running: runningHere.has(run.pk),
-    warmupSteps: warmupSteps(run.params.warmup, run.totalSteps),
+    warmupSteps: runWarmupSteps(run.params.warmup, run.totalSteps),
     points: store.series(run.pk, config.metric).map((p) => ({ step: p.step, value: p.value, time: p.time ?? 0 })),
   }));
   const stops = new Map<number, Extract<PruneDecision, { action: 'stop' }>>();
@@ -47,7 +45,7 @@ export class PruneLoop {
   private lastRun = 0;
 
   constructor(
-    private readonly store: SqliteStore,
+    private readonly store: Pick<StoreReader, 'series'>,
     private readonly config: EarlyTermination,
     private readonly loadRuns: () => RunRecord[],
     private readonly onStop: (runPk: number, decision: StopDecision) => void,

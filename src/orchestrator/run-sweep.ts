@@ -5,41 +5,20 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { ClipsweepError, DiskFullError, isDiskFull, pathOf } from '../errors.js';
-import type { Executor } from '../executor/types.js';
 import { Recorder } from '../metrics/recorder.js';
-import { decideRun, type ResumePolicy } from '../plan/decide.js';
-import { runPaths, type JobContext } from '../plan/job.js';
+import { decideRun } from '../plan/decide.js';
+import { runPaths } from '../plan/job.js';
 import type { RunSpec } from '../sweep-file/expand.js';
-import type { SweepSpec } from '../sweep-file/load.js';
-import type { SqliteStore } from '../store/sqlite-store.js';
+import type { OrchestratorStore } from '../store/interfaces.js';
 import type { RunRecord, RunRegistration } from '../store/types.js';
 import type { RunRef, SweepEvent, SweepSummaryCounts } from './events.js';
 import { ownerLiveness, SelfLiveness } from './liveness.js';
 import { PruneLoop } from './pruning.js';
 import { moveToArchive } from './run-folder.js';
+import type { RunSweepInput } from './input.js';
 import { runQueue } from './run-queue.js';
 
-export interface RunSweepInput {
-  spec: SweepSpec;
-  /** The spec as stored with the sweep (what was asked, before any defaults). */
-  specRecord: unknown;
-  specHash: string;
-  runs: readonly RunSpec[];
-  store: SqliteStore;
-  executor: Executor;
-  /** Absolute; runs live in <runsDir>/<sweep>/<run-id>/. */
-  runsDir: string;
-  policy: ResumePolicy;
-  signal: AbortSignal;
-  onEvent: (event: SweepEvent) => void;
-  /** Resolved once by the CLI: the Node binary, home folder, the sweep file's folder, PYTHONPATH. */
-  jobContext: JobContext;
-  host: string;
-  pid: number;
-  pollMs?: number;
-  heartbeatMs?: number;
-  staleAfterMs?: number;
-}
+export type { RunSweepInput } from './input.js';
 
 export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts> {
   try {
@@ -67,7 +46,7 @@ async function runSweepHere(userInput: RunSweepInput): Promise<SweepSummaryCount
     halt.abort();
   };
   const input: RunSweepInput = { ...userInput, signal: AbortSignal.any([userInput.signal, halt.signal]) };
-  const { spec, store, executor, signal, onEvent } = input;
+  const { spec, store, executor, onEvent } = input;
   // Slots first: a bad resources section fails before anything is written.
   const slots = await executor.slots();
   const sweep = store.registerSweep({ name: spec.name, specPath: spec.file, spec: input.specRecord, specHash: input.specHash, runsDir: input.runsDir });
@@ -123,7 +102,7 @@ async function runSweepHere(userInput: RunSweepInput): Promise<SweepSummaryCount
     },
   });
 
-  let skippedCount = 0;
+  let skippedCount: number;
   try {
     const attached = await recoverOrphans(planRuns(), isLiveOwner, input, recorder, refs, onEvent, owner);
     // Runs this process re-attached to are followed, not skipped.
@@ -212,7 +191,7 @@ async function recoverOrphans(
 }
 
 /** A deliberate re-run starts clean; the old folder is kept beside it, never deleted. */
-function archiveRun(db: SqliteStore, run: RunRecord): void {
+function archiveRun(db: OrchestratorStore, run: RunRecord): void {
   moveToArchive(run.runDir, run.id);
   db.resetRunData(run.pk);
 }

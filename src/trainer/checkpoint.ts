@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { ModelConfig } from './model/config.js';
+import type { ModelConfig } from '../model/config.js';
 import type { ParamMap } from './model/clip.js';
 import type { AdamW } from './optim.js';
 import { BadInputError } from '../errors.js';

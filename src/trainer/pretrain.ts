@@ -7,7 +7,7 @@ import path from 'node:path';
 import { loadDataset } from './data/index.js';
 import type { DatasetRequest } from './data/types.js';
 import { parseParams } from './params.js';
-import { presets, type ModelSize } from './model/config.js';
+import { presets, type ModelSize } from '../model/config.js';
 import { disposeParams, train } from './train.js';
 import { saveCheckpoint } from './checkpoint.js';
 import type { MetricsSink } from './protocol.js';

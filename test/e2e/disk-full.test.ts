@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { execa } from 'execa';
-import { parseMetricsLine } from '../../src/metrics/parse.js';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { parseMetricsLine } from '../../src/protocol/lines.js';
+import { openReader } from '../../src/store/index.js';
 import { cli, pidAlive, tempDir, waitFor, writeSweep } from '../helpers.js';
 
 const asRoot = process.getuid?.() === 0;
@@ -49,7 +49,7 @@ function probe(runDir: string, attempt: number): { pid: number } | null {
 
 function runDirOf(db: string, sweep: string, name: string): string | null {
   if (!existsSync(db)) return null;
-  const store = SqliteStore.open(db, { readonly: true });
+  const store = openReader(db);
   try {
     return store.listRuns(store.getSweep(sweep).pk).find((r) => r.name === name)?.runDir ?? null;
   } finally {
@@ -59,7 +59,7 @@ function runDirOf(db: string, sweep: string, name: string): string | null {
 
 /** Every run completed, and each (key, step) of its metrics file is in the store. */
 function assertEverythingRecorded(db: string, sweep: string): void {
-  const store = SqliteStore.open(db, { readonly: true });
+  const store = openReader(db);
   try {
     for (const run of store.listRuns(store.getSweep(sweep).pk)) {
       assert.equal(run.status, 'completed', run.name);

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parseMetricsLine } from '../../src/metrics/parse.js';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { parseMetricsLine } from '../../src/protocol/lines.js';
+import { openReader } from '../../src/store/index.js';
 import { ROOT, cli, openStore, pidAlive, tempDir, waitFor, writeSweep } from '../helpers.js';
 
 const WRAPPER = join(ROOT, 'test/fixtures/background-wrapper.sh');
@@ -28,7 +28,7 @@ kill_grace: 2s
     const db = join(dir, 'runs', 'sweeps.db');
     const running = await waitFor(() => {
       if (!existsSync(db)) return false;
-      const store = SqliteStore.open(db, { readonly: true });
+      const store = openReader(db);
       try {
         const run = store.listRuns(store.getSweep('wrapped').pk)[0];
         return run && run.pid !== null && existsSync(join(run.runDir, 'probe-1.json')) ? run : false;

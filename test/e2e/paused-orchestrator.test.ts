@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { openReader } from '../../src/store/index.js';
 import { cli, openStore, sleep, tempDir, waitFor, writeSweep } from '../helpers.js';
 
 interface Interval {
@@ -53,7 +53,7 @@ kill_grace: 2s
     const first = cli(['run', 'sweep.yaml', '--stale-ms', '3000'], { cwd: dir });
     await waitFor(() => {
       if (!existsSync(db)) return false;
-      const store = SqliteStore.open(db, { readonly: true });
+      const store = openReader(db);
       try {
         const runs = store.listRuns(store.getSweep('paused').pk);
         return runs.filter((r) => r.status === 'running' && existsSync(join(r.runDir, 'probe-1.json'))).length === 2;
@@ -65,7 +65,7 @@ kill_grace: 2s
     await sleep(4500);
     const second = cli(['run', 'sweep.yaml', '--stale-ms', '3000'], { cwd: dir });
     await waitFor(() => {
-      const store = SqliteStore.open(db, { readonly: true });
+      const store = openReader(db);
       try {
         return store.listRuns(store.getSweep('paused').pk).some((r) => r.attempt > 1 && r.status === 'running');
       } finally {
