@@ -139,8 +139,8 @@ async function runSweepHere(userInput: RunSweepInput): Promise<SweepSummaryCount
       store.endOrchestrator(owner);
     } catch (error) {
       // A database that cannot be written keeps this process's runs as "running"; the next
-      // sweep run sees it died and recovers them.
-      if (stopped.fatal === null) throw error;
+      // sweep run sees it died and recovers them. The error is thrown below, after cleanup.
+      stopFor(error);
     }
   }
   const failure = stopped.fatal;
