@@ -26,6 +26,13 @@ export interface Comparison {
   rows: { key: keyof ConfigDiagnostics | 'objective'; label: string; better: 'lower' | 'higher' | null; values: (number | null)[] }[];
 }
 
+/** A TPE search's runs in the order proposed, with the objective's best value so far. */
+export interface SearchTrials {
+  metric: string;
+  mode: 'min' | 'max';
+  trials: { trial: number; id: string; name: string; origin: string | null; status: string; value: number | null; best: number | null }[];
+}
+
 export interface ReportModel {
   schema: number;
   sweep: { name: string; created_at: number; updated_at: number };
@@ -41,6 +48,8 @@ export interface ReportModel {
   heatmaps: Heatmap[];
   /** Child-seconds spent, against an estimate of what running every run to its end would cost. */
   compute: { child_seconds: number; full_estimate_seconds: number; pruned_runs: number; saved_fraction: number | null };
+  /** Null unless the runs were proposed by a search (TPE). */
+  search: SearchTrials | null;
   warnings: string[];
 }
 
@@ -52,6 +61,7 @@ export interface AssembleInput {
   batchDependent: string[];
   configurations: ConfigReport[];
   runs: RunReport[];
+  search?: SearchTrials | null;
 }
 
 export function assembleModel(input: AssembleInput): ReportModel {
@@ -97,6 +107,7 @@ export function assembleModel(input: AssembleInput): ReportModel {
     comparison: compare(configs, ranked[0] ?? null, objective),
     heatmaps: heatmaps(configs),
     compute: compute(input.runs),
+    search: input.search ?? null,
     warnings,
   };
 }
