@@ -3,8 +3,7 @@
 // loaded when it is used. Configuration (argv, environment, cwd) is read here and nowhere deeper.
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ClipsweepError } from '../errors.js';
-import { exitCodeForError } from './exit-codes.js';
+import { describeError, EXIT, exitCodeForError } from './exit-codes.js';
 
 const common = (y: Argv) =>
   y
@@ -32,7 +31,8 @@ async function main(argv: string[]): Promise<number> {
           .option('quiet', { type: 'boolean', default: false, describe: 'print nothing but warnings and errors' })
           .option('json', { type: 'boolean', default: false, describe: 'print one JSON object per event' })
           .option('executor', { choices: ['local', 'slurm'] as const, describe: 'where runs execute (overrides resources.executor; default local)' })
-          .option('poll-ms', { type: 'number', default: 200, hidden: true }),
+          .option('poll-ms', { type: 'number', default: 200, hidden: true })
+          .option('stale-ms', { type: 'number', hidden: true, describe: 'how long a silent heartbeat means a dead sweep process (tests)' }),
       async (args) => {
         const { runCommand } = await import('./commands/run.js');
         exitCode = await runCommand(
@@ -49,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
             runsDir: args['runs-dir'],
             db: args.db,
             pollMs: args['poll-ms'],
+            ...(args['stale-ms'] !== undefined ? { staleAfterMs: args['stale-ms'] } : {}),
             executor: args.executor,
           },
           io,
@@ -190,7 +191,7 @@ async function main(argv: string[]): Promise<number> {
     .fail((message, error) => {
       if (error) throw error;
       io.err.write(`sweep: ${message}\nRun "sweep --help" for usage.\n`);
-      exitCode = 2;
+      exitCode = EXIT.badInput;
     })
     .parseAsync();
   return exitCode;
@@ -201,8 +202,7 @@ main(hideBin(process.argv)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof ClipsweepError) process.stderr.write(`sweep: ${error.message}\n`);
-    else process.stderr.write(`sweep: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.stderr.write(describeError(error));
     process.exitCode = exitCodeForError(error);
   },
 );

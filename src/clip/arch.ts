@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { ModelConfig } from '../model/config.js';
+import { BadInputError } from '../errors.js';
 
 export type Naming = 'openclip' | 'hf';
 
@@ -22,7 +23,9 @@ export interface ClipArch {
 export const CLIP_MEAN: [number, number, number] = [0.48145466, 0.4578275, 0.40821073];
 export const CLIP_STD: [number, number, number] = [0.26862954, 0.26130258, 0.27577711];
 
-export class ArchError extends Error {}
+export class ArchError extends BadInputError {
+  override readonly name = 'ArchError';
+}
 
 const pos = z.number().int().positive();
 const triple = z.tuple([z.number(), z.number(), z.number()]);

@@ -4,11 +4,14 @@
 // buffers, anything extra) copied byte for byte. A mapped tensor whose values did not change is
 // also written from its original bytes, so that an untouched tensor is bit-identical.
 import type { ModelConfig } from '../model/config.js';
+import { BadInputError } from '../errors.js';
 import type { ClipArch, Naming } from './arch.js';
 import { detectNaming, mappingFor, toExternal, toInternal, type TensorMapping } from './naming.js';
 import { readSafetensors, writeSafetensors, type Dtype, type SafetensorsFile, type TensorToWrite } from './safetensors.js';
 
-export class WeightsError extends Error {}
+export class WeightsError extends BadInputError {
+  override readonly name = 'WeightsError';
+}
 
 export interface ClipWeights {
   config: ModelConfig;

@@ -8,7 +8,7 @@ import type { Resources } from '../sweep-file/schema.js';
 import { buildSlots, detectGpus, slotGpus, type Gpu, type Slot } from '../resources/gpus.js';
 import { classifyExit } from './classify.js';
 import { readStderrTail } from './stderr-tail.js';
-import { groupAlive, isRunProcess, signalGroup, stopGroup } from './process-group.js';
+import { groupAlive, isRunGroup, killGroup, stopGroup } from './process-group.js';
 import type { Executor, Job, OrphanedRun, RunHooks, RunOutcome } from './types.js';
 import { PortPool } from './ports.js';
 import { queryTopology } from '../resources/nvidia-smi.js';
@@ -86,8 +86,9 @@ export class LocalExecutor implements Executor {
       }
       const result = await child;
       await stopping;
-      // Whatever the run left behind in its group goes with it.
-      if (pid !== undefined && groupAlive(pid)) signalGroup(pid, 'SIGKILL');
+      // Whatever the run left behind in its group goes with it, before the run counts as ended
+      // (its metrics file is then read to the end with nothing writing to it).
+      if (pid !== undefined) await killGroup(pid);
       const spawnError = pid === undefined || (result.exitCode === undefined && result.signal === undefined && result.failed)
         ? (result.originalMessage || result.shortMessage || 'spawn failed')
         : null;
@@ -122,8 +123,10 @@ export class LocalExecutor implements Executor {
 
   async stopOrphan(run: OrphanedRun, graceMs: number): Promise<'stopped' | 'not-running'> {
     if (run.pid === null || !groupAlive(run.pid)) return 'not-running';
-    // Only a process whose environment names this run is ours to stop: pids get recycled.
-    if (isRunProcess(run.pid, run.runId, run.runDir) === false) return 'not-running';
+    // The run's group is ours to stop when anything in it names this run (pids get recycled), even
+    // when its leader has exited: a wrapper that started the trainer in the background and returned
+    // leaves the trainer writing on in the group.
+    if (isRunGroup(run.pid, run.runId, run.runDir) === false) return 'not-running';
     await stopGroup(run.pid, graceMs);
     return 'stopped';
   }

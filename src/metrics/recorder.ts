@@ -5,7 +5,7 @@ import type { MetricSink } from '../store/interfaces.js';
 import type { EventRow, IngestBatch, MetricRow } from '../store/types.js';
 import type { Translator } from './adapters/translator.js';
 import { parseMetricsLine } from '../protocol/lines.js';
-import { FileTail } from './tail.js';
+import { FileTail, MAX_LINE_BYTES } from './tail.js';
 
 /** The store's role the recorder writes through (src/store/interfaces.ts). */
 export type IngestSink = MetricSink;
@@ -45,11 +45,20 @@ export class Recorder {
   private readonly sink: IngestSink;
   private readonly watches = new Map<number, Watch>();
   private readonly onProgress: (progress: RunProgress) => void;
+  private readonly onError: ((error: unknown) => void) | null;
   private timer: NodeJS.Timeout | undefined;
+  /** The first read or write that failed (a full disk): nothing is read or written after it. */
+  private failure: { error: unknown } | null = null;
 
-  constructor(sink: IngestSink, options: { pollMs?: number; onProgress?: (p: RunProgress) => void } = {}) {
+  /**
+   * `onError` hears of the first failure to read a file, log a problem or write the store (from
+   * the poll timer too); the recorder then stops, so that nothing is stored past a gap: the store's
+   * offsets stay at the last commit and a resume reads on from there. Without it, errors throw.
+   */
+  constructor(sink: IngestSink, options: { pollMs?: number; onProgress?: (p: RunProgress) => void; onError?: (error: unknown) => void } = {}) {
     this.sink = sink;
     this.onProgress = options.onProgress ?? (() => undefined);
+    this.onError = options.onError ?? null;
     const pollMs = options.pollMs ?? 200;
     if (pollMs > 0) {
       this.timer = setInterval(() => this.poll(), pollMs);
@@ -67,16 +76,51 @@ export class Recorder {
     });
   }
 
-  /** Reads a run's file to its end (its writer has exited) and stops watching it. */
+  /**
+   * Reads a run's file to its end (its writer has exited), a bounded batch per transaction, and
+   * stops watching it. A run is not finished before its whole file is read.
+   */
   finish(runPk: number): void {
     const watch = this.watches.get(runPk);
     if (!watch) return;
-    this.commit([this.collect(watch, true)], [watch]);
+    // After a failure the run's file was not read to its end: the run must not be settled as if
+    // it had been (a completed run without its rows). The caller hears the original error.
+    this.rethrowFailure();
+    this.guard(() => {
+      do this.commit([this.collect(watch, true)], [watch]);
+      while (!watch.tail.caughtUp);
+    });
+    this.rethrowFailure();
     this.watches.delete(runPk);
   }
 
   /** One read of every watched file, one transaction. */
   poll(): void {
+    this.guard(() => this.pollOnce());
+  }
+
+  private rethrowFailure(): void {
+    if (this.failure !== null) throw this.failure.error;
+  }
+
+  /** Whether a read or write failed (see the constructor). */
+  get failed(): boolean {
+    return this.failure !== null;
+  }
+
+  private guard(work: () => void): void {
+    if (this.failure !== null) return;
+    try {
+      work();
+    } catch (error) {
+      if (this.onError === null) throw error;
+      this.failure = { error };
+      this.close();
+      this.onError(error);
+    }
+  }
+
+  private pollOnce(): void {
     const batches: IngestBatch[] = [];
     const watches: Watch[] = [];
     for (const watch of this.watches.values()) {
@@ -107,10 +151,16 @@ export class Recorder {
 
   private collect(watch: Watch, final: boolean): IngestBatch {
     watch.translator?.pump(final);
+    const replacedBefore = watch.tail.replaced;
     const lines = watch.tail.read({ final });
+    const problems: string[] = [];
+    if (watch.tail.replaced !== replacedBefore) {
+      // Everything returned comes from the new file: its lines are numbered from its start.
+      watch.lineNumber = 0;
+      problems.push(`the metrics file was replaced (a new file under its name); read again from its start\n`);
+    }
     const metrics: MetricRow[] = [];
     const events: EventRow[] = [];
-    const problems: string[] = [];
     let totalSteps: number | null = null;
     let lastStep: number | null = null;
     let summary: unknown;
@@ -118,6 +168,11 @@ export class Recorder {
     const readAt = Date.now() / 1000;
     for (const line of lines) {
       watch.lineNumber++;
+      if (line.skippedBytes !== undefined) {
+        bad++;
+        problems.push(`line ${watch.lineNumber} (byte ${line.offset}): too long (${line.skippedBytes} bytes, more than the ${MAX_LINE_BYTES} a line may hold): skipped\n`);
+        continue;
+      }
       const parsed = parseMetricsLine(line.text);
       if (parsed.type === 'bad') {
         bad++;

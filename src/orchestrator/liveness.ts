@@ -16,3 +16,33 @@ export function ownerLiveness(
     return record.host === options.host ? fresh && isAlive(record.pid) : fresh;
   };
 }
+
+/**
+ * This process's own side of the heartbeat. A process that was paused (SIGSTOP, a suspended
+ * laptop) for longer than `staleAfterMs` may have been taken for dead: another sweep process may
+ * then have stopped its children and taken its runs. From then on it must not start anything, and
+ * it must not report the runs it lost.
+ */
+export class SelfLiveness {
+  private lastBeat = Date.now();
+  private readonly staleAfterMs: number;
+
+  constructor(staleAfterMs: number) {
+    this.staleAfterMs = staleAfterMs;
+  }
+
+  /** Records a heartbeat written now. */
+  beat(): void {
+    this.lastBeat = Date.now();
+  }
+
+  /** How long since the last heartbeat this process wrote, in ms. */
+  silentFor(): number {
+    return Date.now() - this.lastBeat;
+  }
+
+  /** False once the heartbeat has been silent long enough for another process to take over. */
+  mayStart(): boolean {
+    return this.silentFor() < this.staleAfterMs;
+  }
+}

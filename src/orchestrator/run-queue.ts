@@ -26,6 +26,16 @@ export interface QueueContext {
   placement?: PlacementPolicy;
   /** Told when an attempt's child starts and when the attempt is settled (GPU measurement). */
   observer?: AttemptObserver;
+  /**
+   * Hears an error that stops the whole sweep (a full disk) rather than one run; true when it
+   * took it (the sweep is then stopping, and nothing more is written for the run).
+   */
+  onFatal?: (error: unknown) => boolean;
+  /**
+   * Whether this process may still start a run: false once it was paused for so long that another
+   * sweep process may have taken its runs over (liveness.ts).
+   */
+  mayStart?: () => boolean;
   /** Given the allocator's wake(), to call when free resources change outside the queue (GPU memory). */
   onChange?: (wake: () => void) => void;
   /** A search's next run (registered, queued), asked for when the list is done and a slot is free; null: no more. */
@@ -121,6 +131,7 @@ export class RunQueue {
     this.active++;
     void body()
       .catch((error: unknown) => {
+        if (this.context.onFatal?.(error)) return;
         // The executor could not work for this run: the run fails with the reason, the sweep goes on.
         const message = (error as Error)?.message ?? String(error);
         onEvent({ type: 'warning', message: `run ${name ?? this.nameOf(runPk)}: ${message}` });
@@ -186,7 +197,7 @@ export class RunQueue {
     const { input, owner, observer } = this.context;
     const { spec, store: db } = input;
     try {
-      if (!db.claimRun(runPk, owner, slot.id, slot.gpu)) return null;
+      if (this.context.mayStart?.() === false || !db.claimRun(runPk, owner, slot.id, slot.gpu)) return null;
       const claimed = db.getRun(runPk);
       const attemptNo = claimed.attempt;
       this.attemptsHere.set(runPk, (this.attemptsHere.get(runPk) ?? 0) + 1);
@@ -267,6 +278,14 @@ export class RunQueue {
   private settle(runPk: number, ref: RunRef, slot: Slot, attemptNo: number, outcome: RunOutcome): void {
     const { input, owner, slots, pruner } = this.context;
     const { store: db, signal, onEvent, spec } = input;
+    // A run another sweep process took over (this one was paused past its heartbeat) is that
+    // process's to report: its child was stopped by the takeover, not by a failure.
+    const current = db.getRun(runPk);
+    if (current.owner !== owner || current.status !== 'running') {
+      onEvent({ type: 'warning', message: `${ref.name}: taken over by another sweep process (${current.owner ?? 'none'}); not settled here` });
+      this.attemptsHere.delete(runPk);
+      return;
+    }
     const decision = decideAttempt({
       outcome,
       prune: pruner?.decisions.get(runPk) ?? null,

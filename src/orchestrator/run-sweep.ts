@@ -4,6 +4,7 @@
 // 10,000 runs never holds 10,000 run records.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { ClipsweepError, DiskFullError, isDiskFull, pathOf } from '../errors.js';
 import { Recorder } from '../metrics/recorder.js';
 import { decideRun } from '../plan/decide.js';
 import { runPaths } from '../plan/job.js';
@@ -12,7 +13,7 @@ import type { RunSpec } from '../sweep-file/expand.js';
 import type { OrchestratorStore } from '../store/interfaces.js';
 import type { RunRecord, RunRegistration } from '../store/types.js';
 import type { RunRef, SweepEvent, SweepSummaryCounts } from './events.js';
-import { ownerLiveness } from './liveness.js';
+import { ownerLiveness, SelfLiveness } from './liveness.js';
 import { PruneLoop } from './pruning.js';
 import { proposals } from './proposals.js';
 import { moveToArchive } from './run-folder.js';
@@ -23,7 +24,32 @@ import { startGpuUse } from './gpu-use.js';
 export type { RunSweepInput } from './input.js';
 
 export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts> {
-  const { spec, store, executor, signal, onEvent } = input;
+  try {
+    return await runSweepHere(input);
+  } catch (error) {
+    throw isDiskFull(error) && !(error instanceof DiskFullError) ? diskFull(error, input) : error;
+  }
+}
+
+/** Where a full disk was hit, for the one line the user reads. */
+function diskFull(error: unknown, input: RunSweepInput): DiskFullError {
+  const where = (error as { code?: unknown }).code === 'SQLITE_FULL' ? input.store.file : (pathOf(error) ?? input.runsDir);
+  return new DiskFullError(where, 'the sweep stopped its runs; free space there and run the same command again to resume', { cause: error });
+}
+
+async function runSweepHere(userInput: RunSweepInput): Promise<SweepSummaryCounts> {
+  // A full disk (or a recorder that cannot read or write) stops the whole sweep as Ctrl-C would:
+  // children are stopped, nothing more is written, and the error is thrown once they are gone.
+  const halt = new AbortController();
+  // Set from callbacks (timers, the queue): a holder, so that reads after them are not narrowed away.
+  const stopped: { fatal: { error: unknown } | null } = { fatal: null };
+  const stopFor = (error: unknown): void => {
+    if (stopped.fatal !== null) return;
+    stopped.fatal = { error };
+    halt.abort();
+  };
+  const input: RunSweepInput = { ...userInput, signal: AbortSignal.any([userInput.signal, halt.signal]) };
+  const { spec, store, executor, onEvent } = input;
   // Slots first: a bad resources section fails before anything is written.
   const slots = await executor.slots();
   const sweep = store.registerSweep({ name: spec.name, specPath: spec.file, spec: input.specRecord, specHash: input.specHash, runsDir: input.runsDir });
@@ -31,9 +57,25 @@ export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts
 
   const owner = `${input.host}:${input.pid}:${randomUUID().slice(0, 8)}`;
   store.registerOrchestrator({ id: owner, pid: input.pid, host: input.host });
-  const heartbeat = setInterval(() => store.heartbeat(owner), input.heartbeatMs ?? 2000);
+  const staleAfterMs = input.staleAfterMs ?? 60_000;
+  const self = new SelfLiveness(staleAfterMs);
+  const heartbeat = setInterval(() => {
+    if (!self.mayStart()) {
+      // Paused past the heartbeat: another sweep process may own these runs now. Stop, and leave
+      // them to it (nothing more is started here, and lost runs are not reported as failed).
+      const seconds = (ms: number): string => `${Math.round(ms / 1000)}s`;
+      stopFor(new ClipsweepError('EXECUTOR', `this sweep process was paused for ${seconds(self.silentFor())}, longer than the ${seconds(staleAfterMs)} after which another sweep process may take its runs over; it stopped and left them. Run "sweep status ${spec.name}" to see where they are`));
+      return;
+    }
+    try {
+      store.heartbeat(owner);
+      self.beat();
+    } catch (error) {
+      stopFor(error);
+    }
+  }, input.heartbeatMs ?? 2000);
   heartbeat.unref();
-  const isLiveOwner = ownerLiveness(store, { self: owner, host: input.host, staleAfterMs: input.staleAfterMs ?? 60_000 });
+  const isLiveOwner = ownerLiveness(store, { self: owner, host: input.host, staleAfterMs });
 
   const planned = new Set(input.runs.map((run) => run.id));
   // A search that proposes runs as results come in: the runs it proposed before are part of the plan.
@@ -54,6 +96,7 @@ export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts
   const lastLoss = new Map<number, number>();
   const recorder = new Recorder(store, {
     pollMs: input.pollMs ?? 200,
+    onError: stopFor,
     onProgress: (p) => {
       pruner?.notify(p.latest.keys());
       const run = refs.get(p.runPk);
@@ -96,22 +139,37 @@ export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts
     onEvent({ type: 'plan', sweep: spec.name, total: total + ahead, toRun: toRun.length + ahead, skipped, slots: slots.map((s) => s.id) });
 
     skippedCount = skipped.length;
+    const onFatal = (error: unknown): boolean => {
+      if (stopped.fatal === null && !isDiskFull(error)) return false;
+      stopFor(error);
+      return true;
+    };
     await runQueue(toRun, attached, {
-      input, slots, owner, recorder, refs, pruner,
+      input, slots, owner, recorder, refs, pruner, onFatal,
+      mayStart: () => self.mayStart(),
       ...(search ? { propose: search.propose } : {}),
       ...(gpuUse ? { placement: gpuUse.placement, observer: gpuUse.observer, onChange: (wake: () => void) => gpuUse.onChange(wake) } : {}),
     });
-    search?.check();
+    // A sweep stopped for a full disk did not finish its search: the check below is for a whole run.
+    if (stopped.fatal === null) search?.check();
   } finally {
     await gpuUse?.close();
     recorder.poll();
     recorder.close();
     pruner?.close();
     clearInterval(heartbeat);
-    store.endOrchestrator(owner);
+    try {
+      store.endOrchestrator(owner);
+    } catch (error) {
+      // A database that cannot be written keeps this process's runs as "running"; the next
+      // sweep run sees it died and recovers them. The error is thrown below, after cleanup.
+      stopFor(error);
+    }
   }
+  const failure = stopped.fatal;
+  if (failure !== null) throw isDiskFull(failure.error) ? diskFull(failure.error, input) : failure.error;
 
-  const summary = { ...summarise(spec.name, planRuns(), signal.aborted), skipped: skippedCount };
+  const summary = { ...summarise(spec.name, planRuns(), userInput.signal.aborted), skipped: skippedCount };
   onEvent({ type: 'sweep-end', summary });
   return summary;
 }

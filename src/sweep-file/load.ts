@@ -53,7 +53,18 @@ export function parseSweep(text: string, file: string): SweepSpec {
       }),
     );
   }
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    // The yaml library refuses a document whose aliases expand beyond a bound ("billion laughs").
+    data = doc.toJS();
+  } catch (error) {
+    throw new SpecError(
+      file,
+      [`its aliases (*name) expand to more than the YAML reader allows (${firstLine((error as Error).message)}): write the values out, or use fewer aliases`],
+      'SPEC_INVALID',
+      { cause: error },
+    );
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new SpecError(file, ['expected a YAML mapping at the top (name, trainer, grid, ...)']);
   }

@@ -103,7 +103,7 @@ export const configSchema = z
   .catchall(paramValue);
 
 export const sweepSchema = z.strictObject({
-  name: z.string().regex(sweepNamePattern, 'expected a name of letters, digits, . _ - (no slashes)'),
+  name: z.string().regex(sweepNamePattern, 'expected a name of 1 to 100 characters: letters, digits, . _ - (no slashes, not starting with . _ or -)'),
   description: z.string().optional(),
   trainer: trainerSchema,
   base: z.record(paramName, paramValue).default({}),

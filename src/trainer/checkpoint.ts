@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../model/config.js';
 import type { ParamMap } from './model/clip.js';
 import type { AdamW } from './optim.js';
+import { BadInputError } from '../errors.js';
 
 export const FORMAT = 'clipsweep-trainer-checkpoint/1';
 
@@ -93,9 +94,9 @@ export function loadCheckpoint(manifestFile: string): Loaded {
   try {
     manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Manifest;
   } catch (e) {
-    throw new Error(`checkpoint ${manifestFile}: cannot read (${(e as Error).message})`, { cause: e });
+    throw new BadInputError(`checkpoint ${manifestFile}: cannot read (${(e as Error).message})`, { cause: e });
   }
-  if (manifest.format !== FORMAT) throw new Error(`checkpoint ${manifestFile}: not a ${FORMAT} manifest`);
+  if (manifest.format !== FORMAT) throw new BadInputError(`checkpoint ${manifestFile}: not a ${FORMAT} manifest`);
   const raw = fs.readFileSync(path.join(path.dirname(manifestFile), manifest.weights));
   const data = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   const tensors = new Map<string, tf.Tensor>();

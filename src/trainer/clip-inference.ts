@@ -2,6 +2,7 @@
 // on a COCO-layout validation split. Both run the built-in trainer's model and data code, so what
 // they measure is what a fine-tuning run starts from.
 import * as tf from '@tensorflow/tfjs';
+import { BadInputError } from '../errors.js';
 import { ClipModel, initParams, disposeParams, type ParamMap } from './model/clip.js';
 import { restore, disposeLoaded } from './checkpoint.js';
 import { loadClipInit, type ClipInit } from './clip-init.js';
@@ -44,7 +45,7 @@ async function adhocSplit(clip: OpenedClip, images: string[], texts: string[]): 
   const pixels = new Uint8Array(Math.max(1, images.length) * bytes);
   for (const [i, file] of images.entries()) {
     const r = await decodeSquare(file, c.imageSize);
-    if (!r.ok) throw new Error(`${file}: ${r.reason}`);
+    if (!r.ok) throw new BadInputError(`${file}: cannot use this image (${r.reason}): give a readable PNG, JPEG or WebP file`);
     pixels.set(r.pixels, i * bytes);
   }
   const captions = texts.length ? texts : [''];
@@ -95,7 +96,7 @@ export async function embed(clip: OpenedClip, images: string[], texts: string[])
 export async function evalRetrieval(clip: OpenedClip, dataset: string, opts: { maxImages?: number | undefined; batchSize: number }): Promise<{ metrics: Record<string, number>; images: number; problems: number }> {
   const c = clip.model.config;
   const raw = await readCocoSplit(dataset, 'val', { imageSize: c.imageSize, ...(opts.maxImages ? { maxImages: opts.maxImages } : {}) });
-  if (raw.count === 0) throw new Error(`${dataset}: no readable validation image with a caption`);
+  if (raw.count === 0) throw new BadInputError(`${dataset}: no readable validation image with a caption: check the folder's COCO layout`);
   const split = toImageCaptionSplit(raw, clip.init.tokenizer, c.imageMean && c.imageStd ? { mean: c.imageMean, std: c.imageStd } : undefined);
   const metrics = evaluate(clip.model, evalSet(split), clip.init.tokenizer.eotToken, opts.batchSize, 'val');
   return { metrics, images: raw.count, problems: raw.problems.length };

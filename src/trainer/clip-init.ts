@@ -9,6 +9,7 @@ import { loadClipWeights, saveClipWeights, type ClipWeights } from '../clip/weig
 import { findVocab, loadClipTokenizer, type ClipBpeTokenizer } from '../clip/tokenizer/index.js';
 import { FORMAT, type Loaded, type TokenizerSource } from './checkpoint.js';
 import type { ParamMap } from './model/clip.js';
+import { BadInputError } from '../errors.js';
 
 export interface ClipInit {
   weights: ClipWeights;
@@ -33,14 +34,14 @@ function vocabPath(weightsFile: string, given: string | undefined): string {
 
 export function loadClipInit(opts: { init: string; modelConfig?: string | undefined; vocab?: string | undefined }): ClipInit {
   const file = path.resolve(opts.init);
-  if (!fs.existsSync(file)) throw new Error(`init: ${file} does not exist`);
+  if (!fs.existsSync(file)) throw new BadInputError(`init: ${file} does not exist: give the path of a .safetensors file`);
   const archFile = opts.modelConfig ? path.resolve(opts.modelConfig) : findArchBeside(file);
   const arch = readArch(archFile);
   const weights = loadClipWeights(file, arch);
   const vocab = vocabPath(file, opts.vocab);
   const tokenizer = loadClipTokenizer(findVocab(vocab), arch.config.contextLength);
   if (tokenizer.vocabSize > arch.config.vocabSize) {
-    throw new Error(`vocab ${vocab} has ${tokenizer.vocabSize} tokens, the model ${arch.config.vocabSize} (${archFile})`);
+    throw new BadInputError(`vocab ${vocab} has ${tokenizer.vocabSize} tokens, the model ${arch.config.vocabSize} (${archFile})`);
   }
   const tensors = new Map<string, tf.Tensor>();
   for (const m of weights.mapping) tensors.set(`p:${m.internal}`, tf.tensor(weights.params.get(m.internal)!, m.internalShape));

@@ -13,8 +13,8 @@ import { disposeParams, train } from './train.js';
 import { exportClipWeights, isClipWeightsFile, loadClipInit, type ClipInit } from './clip-init.js';
 import { findVocab, loadClipTokenizer } from '../clip/tokenizer/index.js';
 import type { Tokenizer } from '../model/tokenizer.js';
+import { UsageError } from '../errors.js';
 
-class UsageError extends Error {}
 
 function env(name: string): string {
   const v = process.env[name];
@@ -53,7 +53,7 @@ async function main(): Promise<number> {
   try {
     raw = JSON.parse(process.env.SWEEP_PARAMS ?? '{}');
   } catch (e) {
-    throw new UsageError(`SWEEP_PARAMS is not JSON: ${(e as Error).message}`);
+    throw new UsageError(`SWEEP_PARAMS is not JSON: ${(e as Error).message}`, { cause: e });
   }
   const params = parseParams(raw);
   const runDir = env('SWEEP_RUN_DIR');
@@ -72,7 +72,7 @@ async function main(): Promise<number> {
       clip = loadClipInit({ init: params.init, modelConfig: params.model_config, vocab: params.vocab });
     } catch (e) {
       // Missing or unusable files are bad parameters: exit 2, and the message names the file.
-      throw new UsageError((e as Error).message);
+      throw new UsageError((e as Error).message, { cause: e });
     }
     sink.event('info', { clip_weights: path.resolve(params.init), naming: clip.weights.naming, dtype: clip.weights.dtype, model_config: clip.archFile, vocab: clip.tokenizerSource.vocab });
   } else if (params.model_config || params.vocab) {

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { checkModelSize, presets, type ModelSize } from '../model/config.js';
 import { parseWarmup, WARMUP_EXPECTED } from '../protocol/warmup.js';
+import { BadInputError } from '../errors.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -111,9 +112,12 @@ export interface TrainParams extends Omit<RawParams, 'augment' | 'model' | 'earl
   modelPreset: string;
 }
 
-export class ParamError extends Error {
-  constructor(readonly problems: string[]) {
+export class ParamError extends BadInputError {
+  readonly problems: string[];
+  constructor(problems: string[]) {
     super(`invalid trainer parameters:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ParamError';
+    this.problems = problems;
   }
 }
 

@@ -118,3 +118,17 @@ test('bad weights or configs exit 2 with the file named', async () => {
   assert.equal(none.exitCode, 2, none.all);
   assert.match(none.stderr, /nope\.safetensors/);
 });
+
+test('an unreadable --image is bad input: exit 2, one line naming the image, its cause kept', async () => {
+  const weights = path.join(model, 'hf-f32.safetensors');
+  const notImage = path.join(dir, 'notes.png');
+  fs.writeFileSync(notImage, 'this is not a PNG\n');
+  const r = await cli(['clip', 'embed', '--weights', weights, '--image', notImage, '--text', 'x'], { cwd: dir });
+  assert.equal(r.exitCode, 2, r.all);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0]!, /^sweep: .*notes\.png: cannot use this image/);
+  const missing = await cli(['clip', 'embed', '--weights', weights, '--image', path.join(dir, 'gone.png')], { cwd: dir });
+  assert.equal(missing.exitCode, 2, missing.all);
+  assert.match(missing.stderr, /gone\.png: cannot use this image \(missing file\)/);
+});

@@ -12,7 +12,7 @@ describe('sweep CLI', () => {
     const result = await cli(['run', 'bad.yaml'], { cwd: dir });
     assert.equal(result.exitCode, 2);
     assert.match(result.stderr, /bad\.yaml: \d+ problems/);
-    assert.match(result.stderr, /name \(line 1\): expected a name of letters/);
+    assert.match(result.stderr, /name \(line 1\): expected a name of 1 to 100 characters: letters/);
     assert.match(result.stderr, /retries \(line 6\): expected number to be >=0, got -2/);
     assert.match(result.stderr, /extra \(line 7\): unknown key "extra"/);
     assert.equal(existsSync(join(dir, 'runs')), false, 'nothing was written');

@@ -130,8 +130,27 @@ describe('sweep file: bad input names the file, the key path and what was expect
   it('a sweep name that would escape runs/', () => {
     for (const name of ['../x', 'a/b', '.hidden', '']) {
       const problems = problemsOf(`name: ${JSON.stringify(name)}\ntrainer: builtin\ngrid: { lr: [1] }\n`);
-      assert.match(problems.join('\n'), /^name \(line 1\): expected a name of letters, digits/m, name);
+      assert.match(problems.join('\n'), /^name \(line 1\): expected a name of 1 to 100 characters: letters, digits/m, name);
     }
+  });
+
+  it('a sweep name over 100 characters says where the limit is', () => {
+    const problems = problemsOf(`name: ${'a'.repeat(101)}\ntrainer: builtin\ngrid: { lr: [1] }\n`);
+    assert.match(problems.join('\n'), /^name \(line 1\): expected a name of 1 to 100 characters/m);
+  });
+
+  it('a YAML alias bomb ("billion laughs") is bad input naming the file', () => {
+    const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < 9; i++) {
+      const prev = String.fromCharCode(96 + i);
+      const cur = String.fromCharCode(97 + i);
+      levels.push(`${cur}: &${cur} [${Array(9).fill(`*${prev}`).join(',')}]`);
+    }
+    const text = `name: bomb\ntrainer: builtin\ngrid: { lr: [1] }\n${levels.join('\n')}\n`;
+    assert.throws(
+      () => parseSweep(text, '/x/bomb.yaml'),
+      (error: unknown) => error instanceof SpecError && error.code === 'SPEC_INVALID' && /^\/x\/bomb\.yaml: its aliases \(\*name\) expand/.test(error.message) && error.cause instanceof Error,
+    );
   });
 
   it('a bad trainer, a bad timeout, seeds given twice', () => {

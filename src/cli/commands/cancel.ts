@@ -1,7 +1,7 @@
 // `sweep cancel SWEEP`: stops a sweep. A live sweep process on this host gets SIGTERM first, so it
 // stops its runs in order and marks them interrupted; then the runs' SLURM jobs are scancelled
 // (they outlive a dead orchestrator) and local runs of a dead orchestrator get SIGTERM.
-import { isAlive, isRunProcess, signalGroup, sleep } from '../../executor/process-group.js';
+import { isAlive, isRunGroup, signalGroup, sleep } from '../../executor/process-group.js';
 import { SlurmCli } from '../../executor/slurm/cli.js';
 import { hostname } from 'node:os';
 import { EXIT } from '../exit-codes.js';
@@ -39,8 +39,8 @@ export async function cancelCommand(options: CancelOptions, io: Io): Promise<num
     let stopped = 0;
     for (const run of running) {
       if (run.jobId !== null || run.pid === null || liveOwners.has(run.owner ?? '')) continue;
-      // Only a process whose environment names the run is ours to signal: pids get recycled.
-      if (isRunProcess(run.pid, run.id, run.runDir) === true && signalGroup(run.pid, 'SIGTERM')) stopped++;
+      // Only a group with a process whose environment names the run is ours to signal: pids get recycled.
+      if (isRunGroup(run.pid, run.id, run.runDir) === true && signalGroup(run.pid, 'SIGTERM')) stopped++;
     }
     if (stopped > 0) io.out.write(`sent SIGTERM to ${stopped} local run(s)\n`);
     if (running.length === 0) io.out.write(`sweep ${sweep.name} has no running runs\n`);

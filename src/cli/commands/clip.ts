@@ -19,12 +19,9 @@ function json(io: Io, value: unknown): void {
 async function open(o: ClipModelOptions) {
   await selectBackend(o.backend);
   const { openClip } = await import('../../trainer/clip-inference.js');
-  try {
-    return openClip({ weights: o.weights, config: o.config, vocab: o.vocab });
-  } catch (e) {
-    // Bad files are the user's input: exit 2 with the loader's message (it names file and tensor).
-    throw new UsageError((e as Error).message);
-  }
+  // Bad files are the user's input: the loaders throw errors of the project's root that name the
+  // file (and tensor); main maps them to exit 2. Anything else is a defect and keeps its stack.
+  return openClip({ weights: o.weights, config: o.config, vocab: o.vocab });
 }
 
 export async function clipEmbedCommand(o: ClipModelOptions & { images: string[]; texts: string[]; json: boolean }, io: Io): Promise<number> {
@@ -43,12 +40,7 @@ export async function clipEmbedCommand(o: ClipModelOptions & { images: string[];
 
 export async function clipTokenizeCommand(o: { vocab: string; contextLength: number; texts: string[]; json: boolean }, io: Io): Promise<number> {
   if (!Number.isInteger(o.contextLength) || o.contextLength < 2) throw new UsageError(`clip tokenize: --context-length must be an integer >= 2, got ${o.contextLength}`);
-  let tok;
-  try {
-    tok = loadClipTokenizer(findVocab(o.vocab), o.contextLength);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const tok = loadClipTokenizer(findVocab(o.vocab), o.contextLength);
   const tokens = o.texts.map((t) => Array.from(tok.encode(t)));
   if (o.json) json(io, { tokens });
   else tokens.forEach((t, i) => io.out.write(`${JSON.stringify(o.texts[i])}: ${t.join(' ')}\n`));
@@ -61,8 +53,6 @@ export async function clipEvalCommand(o: ClipModelOptions & { dataset: string; m
   let r;
   try {
     r = await evalRetrieval(clip, o.dataset, { maxImages: o.maxImages, batchSize: o.batchSize });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
   } finally {
     clip.dispose();
   }

@@ -27,6 +27,8 @@ export interface RunOptions {
   runsDir?: string | undefined;
   db?: string | undefined;
   pollMs?: number;
+  /** How long a silent heartbeat means a dead sweep process (default 60 s; tests shorten it). */
+  staleAfterMs?: number;
   /** Overrides resources.executor. */
   executor?: 'local' | 'slurm' | undefined;
   /** --dry-run: estimate durations and GPU-hours from this recorded sweep. */
@@ -88,6 +90,7 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
       host: hostname(),
       pid: process.pid,
       pollMs: options.pollMs ?? 200,
+      ...(options.staleAfterMs !== undefined ? { staleAfterMs: options.staleAfterMs, heartbeatMs: Math.max(50, Math.floor(options.staleAfterMs / 4)) } : {}),
     });
     progress.stop();
     if (!options.json) {

@@ -54,7 +54,7 @@ export class OpenClipTranslator implements Translator {
         out.push(this.evaluation(parsed.epoch, parsed.values));
       }
     }
-    for (const line of this.results?.read({ final }) ?? []) {
+    for (const line of (final ? this.results?.readAll({ final }) : this.results?.read()) ?? []) {
       const data = parseLenientJson(line.text);
       if (data === null || typeof data !== 'object' || Array.isArray(data)) {
         this.nearMisses++;

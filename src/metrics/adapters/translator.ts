@@ -35,7 +35,10 @@ export class LogSources {
   }
 
   read(final: boolean): SourceLine[] {
-    return this.tails.flatMap(([stream, tail]) => tail.read({ final }).map((l) => ({ stream, text: l.text })));
+    // After the child exited, everything is read (a bounded read per poll before that).
+    return this.tails.flatMap(([stream, tail]) =>
+      (final ? tail.readAll({ final }) : tail.read()).flatMap((l) => (l.skippedBytes === undefined ? [{ stream, text: l.text }] : [])),
+    );
   }
 }
 

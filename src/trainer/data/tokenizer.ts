@@ -1,5 +1,6 @@
 // Word-level tokenizer for the built-in model (real CLIP BPE is a separate issue).
 import type { Tokenizer } from '../../model/tokenizer.js';
+import { BadInputError } from '../../errors.js';
 
 export const PAD = '<pad>';
 export const SOT = '<sot>';
@@ -49,7 +50,7 @@ export function createTokenizer(vocab: readonly string[], contextLength: number)
   }
   SPECIAL_TOKENS.forEach((token, i) => {
     if (vocab[i] !== token) {
-      throw new Error(`vocab: entry ${i} must be ${token}, got ${JSON.stringify(vocab[i])} (not a clipsweep word vocabulary?)`);
+      throw new BadInputError(`vocab: entry ${i} must be ${token}, got ${JSON.stringify(vocab[i])} (not a clipsweep word vocabulary?)`);
     }
   });
   const frozen = Object.freeze(vocab.slice());
