@@ -8,7 +8,7 @@ import type { ReportModel } from './assemble.js';
 import { renderPngs } from './charts/png.js';
 import { renderHtml } from './html/render.js';
 import { loadModel } from './load.js';
-import { resolveFormats, resolveThresholds, type Format, type Thresholds } from './options.js';
+import { resolveFormats, resolveThresholds, type Format, type Thresholds, type XAxis } from './options.js';
 import { MetricReader } from './queries.js';
 import { rankingCsv, reportJson } from './tables.js';
 
@@ -26,6 +26,8 @@ export interface BuildReportOptions {
   /** Default: all four. */
   formats?: Format[];
   thresholds?: Partial<Thresholds>;
+  /** The charts' x axis; default epochs when the sweep varies batch_size, else steps. */
+  xAxis?: XAxis;
 }
 
 export interface BuildReportResult {
@@ -47,7 +49,11 @@ export async function buildReport(options: BuildReportOptions): Promise<BuildRep
     if (!sweep) throw new NotFoundError(`no sweep in ${options.dbFile}`);
     const reader = new MetricReader(options.dbFile);
     try {
-      const loadOptions = { thresholds, now: Date.now() / 1000, ...(options.objective !== undefined ? { objective: options.objective } : {}) };
+      const loadOptions = {
+        thresholds, now: Date.now() / 1000,
+        ...(options.objective !== undefined ? { objective: options.objective } : {}),
+        ...(options.xAxis !== undefined ? { xAxis: options.xAxis } : {}),
+      };
       model = loadModel(store, reader, sweep, loadOptions);
     } finally {
       reader.close();

@@ -10,6 +10,7 @@ export function chartInput(model: ReportModel): ChartInput {
     clamp: model.thresholds.scaleClamp,
     maxPanels: MAX_PANELS,
     maxLegend: MAX_LEGEND,
+    x_axis: model.x_axis.default,
     configs: model.configurations.map((c) => ({
       id: c.id,
       // Pruned runs are marked in every chart through their label (their curves stop early).
@@ -24,6 +25,7 @@ export function chartInput(model: ReportModel): ChartInput {
       onset: c.diagnostics.overfit_onset_step,
       retrieval_best: c.diagnostics.retrieval_at_best,
       retrieval_final: c.diagnostics.retrieval_final,
+      x_per_step: c.x_per_step,
     })),
   };
 }
