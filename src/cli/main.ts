@@ -111,10 +111,14 @@ async function main(argv: string[]): Promise<number> {
     .command(
       'pretrain',
       'build the embedded base model that `init: base` fine-tunes (cached under <runs-dir>/models/)',
-      (y) => y.option('runs-dir', { type: 'string', describe: 'folder holding models/ (default ./runs)' }).option('force', { type: 'boolean', default: false, describe: 'rebuild even if cached' }),
+      (y) =>
+        y
+          .option('runs-dir', { type: 'string', describe: 'folder holding models/ (default ./runs)' })
+          .option('force', { type: 'boolean', default: false, describe: 'rebuild even if cached or shipped' })
+          .option('export', { type: 'string', describe: 'also write the OpenCLIP files (safetensors, config, vocab, metrics) here, e.g. models/base-tiny' }),
       async (args) => {
         const { pretrainCommand } = await import('./commands/pretrain.js');
-        exitCode = await pretrainCommand({ runsDir: args['runs-dir'], force: args.force }, io);
+        exitCode = await pretrainCommand({ runsDir: args['runs-dir'], force: args.force, exportDir: args.export }, io);
       },
     )
     .command(

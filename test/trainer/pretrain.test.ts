@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runPretrain } from '../../src/trainer/pretrain.js';
+import { fileURLToPath } from 'node:url';
+import { runPretrain, shippedBaseDir } from '../../src/trainer/pretrain.js';
+import { CONFIG_FILE, VOCAB_FILE, WEIGHTS_FILE } from '../../src/trainer/base-export.js';
+import { evalRetrieval, openClip } from '../../src/clip/inference.js';
+import { DEFAULT_EMBEDDED_SIZES, embeddedDirName, ensureEmbedded } from '../../src/trainer/data/embedded/generate.js';
 import { loadCheckpoint } from '../../src/trainer/checkpoint.js';
 import { useBackend } from './fixtures.js';
 
@@ -29,4 +33,55 @@ test('runPretrain builds the base model once, caches it, and is deterministic', 
   assert.deepEqual(Array.from(ca.tensors.get('p:text.proj')!.dataSync()), Array.from(cb.tensors.get('p:text.proj')!.dataSync()));
   assert.ok(ca.manifest.vocab.length > 4);
   for (const d of [a, b]) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** The last evaluation in a pretraining metrics.jsonl. */
+function lastEval(file: string): Record<string, number> {
+  const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; metrics: Record<string, number> });
+  return lines.filter((l) => 'val/i2t_R@1' in l.metrics).at(-1)!.metrics;
+}
+
+test('a shortened `sweep pretrain` rebuild is deterministic, and its OpenCLIP export loads and evaluates to the trainer\'s R@1', async () => {
+  const dirs = [0, 1].map((i) => fs.mkdtempSync(path.join(os.tmpdir(), `clipsweep-pre-x${i}-`)));
+  const exported = dirs.map((d) => path.join(d, 'export'));
+  for (const [i, d] of dirs.entries()) {
+    await runPretrain({ runsDir: d, preset: 'micro', recipe, embeddedSizes: small, exportDir: exported[i]!, force: true });
+  }
+  const bytes = exported.map((e) => fs.readFileSync(path.join(e, WEIGHTS_FILE)));
+  assert.ok(bytes[0]!.equals(bytes[1]!), 'the same recipe on the same backend writes the same bytes');
+  for (const f of [CONFIG_FILE, VOCAB_FILE, 'metrics.jsonl']) assert.ok(fs.existsSync(path.join(exported[0]!, f)), f);
+  const clip = openClip({ weights: path.join(exported[0]!, WEIGHTS_FILE) });
+  try {
+    assert.equal(clip.init.weights.naming, 'openclip');
+    const data = path.join(dirs[0]!, 'cache', embeddedDirName(clip.model.config.imageSize, { ...DEFAULT_EMBEDDED_SIZES, ...small }), 'pretrain');
+    const r = await evalRetrieval(clip, data, { batchSize: 32 });
+    const trained = lastEval(path.join(exported[0]!, 'metrics.jsonl'));
+    for (const key of ['val/i2t_R@1', 'val/i2t_R@5', 'val/t2i_R@1']) assert.equal(r.metrics[key], trained[key], key);
+  } finally {
+    clip.dispose();
+  }
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+test('the shipped base model loads as OpenCLIP weights and evaluates to its documented R@1', async () => {
+  const shipped = shippedBaseDir('tiny');
+  const weights = path.join(shipped, WEIGHTS_FILE);
+  assert.ok(fs.existsSync(weights), `${weights} is missing: rebuild it with sweep pretrain --force --export models/base-tiny`);
+  assert.ok(fs.statSync(weights).size < 10 * 1024 * 1024);
+  const documented = lastEval(path.join(shipped, 'metrics.jsonl'));
+  const doc = fs.readFileSync(fileURLToPath(new URL('../../../docs/trainer.md', import.meta.url)), 'utf8');
+  assert.ok(doc.includes(`i2t R@1 ${documented['val/i2t_R@1']!.toFixed(3)}`), 'docs/trainer.md states the shipped model\'s R@1');
+  const clip = openClip({ weights });
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'clipsweep-shipped-'));
+  try {
+    // The pretraining domain's validation images do not depend on the training split's size.
+    const root = await ensureEmbedded(cache, clip.model.config.imageSize, { ...DEFAULT_EMBEDDED_SIZES, pretrainTrain: 4 });
+    const r = await evalRetrieval(clip, path.join(root, 'pretrain'), { batchSize: 32 });
+    assert.equal(r.images, 400);
+    assert.equal(r.metrics['val/i2t_R@1'], documented['val/i2t_R@1']);
+    assert.equal(r.metrics['val/t2i_R@1'], documented['val/t2i_R@1']);
+  } finally {
+    clip.dispose();
+    fs.rmSync(cache, { recursive: true, force: true });
+  }
 });

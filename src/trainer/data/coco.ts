@@ -22,7 +22,7 @@ export interface RawSplit {
 export interface ReadSplitOptions {
   imageSize: number;
   /** At most this many readable images: the first ones by image id. */
-  maxImages?: number;
+  maxImages?: number | undefined;
   /** Where decoded pixels may be cached (none: decode every time). */
   decodedCacheDir?: string;
 }
