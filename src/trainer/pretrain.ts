@@ -8,7 +8,7 @@ import { loadDataset } from './data/index.js';
 import { DEFAULT_EMBEDDED_SIZES } from './data/embedded/generate.js';
 import type { DatasetRequest } from './data/types.js';
 import { parseParams } from './params.js';
-import { presets, type ModelSize } from './model/config.js';
+import { presets, type ModelConfig, type ModelSize } from './model/config.js';
 import { disposeParams, train } from './train.js';
 import { restore, saveCheckpoint, disposeLoaded } from './checkpoint.js';
 import { exportOpenClip, WEIGHTS_FILE } from './base-export.js';
@@ -76,7 +76,17 @@ function installShipped(preset: string, dir: string, log: (l: string) => void): 
     disposeLoaded(clip.loaded);
     return false;
   }
-  const config = clip.loaded.manifest.config;
+  // Mean 0 / std 1 is how the export says "no normalisation": keep the trainer's own config.
+  // Likewise the defaults the config file spells out (exact GELU, one MLP ratio): the installed
+  // checkpoint's config is then the one the build wrote.
+  const { imageMean, imageStd, quickGelu, textMlpRatio, ...rest } = clip.loaded.manifest.config;
+  const identity = imageMean?.every((v) => v === 0) && imageStd?.every((v) => v === 1);
+  const config: ModelConfig = {
+    ...rest,
+    ...(identity || !imageMean || !imageStd ? {} : { imageMean, imageStd }),
+    ...(quickGelu ? { quickGelu } : {}),
+    ...(textMlpRatio !== undefined && textMlpRatio !== rest.mlpRatio ? { textMlpRatio } : {}),
+  };
   const params: ParamMap = initParams(config, 0);
   restore(clip.loaded, params, null);
   disposeLoaded(clip.loaded);

@@ -80,6 +80,14 @@ test('the shipped base model loads as OpenCLIP weights and evaluates to its docu
     assert.equal(r.images, 400);
     assert.equal(r.metrics['val/i2t_R@1'], documented['val/i2t_R@1']);
     assert.equal(r.metrics['val/t2i_R@1'], documented['val/t2i_R@1']);
+    // `init: base` on a fresh clone installs it instead of pretraining.
+    const lines: string[] = [];
+    const installed = await runPretrain({ runsDir: cache, log: (l) => lines.push(l) });
+    assert.ok(lines.some((l) => l.startsWith('installed the shipped base model')), lines.join('\n'));
+    const ck = loadCheckpoint(installed.checkpointPath);
+    assert.equal(ck.manifest.config.imageMean, undefined);
+    assert.deepEqual(Array.from(ck.tensors.get('p:text.proj')!.dataSync()), Array.from(clip.params.get('text.proj')!.dataSync()));
+    assert.deepEqual(ck.manifest.vocab, clip.init.tokenizer.vocab);
   } finally {
     clip.dispose();
     fs.rmSync(cache, { recursive: true, force: true });
