@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendChoice } from '../../src/trainer/backend.js';
 import { ClipModel, countParams, disposeParams, initParams } from '../../src/trainer/model/clip.js';
-import { presets, type ModelConfig } from '../../src/trainer/model/config.js';
+import { presets, type ModelConfig } from '../../src/model/config.js';
 import { contrastiveLoss } from '../../src/trainer/loss.js';
 import { makeBatch } from '../../src/trainer/batches.js';
 import type { ImageCaptionSplit } from '../../src/trainer/data/types.js';

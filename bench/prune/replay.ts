@@ -8,7 +8,7 @@
 // rule with the same grace. Figures only.
 import { parseArgs } from 'node:util';
 import { earlyTerminationSchema, type EarlyTermination } from '../../src/prune/config.js';
-import { warmupSteps } from '../../src/orchestrator/pruning.js';
+import { runWarmupSteps } from '../../src/orchestrator/pruning.js';
 import { loadSweepFile } from '../../src/sweep-file/load.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { floorSpent, simulate, winner, type RecordedRun, type Simulation } from './simulate.js';
@@ -57,7 +57,7 @@ const recorded: RecordedRun[] = store
     id: r.id,
     name: r.name,
     duration: r.endedAt! - r.startedAt!,
-    warmup: warmupSteps(r.params.warmup, r.totalSteps),
+    warmup: runWarmupSteps(r.params.warmup, r.totalSteps),
     points: store.series(r.pk, metric).map((p) => ({ step: p.step, value: p.value, at: (p.time ?? r.endedAt!) - r.startedAt! })),
   }))
   .filter((r) => r.points.length > 0);

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendChoice } from '../../src/trainer/backend.js';
 import { ClipModel, countParams, disposeParams, initParams } from '../../src/trainer/model/clip.js';
-import { presets } from '../../src/trainer/model/config.js';
+import { presets } from '../../src/model/config.js';
 import { AdamW, openClipAdamW } from '../../src/trainer/optim.js';
 import { Stepper } from '../../src/trainer/step.js';
 import { makeBatch } from '../../src/trainer/batches.js';

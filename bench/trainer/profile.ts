@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendChoice } from '../../src/trainer/backend.js';
 import { ClipModel, initParams } from '../../src/trainer/model/clip.js';
-import { presets } from '../../src/trainer/model/config.js';
+import { presets } from '../../src/model/config.js';
 import { AdamW, openClipAdamW } from '../../src/trainer/optim.js';
 import { Stepper } from '../../src/trainer/step.js';
 import { makeBatch } from '../../src/trainer/batches.js';
@@ -21,10 +21,9 @@ const stepper = new Stepper(new ClipModel(config, params), new AdamW(params, ope
 const idx = Int32Array.from({ length: n }, (_, i) => i);
 const one = () => { const b = makeBatch(split, config, 2, idx, idx, null, null); stepper.step(b, 1e-4, 0, 0, null); b.dispose(); };
 one(); one();
-let t = performance.now();
 const tb = performance.now(); for (let i = 0; i < 5; i++) makeBatch(split, config, 2, idx, idx, { crop: true, cropScale: [0.8, 1], flip: false, wordDropout: 0 }, makeRng(3)).dispose();
 console.log('makeBatch ms', ((performance.now() - tb) / 5).toFixed(2));
-t = performance.now();
+let t = performance.now();
 const prof = await tf.profile(() => { one(); });
 console.log('step ms (profiled)', (performance.now() - t).toFixed(1));
 const agg = new Map<string, { ms: number; count: number }>();

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/trainer/backend.js';
 import { ClipModel, initParams } from '../../src/trainer/model/clip.js';
-import { presets } from '../../src/trainer/model/config.js';
+import { presets } from '../../src/model/config.js';
 import { makeBatch } from '../../src/trainer/batches.js';
 import { contrastiveLoss } from '../../src/trainer/loss.js';
 import { makeRng } from '../../src/trainer/rng.js';

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { ModelConfig } from '../trainer/model/config.js';
+import type { ModelConfig } from '../model/config.js';
 
 export type Naming = 'openclip' | 'hf';
 

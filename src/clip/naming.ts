@@ -3,8 +3,8 @@
 // tensors, their shapes, and the layout change between the two (torch Linear weights are stored
 // [out, in], the built-in model multiplies x @ W with W [in, out]; the patch convolution becomes a
 // matmul over patches laid out (row, column, channel) as src/trainer/batches.ts builds them).
-import type { ModelConfig } from '../trainer/model/config.js';
-import { paramShapes } from '../trainer/model/clip.js';
+import type { ModelConfig } from '../model/config.js';
+import { paramShapes } from '../model/params.js';
 import type { Naming } from './arch.js';
 
 export type Layout =

@@ -3,7 +3,7 @@
 // order and metadata, with every tensor the model does not use (Hugging Face's position_ids
 // buffers, anything extra) copied byte for byte. A mapped tensor whose values did not change is
 // also written from its original bytes, so that an untouched tensor is bit-identical.
-import type { ModelConfig } from '../trainer/model/config.js';
+import type { ModelConfig } from '../model/config.js';
 import type { ClipArch, Naming } from './arch.js';
 import { detectNaming, mappingFor, toExternal, toInternal, type TensorMapping } from './naming.js';
 import { readSafetensors, writeSafetensors, type Dtype, type SafetensorsFile, type TensorToWrite } from './safetensors.js';

@@ -45,7 +45,7 @@ export class LocalExecutor implements Executor {
     let onAbort: (() => void) | undefined;
     try {
       const execOptions: Options = {
-        cwd: job.cwd,
+        ...(job.cwd === undefined ? {} : { cwd: job.cwd }),
         env: { ...job.env, CUDA_VISIBLE_DEVICES: slot.gpu === null ? '' : String(slot.gpu) },
         extendEnv: true,
         stdin: 'ignore',

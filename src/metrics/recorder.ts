@@ -3,7 +3,7 @@
 import { appendFileSync } from 'node:fs';
 import type { EventRow, IngestBatch, MetricRow } from '../store/types.js';
 import type { Translator } from './adapters/translator.js';
-import { parseMetricsLine } from './parse.js';
+import { parseMetricsLine } from '../protocol/lines.js';
 import { FileTail } from './tail.js';
 
 export interface IngestSink {

@@ -3,14 +3,12 @@ import type { EarlyTermination } from '../prune/config.js';
 import { decidePruning, type PruneDecision, type RunHistory } from '../prune/decide.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import type { RunRecord } from '../store/types.js';
+import { parseWarmup, warmupSteps } from '../protocol/warmup.js';
 
 /** A run's warmup in steps: a number, or "N%" of its total steps once the trainer has said it. */
-export function warmupSteps(warmup: unknown, totalSteps: number | null): number | null {
-  if (warmup === undefined || warmup === null) return 0;
-  if (typeof warmup === 'number') return warmup;
-  const match = typeof warmup === 'string' ? /^(\d+(?:\.\d+)?)%$/.exec(warmup.trim()) : null;
-  if (!match) return 0;
-  return totalSteps === null ? null : Math.round((Number(match[1]) / 100) * totalSteps);
+export function runWarmupSteps(warmup: unknown, totalSteps: number | null): number | null {
+  const parsed = parseWarmup(warmup);
+  return parsed === null ? 0 : warmupSteps(parsed, totalSteps);
 }
 
 export function pruneDecisions(
@@ -23,7 +21,7 @@ export function pruneDecisions(
   const histories: RunHistory[] = runs.map((run) => ({
     id: run.id,
     running: runningHere.has(run.pk),
-    warmupSteps: warmupSteps(run.params.warmup, run.totalSteps),
+    warmupSteps: runWarmupSteps(run.params.warmup, run.totalSteps),
     points: store.series(run.pk, config.metric).map((p) => ({ step: p.step, value: p.value, time: p.time ?? 0 })),
   }));
   const stops = new Map<number, Extract<PruneDecision, { action: 'stop' }>>();

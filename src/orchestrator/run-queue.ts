@@ -1,17 +1,18 @@
 // Runs the plan over the executor's slots: each attempt claims its run, builds its folder and job,
 // is followed by the recorder while it runs, and is settled (completed, retried, failed...) after.
 import { existsSync, mkdirSync } from 'node:fs';
-import PQueue from 'p-queue';
 import type { RunOutcome } from '../executor/types.js';
 import { createTranslator, type Verdict } from '../metrics/adapters/index.js';
 import type { Recorder } from '../metrics/recorder.js';
+import { decideAttempt } from '../plan/attempt.js';
 import { buildJob, runPaths, type RunPaths } from '../plan/job.js';
 import type { Slot } from '../resources/gpus.js';
 import type { RunRecord } from '../store/types.js';
 import type { RunRef } from './events.js';
 import type { PruneLoop } from './pruning.js';
 import { moveToArchive, writeJsonAtomic } from './run-folder.js';
-import type { RunSweepInput } from './run-sweep.js';
+import type { RunSweepInput } from './input.js';
+import { SlotAllocator, firstFreeSlot, usable, type PlacementPolicy, type SlotRequest } from './slot-allocator.js';
 
 export interface QueueContext {
   input: RunSweepInput;
@@ -21,6 +22,15 @@ export interface QueueContext {
   /** Names of the runs in flight, for events (the queue adds and removes its own). */
   refs: Map<number, RunRef>;
   pruner: PruneLoop | null;
+  /** Which free slot a run gets; default: the first one it may use (fixed runs_per_gpu). */
+  placement?: PlacementPolicy;
+  /** Told when an attempt's child starts and when the attempt is settled (GPU measurement). */
+  observer?: AttemptObserver;
+}
+
+export interface AttemptObserver {
+  started(runPk: number, slot: Slot, pid: number): void;
+  ended(runPk: number, slot: Slot, outcome: RunOutcome): void;
 }
 
 /**
@@ -28,57 +38,186 @@ export interface QueueContext {
  * whose batch job outlived the orchestrator that submitted it). Resolves once all are settled.
  */
 export async function runQueue(runPks: number[], attached: readonly RunRecord[], context: QueueContext): Promise<void> {
-  const { input, slots, owner, recorder, refs, pruner } = context;
-  const { spec, store: db, signal, onEvent } = input;
-  const concurrency = Math.max(1, slots.length);
-  const queue = new PQueue({ concurrency });
-  const busy = new Set<string>();
-  const attemptsHere = new Map<number, number>();
-  // p-queue is fed from `runPks` a few tasks at a time: a task (closure, promise, options) per run
-  // held for the whole sweep was megabytes for a large sweep.
-  const waiting = runPks;
-  let next = 0;
-  const onAbort = (): void => {
-    queue.clear();
-    next = waiting.length;
-  };
-  signal.addEventListener('abort', onAbort, { once: true });
+  await new RunQueue(runPks, context).run(attached);
+}
 
-  const feed = (): void => {
-    // A task waiting per slot is enough for a freed slot never to wait for the next one.
-    while (next < waiting.length && queue.size < concurrency) launch(waiting[next++]!);
-  };
-  const schedule = (runPk: number): void => {
-    waiting.push(runPk);
-    feed();
-  };
-  const nameOf = (runPk: number): string => {
+/**
+ * The queue's state: the run keys in order and how far they have been fed, the attempts made per
+ * run by this invocation, and the slots (the allocator). Runs are fed lazily: at most one waiting
+ * attempt per slot is held (a closure and promise per run of a large sweep was megabytes).
+ */
+export class RunQueue {
+  private readonly context: QueueContext;
+  private readonly allocator: SlotAllocator;
+  private readonly order: number[];
+  private next = 0;
+  /** Attempts started (launched or following) and not yet settled. */
+  private active = 0;
+  /** Of those, the ones still waiting for a slot. */
+  private waiting = 0;
+  private readonly attemptsHere = new Map<number, number>();
+  private done: () => void = () => {};
+
+  constructor(runPks: number[], context: QueueContext) {
+    this.order = runPks;
+    this.context = context;
+    this.allocator = new SlotAllocator(context.slots, context.placement ?? firstFreeSlot);
+  }
+
+  /** The slots and what holds them (sweep status, the GPU view). */
+  get slots(): SlotAllocator {
+    return this.allocator;
+  }
+
+  async run(attached: readonly RunRecord[]): Promise<void> {
+    const { signal } = this.context.input;
+    const onAbort = (): void => {
+      this.next = this.order.length;
+      this.allocator.close();
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    const finished = new Promise<void>((resolve) => {
+      this.done = resolve;
+    });
+    // Attached runs are followed first: their jobs already run, a slot is free for each.
+    for (const run of attached) this.start(() => this.follow(run), run.pk, run.name, 'clipsweep could not follow its job');
+    this.feed();
+    await finished;
+    signal.removeEventListener('abort', onAbort);
+  }
+
+  /** Puts a run (a retry) at the back of the order. */
+  private schedule(runPk: number): void {
+    this.order.push(runPk);
+    this.feed();
+  }
+
+  private feed(): void {
+    // One waiting attempt per slot is enough for a freed slot never to wait for the next one; more
+    // only while a slot is free that none of the waiting runs may use (their GPUs are excluded).
+    const limit = (): number => (this.allocator.starved ? 4 : 1) * Math.max(1, this.allocator.size);
+    while (this.next < this.order.length && this.waiting < limit()) {
+      const runPk = this.order[this.next++]!;
+      this.start(() => this.attempt(runPk), runPk, null, 'clipsweep could not run it');
+    }
+    if (this.active === 0 && this.next >= this.order.length) this.done();
+  }
+
+  private start(body: () => Promise<void>, runPk: number, name: string | null, what: string): void {
+    const { store: db, onEvent } = this.context.input;
+    this.active++;
+    void body()
+      .catch((error: unknown) => {
+        // The executor could not work for this run: the run fails with the reason, the sweep goes on.
+        const message = (error as Error)?.message ?? String(error);
+        onEvent({ type: 'warning', message: `run ${name ?? this.nameOf(runPk)}: ${message}` });
+        db.finishRun(runPk, this.context.owner, { status: 'failed', failureKind: 'spawn', reason: `${what}: ${message}` });
+      })
+      .finally(() => {
+        this.active--;
+        this.feed();
+      });
+  }
+
+  private nameOf(runPk: number): string {
     try {
-      return db.getRun(runPk).name;
+      return this.context.input.store.getRun(runPk).name;
     } catch {
       return String(runPk);
     }
-  };
-  const launch = (runPk: number): void => {
-    void queue.add(async () => {
-      try {
-        await attempt(runPk);
-      } catch (error) {
-        // The executor could not work for this run: the run fails with the reason, the sweep goes on.
-        const message = (error as Error)?.message ?? String(error);
-        onEvent({ type: 'warning', message: `run ${nameOf(runPk)}: ${message}` });
-        db.finishRun(runPk, owner, { status: 'failed', failureKind: 'spawn', reason: `clipsweep could not run it: ${message}` });
-      } finally {
-        feed();
+  }
+
+  /** Waits for a slot the run may use, in the allocator's order; null when the sweep stops. */
+  private async acquire(request: SlotRequest): Promise<Slot | null> {
+    this.waiting++;
+    try {
+      return await this.allocator.acquire(request);
+    } finally {
+      this.waiting--;
+    }
+  }
+
+  private async attempt(runPk: number): Promise<void> {
+    const { store: db, signal } = this.context.input;
+    const { slots, owner } = this.context;
+    if (signal.aborted) return;
+    const record = db.getRun(runPk);
+    if (record.status !== 'queued') return;
+    const request: SlotRequest = { runPk, params: record.params, excludedGpus: record.excludedGpus };
+    if (!slots.some((s) => usable(s, request))) {
+      if (db.claimRun(runPk, owner, 'none', null)) {
+        db.finishRun(runPk, owner, { status: 'infeasible', failureKind: 'oom', reason: `out of memory on every GPU it may use (excluded: ${record.excludedGpus.join(', ')})` });
       }
-    });
-  };
+      return;
+    }
+    const slot = await this.acquire(request);
+    if (slot === null) return;
+    // This run holds a slot now: the next one may start waiting for its own.
+    this.feed();
+    const ref: RunRef = { id: record.id, name: record.name };
+    try {
+      const ran = await this.runOnSlot(runPk, slot, ref);
+      if (ran !== null) this.settle(runPk, ref, slot, ran.attemptNo, ran.outcome);
+    } finally {
+      this.release(runPk, ref);
+    }
+  }
+
+  /** Forgets a settled run's name, unless its next attempt has already taken the slot over. */
+  private release(runPk: number, ref: RunRef): void {
+    if (this.context.refs.get(runPk) === ref) this.context.refs.delete(runPk);
+  }
+
+  /** Claims the run for `slot` and runs one attempt there; null when another sweep process took it. */
+  private async runOnSlot(runPk: number, slot: Slot, ref: RunRef): Promise<{ attemptNo: number; outcome: RunOutcome } | null> {
+    const { input, owner, observer } = this.context;
+    const { spec, store: db } = input;
+    try {
+      if (!db.claimRun(runPk, owner, slot.id, slot.gpu)) return null;
+      const claimed = db.getRun(runPk);
+      const attemptNo = claimed.attempt;
+      this.attemptsHere.set(runPk, (this.attemptsHere.get(runPk) ?? 0) + 1);
+      const paths = runPaths(claimed.runDir);
+      // A first attempt in this database must not read a folder left by another database (or a
+      // deleted one): that folder is archived, not reused and not deleted.
+      if (attemptNo === 1 && claimed.metricsOffset === 0 && existsSync(claimed.runDir)) moveToArchive(claimed.runDir, claimed.id);
+      mkdirSync(paths.checkpointDir, { recursive: true });
+      writeJsonAtomic(paths.configFile, {
+        sweep: spec.name,
+        run_id: claimed.id,
+        name: claimed.name,
+        params: claimed.params,
+        trainer: spec.trainer,
+        attempt: attemptNo,
+        slot: slot.id,
+        gpu: slot.gpu,
+        ...(slot.gpus !== undefined ? { gpus: slot.gpus } : {}),
+        started_at: new Date().toISOString(),
+      });
+      const { job, resultsFile } = buildJob(spec, claimed, paths, attemptNo, input.jobContext);
+      const outcome = await this.track(claimed, ref, slot, paths, job.argv, resultsFile, (runSignal) =>
+        input.executor.run(job, slot, {
+          signal: runSignal,
+          onStart: (pid) => {
+            db.setPid(runPk, owner, pid);
+            observer?.started(runPk, slot, pid);
+          },
+          onSubmit: (jobId) => db.setJobId(runPk, owner, jobId),
+        }),
+      );
+      observer?.ended(runPk, slot, outcome);
+      return { attemptNo, outcome };
+    } finally {
+      this.allocator.release(slot);
+    }
+  }
 
   /**
    * Everything around one execution, new or re-attached: the output translator, the recorder,
    * progress, the run's own abort signal for early termination, and the translator's verdict.
    */
-  const track = async <T extends RunOutcome | 'unknown'>(
+  private async track<T extends RunOutcome | 'unknown'>(
     run: RunRecord,
     ref: RunRef,
     slot: Slot,
@@ -86,7 +225,9 @@ export async function runQueue(runPks: number[], attached: readonly RunRecord[],
     argv: readonly string[],
     resultsFile: string | null,
     execute: (runSignal: AbortSignal) => Promise<T>,
-  ): Promise<T> => {
+  ): Promise<T> {
+    const { input, recorder, refs, pruner } = this.context;
+    const { spec, signal, onEvent } = input;
     refs.set(run.pk, ref);
     const translator = createTranslator({
       spec,
@@ -108,162 +249,74 @@ export async function runQueue(runPks: number[], attached: readonly RunRecord[],
     }
     if (!translator || outcome === 'unknown') return outcome;
     return applyVerdict(outcome as RunOutcome, translator.verdict(), (message) => onEvent({ type: 'warning', message: `${ref.name}: ${message}` })) as T;
-  };
+  }
 
-  /** Forgets a settled run's name, unless its next attempt has already taken the slot over. */
-  const release = (runPk: number, ref: RunRef): void => {
-    if (refs.get(runPk) === ref) refs.delete(runPk);
-  };
-
-  const attempt = async (runPk: number): Promise<void> => {
-    if (signal.aborted) return;
-    const record = db.getRun(runPk);
-    if (record.status !== 'queued') return;
-    const eligible = slots.filter((s) => s.gpu === null || !record.excludedGpus.includes(s.gpu));
-    if (eligible.length === 0) {
-      if (db.claimRun(runPk, owner, 'none', null)) {
-        db.finishRun(runPk, owner, { status: 'infeasible', failureKind: 'oom', reason: `out of memory on every GPU it may use (excluded: ${record.excludedGpus.join(', ')})` });
-      }
-      return;
-    }
-    const slot = eligible.find((s) => !busy.has(s.id));
-    if (slot === undefined) {
-      // Only slots this run may not use are free: let others go first, try again shortly.
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      schedule(runPk);
-      return;
-    }
-    const ref: RunRef = { id: record.id, name: record.name };
-    try {
-      const ran = await runOnSlot(runPk, slot, ref);
-      if (ran !== null) settle(runPk, ref, slot, ran.attemptNo, ran.outcome);
-    } finally {
-      release(runPk, ref);
-    }
-  };
-
-  /** Claims the run for `slot` and runs one attempt there; null when another sweep process took it. */
-  const runOnSlot = async (runPk: number, slot: Slot, ref: RunRef): Promise<{ attemptNo: number; outcome: RunOutcome } | null> => {
-    busy.add(slot.id);
-    try {
-      if (!db.claimRun(runPk, owner, slot.id, slot.gpu)) return null;
-      const claimed = db.getRun(runPk);
-      const attemptNo = claimed.attempt;
-      attemptsHere.set(runPk, (attemptsHere.get(runPk) ?? 0) + 1);
-      const paths = runPaths(claimed.runDir);
-      // A first attempt in this database must not read a folder left by another database (or a
-      // deleted one): that folder is archived, not reused and not deleted.
-      if (attemptNo === 1 && claimed.metricsOffset === 0 && existsSync(claimed.runDir)) moveToArchive(claimed.runDir, claimed.id);
-      mkdirSync(paths.checkpointDir, { recursive: true });
-      writeJsonAtomic(paths.configFile, {
-        sweep: spec.name,
-        run_id: claimed.id,
-        name: claimed.name,
-        params: claimed.params,
-        trainer: spec.trainer,
-        attempt: attemptNo,
-        slot: slot.id,
-        gpu: slot.gpu,
-        started_at: new Date().toISOString(),
-      });
-      const { job, resultsFile } = buildJob(spec, claimed, paths, attemptNo, input.jobContext);
-      const outcome = await track(claimed, ref, slot, paths, job.argv, resultsFile, (runSignal) =>
-        input.executor.run(job, slot, { signal: runSignal, onStart: (pid) => db.setPid(runPk, owner, pid), onSubmit: (jobId) => db.setJobId(runPk, owner, jobId) }),
-      );
-      return { attemptNo, outcome };
-    } finally {
-      busy.delete(slot.id);
-    }
-  };
-
-  const settle = (runPk: number, ref: RunRef, slot: Slot, attemptNo: number, outcome: RunOutcome): void => {
-    const end = (status: 'completed' | 'failed' | 'interrupted' | 'infeasible' | 'pruned', willRetry: boolean): void => {
+  /** Applies the attempt policy (src/plan/attempt.ts): store writes, the run-end event, a retry. */
+  private settle(runPk: number, ref: RunRef, slot: Slot, attemptNo: number, outcome: RunOutcome): void {
+    const { input, owner, slots, pruner } = this.context;
+    const { store: db, signal, onEvent, spec } = input;
+    const decision = decideAttempt({
+      outcome,
+      prune: pruner?.decisions.get(runPk) ?? null,
+      aborted: signal.aborted,
+      slot,
+      attemptNo,
+      attemptsHere: this.attemptsHere.get(runPk) ?? 1,
+      retries: spec.retries,
+      excludedGpus: db.getRun(runPk).excludedGpus,
+      slots,
+    });
+    if (decision.excludeGpu !== null) db.excludeGpu(runPk, decision.excludeGpu);
+    const end = (status: RunRecord['status'], willRetry: boolean): void => {
       const reason = outcome.status === 'completed' ? null : outcome.reason;
       const stderrTail = outcome.status === 'completed' ? undefined : outcome.stderrTail;
-      if (!willRetry) attemptsHere.delete(runPk);
+      if (!willRetry) this.attemptsHere.delete(runPk);
       onEvent({ type: 'run-end', run: ref, status, attempt: attemptNo, reason, willRetry, durationMs: outcome.durationMs, ...(stderrTail ? { stderrTail } : {}) });
     };
-    if (outcome.status === 'completed') {
-      db.finishRun(runPk, owner, { status: 'completed', exitCode: 0 });
-      return end('completed', false);
-    }
-    const fields = { exitCode: outcome.exitCode, signal: outcome.signal, reason: outcome.reason, stderrTail: outcome.stderrTail };
-    const prune = pruner?.decisions.get(runPk);
-    if (prune && !signal.aborted) {
-      // Stopped on purpose: not a failure, never re-run on resume; the decision and rung are kept.
-      db.finishRun(runPk, owner, { status: 'pruned', ...fields, reason: `pruned: ${prune.reason}`, pruneRung: prune.rung });
-      return end('pruned', false);
-    }
-    if (outcome.status === 'interrupted') {
-      db.finishRun(runPk, owner, { status: 'interrupted', failureKind: 'interrupted', ...fields });
-      return end('interrupted', false);
-    }
-    if (outcome.kind === 'oom') {
-      // Out of memory is a property of the configuration on that hardware: no blind retry.
-      const excluded = slot.gpu === null ? [] : db.excludeGpu(runPk, slot.gpu);
-      const bigger = slots.some((s) => s.gpu !== null && !excluded.includes(s.gpu) && (s.gpuMemoryMiB ?? 0) > (slot.gpuMemoryMiB ?? 0));
-      if (bigger && !signal.aborted && db.requeueRun(runPk, ['running'], `attempt ${attemptNo} ${outcome.reason} on ${slot.id}; trying a GPU with more memory`, owner)) {
-        end('failed', true);
-        return schedule(runPk);
-      }
-      db.finishRun(runPk, owner, { status: 'infeasible', failureKind: 'oom', ...fields, reason: `${outcome.reason} (on ${slot.id})` });
-      return end('infeasible', false);
-    }
-    const retriesLeft = (attemptsHere.get(runPk) ?? 1) <= spec.retries;
-    if (retriesLeft && !signal.aborted && db.requeueRun(runPk, ['running'], `attempt ${attemptNo} failed: ${outcome.reason}`, owner)) {
+    if (decision.retry !== null && db.requeueRun(runPk, ['running'], decision.retry.detail, owner)) {
       end('failed', true);
-      return schedule(runPk);
+      this.schedule(runPk);
+      return;
     }
-    db.finishRun(runPk, owner, { status: 'failed', failureKind: outcome.kind, ...fields });
-    end('failed', false);
-  };
+    const { status, ...rest } = decision.final;
+    db.finishRun(runPk, owner, { status, ...rest });
+    end(status, false);
+  }
 
-  // A run whose batch job outlived the orchestrator that submitted it: followed to its end on a
-  // slot of its own, then settled like any other attempt.
-  const follow = async (run: RunRecord): Promise<void> => {
-    const slot = slots.find((s) => !busy.has(s.id))!; // attached runs are queued first: a slot is free
+  /**
+   * A run whose batch job outlived the orchestrator that submitted it: followed to its end on a
+   * slot of its own, then settled like any other attempt.
+   */
+  private async follow(run: RunRecord): Promise<void> {
+    const { input, owner } = this.context;
+    const { store: db, signal, spec } = input;
+    // Attached runs are queued first: a slot is free for each.
+    const slot = await this.acquire({ runPk: run.pk, params: run.params, excludedGpus: [] });
+    if (slot === null) return;
     const ref: RunRef = { id: run.id, name: run.name };
-    busy.add(slot.id);
-    attemptsHere.set(run.pk, 1);
+    this.attemptsHere.set(run.pk, 1);
     let outcome: RunOutcome | 'unknown';
     try {
       const paths = runPaths(run.runDir);
       const { job, resultsFile } = buildJob(spec, run, paths, run.attempt, input.jobContext);
-      outcome = await track(run, ref, slot, paths, job.argv, resultsFile, (runSignal) =>
+      outcome = await this.track(run, ref, slot, paths, job.argv, resultsFile, (runSignal) =>
         input.executor.attach!({ runId: run.id, runDir: run.runDir, pid: run.pid, jobId: run.jobId! }, slot, { signal: runSignal, onSubmit: (jobId) => db.setJobId(run.pk, owner, jobId) }),
       );
     } finally {
-      busy.delete(slot.id);
+      this.allocator.release(slot);
     }
     try {
       if (outcome === 'unknown') {
         // The scheduler has no record of the job: an orphan after all, so it runs again.
         const detail = `${input.executor.name} job ${run.jobId} is unknown to the scheduler`;
-        if (db.markOrphaned(run.pk, owner, detail) && !signal.aborted && db.requeueRun(run.pk, ['interrupted'], `resumed after interrupted: ${detail}`)) schedule(run.pk);
+        if (db.markOrphaned(run.pk, owner, detail) && !signal.aborted && db.requeueRun(run.pk, ['interrupted'], `resumed after interrupted: ${detail}`)) this.schedule(run.pk);
         return;
       }
-      settle(run.pk, ref, slot, run.attempt, outcome);
+      this.settle(run.pk, ref, slot, run.attempt, outcome);
     } finally {
-      release(run.pk, ref);
+      this.release(run.pk, ref);
     }
-  };
-
-  for (const run of attached) {
-    void queue.add(async () => {
-      try {
-        await follow(run);
-      } catch (error) {
-        const message = (error as Error)?.message ?? String(error);
-        onEvent({ type: 'warning', message: `run ${run.name}: ${message}` });
-        db.finishRun(run.pk, owner, { status: 'failed', failureKind: 'spawn', reason: `clipsweep could not follow its job: ${message}` });
-      } finally {
-        feed();
-      }
-    });
   }
-  feed();
-  await queue.onIdle();
-  signal.removeEventListener('abort', onAbort);
 }
 
 /** A translated trainer can fail a run that exited 0 (OpenCLIP's "already exists"), and warn. */

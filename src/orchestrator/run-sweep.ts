@@ -4,41 +4,20 @@
 // 10,000 runs never holds 10,000 run records.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { Executor } from '../executor/types.js';
 import { Recorder } from '../metrics/recorder.js';
-import { decideRun, type ResumePolicy } from '../plan/decide.js';
-import { runPaths, type JobContext } from '../plan/job.js';
+import { decideRun } from '../plan/decide.js';
+import { runPaths } from '../plan/job.js';
 import type { RunSpec } from '../sweep-file/expand.js';
-import type { SweepSpec } from '../sweep-file/load.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import type { RunRecord, RunRegistration } from '../store/types.js';
 import type { RunRef, SweepEvent, SweepSummaryCounts } from './events.js';
 import { ownerLiveness } from './liveness.js';
 import { PruneLoop } from './pruning.js';
 import { moveToArchive } from './run-folder.js';
+import type { RunSweepInput } from './input.js';
 import { runQueue } from './run-queue.js';
 
-export interface RunSweepInput {
-  spec: SweepSpec;
-  /** The spec as stored with the sweep (what was asked, before any defaults). */
-  specRecord: unknown;
-  specHash: string;
-  runs: readonly RunSpec[];
-  store: SqliteStore;
-  executor: Executor;
-  /** Absolute; runs live in <runsDir>/<sweep>/<run-id>/. */
-  runsDir: string;
-  policy: ResumePolicy;
-  signal: AbortSignal;
-  onEvent: (event: SweepEvent) => void;
-  /** Resolved once by the CLI: the Node binary, home folder, the sweep file's folder, PYTHONPATH. */
-  jobContext: JobContext;
-  host: string;
-  pid: number;
-  pollMs?: number;
-  heartbeatMs?: number;
-  staleAfterMs?: number;
-}
+export type { RunSweepInput } from './input.js';
 
 export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts> {
   const { spec, store, executor, signal, onEvent } = input;
@@ -80,7 +59,7 @@ export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts
     },
   });
 
-  let skippedCount = 0;
+  let skippedCount: number;
   try {
     const attached = await recoverOrphans(planRuns(), isLiveOwner, input, recorder, refs, onEvent, owner);
     // Runs this process re-attached to are followed, not skipped.

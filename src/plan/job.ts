@@ -4,6 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Job } from '../executor/types.js';
 import type { SweepSpec } from '../sweep-file/load.js';
+import { flagValue } from '../sweep-file/flags.js';
 import { paramsAsFlags, substitute } from '../sweep-file/placeholders.js';
 
 export interface RunPaths {
@@ -110,13 +111,7 @@ function resolvePath(path: string, context: JobContext): string {
 
 /** OpenCLIP writes <--logs>/<--name>/checkpoints/results.jsonl (logs default ./logs). */
 function openClipResults(argv: string[], cwd: string | undefined): string | null {
-  const flag = (name: string): string | undefined => {
-    for (let i = 0; i < argv.length; i++) {
-      if (argv[i] === name) return argv[i + 1];
-      if (argv[i]!.startsWith(`${name}=`)) return argv[i]!.slice(name.length + 1);
-    }
-    return undefined;
-  };
+  const flag = (name: string): string | undefined => flagValue(argv, name);
   const name = flag('--name');
   if (name === undefined) return null;
   return resolve(cwd ?? '.', flag('--logs') ?? './logs', name, 'checkpoints', 'results.jsonl');

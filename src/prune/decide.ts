@@ -3,7 +3,7 @@
 // of each run's own warmup (when warmup_aware), so a long warmup is never judged while it warms up.
 import type { EarlyTermination } from './config.js';
 
-export interface MetricPoint {
+export interface JudgedPoint {
   step: number;
   value: number;
   /** When the value was measured: ASHA judges a run only against runs that reached a rung before it. */
@@ -16,7 +16,7 @@ export interface RunHistory {
   /** Resolved warmup in steps; null while it cannot be known (a percentage before the total is). */
   warmupSteps: number | null;
   /** The judged metric, sorted by step. */
-  points: readonly MetricPoint[];
+  points: readonly JudgedPoint[];
 }
 
 export type PruneDecision =
@@ -30,7 +30,7 @@ export function decidePruning(config: EarlyTermination, runs: readonly RunHistor
     .map(({ run, points }) => (config.type === 'asha' ? asha(config, run.id, points, judged) : median(config, run.id, points, judged)));
 }
 
-interface ResourcePoint extends MetricPoint {
+interface ResourcePoint extends JudgedPoint {
   resource: number;
 }
 
@@ -52,7 +52,7 @@ type AshaConfig = Extract<EarlyTermination, { type: 'asha' }>;
 type MedianConfig = Extract<EarlyTermination, { type: 'median' }>;
 
 /** The first point at or past a milestone: when a run reached that rung, and the value it brings there. */
-function arrival(points: ResourcePoint[], milestone: number, config: AshaConfig): MetricPoint | undefined {
+function arrival(points: ResourcePoint[], milestone: number, config: AshaConfig): JudgedPoint | undefined {
   const index = points.findIndex((p) => p.resource >= milestone);
   if (index < 0) return undefined;
   const at = points[index]!;

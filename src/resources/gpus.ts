@@ -14,6 +14,8 @@ export interface Slot {
   id: string;
   /** The GPU index the slot's runs see as CUDA_VISIBLE_DEVICES, or null on a CPU slot. */
   gpu: number | null;
+  /** gpus_per_run > 1: every GPU the run sees (the first is `gpu`). */
+  gpus?: readonly number[];
   gpuName?: string;
   gpuMemoryMiB?: number;
 }

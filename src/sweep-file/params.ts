@@ -1,5 +1,6 @@
 // Rules for the parameters every trainer understands the same way. Other parameters pass
 // through untouched: the trainer validates them itself.
+import { parseWarmup, WARMUP_EXPECTED } from '../protocol/warmup.js';
 
 /** Returns what was expected when `value` is not acceptable for `key`, else null. */
 export function checkKnownParam(key: string, value: unknown): string | null {
@@ -15,7 +16,7 @@ export function checkKnownParam(key: string, value: unknown): string | null {
         ? null
         : 'expected a number >= 0';
     case 'warmup':
-      return isWarmup(value) ? null : 'expected a number of steps >= 0 or a percentage such as "10%"';
+      return isWarmup(value) ? null : `expected ${WARMUP_EXPECTED}`;
     case 'epochs':
       return typeof value === 'number' && Number.isFinite(value) && value > 0
         ? null
@@ -34,10 +35,7 @@ function isPositiveInt(value: unknown): boolean {
 }
 
 function isWarmup(value: unknown): boolean {
-  if (typeof value === 'number') return Number.isInteger(value) && value >= 0;
-  if (typeof value !== 'string') return false;
-  const match = /^(\d+(?:\.\d+)?)%$/.exec(value.trim());
-  return match !== null && Number(match[1]) <= 100;
+  return parseWarmup(value) !== null;
 }
 
 /** Parameter names the orchestrator reserves for itself. */

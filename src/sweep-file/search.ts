@@ -1,6 +1,7 @@
 // Random search: draws configurations from the grid's lists and distributions with a seeded
 // generator, so the same file always draws the same runs (and resuming draws nothing new).
 import { z } from 'zod';
+import { mulberry32 } from '../random/mulberry32.js';
 
 const bounds = z
   .tuple([z.number(), z.number()])
@@ -29,20 +30,6 @@ export function isDistribution(value: unknown): value is Distribution {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && ('uniform' in value || 'loguniform' in value);
 }
 
-/**
- * mulberry32: a tiny, well-mixed 32-bit generator. Written here rather than taken from a package
- * because the sequence is part of the file format (the same seed must draw the same runs forever).
- */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Four significant digits: enough for a hyperparameter, and readable in names and ids. */
 function round4(value: number): number {
@@ -50,7 +37,7 @@ function round4(value: number): number {
 }
 
 export function draw(space: Record<string, unknown[] | Distribution>, samples: number, seed: number): Record<string, unknown>[] {
-  const next = rng(seed);
+  const next = mulberry32(seed);
   const points: Record<string, unknown>[] = [];
   for (let i = 0; i < samples; i++) {
     const point: Record<string, unknown> = {};

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { mappingFor, toExternal } from '../clip/naming.js';
 import { writeSafetensors, type TensorToWrite } from '../clip/safetensors.js';
-import type { ModelConfig } from './model/config.js';
+import type { ModelConfig } from '../model/config.js';
 
 export const WEIGHTS_FILE = 'open_clip_model.safetensors';
 export const CONFIG_FILE = 'open_clip_config.json';

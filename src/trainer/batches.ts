@@ -3,7 +3,7 @@
 // the patch embedding is a plain 2-D matmul.
 import * as tf from '@tensorflow/tfjs';
 import type { ImageCaptionSplit } from './data/types.js';
-import type { ModelConfig } from './model/config.js';
+import type { ModelConfig } from '../model/config.js';
 import type { ImageInput, TextInput } from './model/clip.js';
 import { selection } from './model/ops.js';
 import { makeRng, permutation, Stream, type Rng } from './rng.js';

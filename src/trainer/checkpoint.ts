@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { ModelConfig } from './model/config.js';
+import type { ModelConfig } from '../model/config.js';
 import type { ParamMap } from './model/clip.js';
 import type { AdamW } from './optim.js';
 
@@ -93,7 +93,7 @@ export function loadCheckpoint(manifestFile: string): Loaded {
   try {
     manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Manifest;
   } catch (e) {
-    throw new Error(`checkpoint ${manifestFile}: cannot read (${(e as Error).message})`);
+    throw new Error(`checkpoint ${manifestFile}: cannot read (${(e as Error).message})`, { cause: e });
   }
   if (manifest.format !== FORMAT) throw new Error(`checkpoint ${manifestFile}: not a ${FORMAT} manifest`);
   const raw = fs.readFileSync(path.join(path.dirname(manifestFile), manifest.weights));

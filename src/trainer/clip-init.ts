@@ -8,7 +8,7 @@ import { findArchBeside, readArch } from '../clip/arch.js';
 import { loadClipWeights, saveClipWeights, type ClipWeights } from '../clip/weights.js';
 import { findVocab, loadClipTokenizer } from '../clip/tokenizer/index.js';
 import { createTokenizer } from './data/tokenizer.js';
-import type { Tokenizer } from './data/types.js';
+import type { Tokenizer } from '../model/tokenizer.js';
 import { isWordVocab, readWordVocab, VOCAB_FILE } from './base-export.js';
 import { FORMAT, type Loaded, type TokenizerSource } from './checkpoint.js';
 import type { ParamMap } from './model/clip.js';

@@ -12,7 +12,7 @@ import { runPretrain, BASE_MANIFEST, PretrainInterrupted } from './pretrain.js';
 import { disposeParams, train } from './train.js';
 import { exportClipWeights, isClipWeightsFile, loadClipInit, type ClipInit } from './clip-init.js';
 import { findVocab, loadClipTokenizer } from '../clip/tokenizer/index.js';
-import type { Tokenizer } from './data/types.js';
+import type { Tokenizer } from '../model/tokenizer.js';
 
 class UsageError extends Error {}
 

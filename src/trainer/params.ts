@@ -1,7 +1,8 @@
 // The built-in trainer's parameters (SWEEP_PARAMS), validated once at the edge. docs/trainer.md
 // documents every one with its default; keep the two in step.
 import { z } from 'zod';
-import { checkModelSize, presets, type ModelSize } from './model/config.js';
+import { checkModelSize, presets, type ModelSize } from '../model/config.js';
+import { parseWarmup, WARMUP_EXPECTED } from '../protocol/warmup.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -40,7 +41,8 @@ export const paramsSchema = z
     batch_size: positiveInt.default(64),
     lr: z.number().positive().max(1).default(5e-5),
     warmup: z
-      .union([z.number().int().min(0), z.string().regex(/^\d+(\.\d+)?%$/, 'a percentage such as "10%"')])
+      .union([z.number(), z.string()])
+      .refine((value) => parseWarmup(value) !== null, WARMUP_EXPECTED)
       .default('10%'),
     weight_decay: z.number().min(0).default(0.1),
     epochs: z.number().positive().optional(),

@@ -8,7 +8,7 @@ import { loadDataset } from './data/index.js';
 import { DEFAULT_EMBEDDED_SIZES } from './data/embedded/generate.js';
 import type { DatasetRequest } from './data/types.js';
 import { parseParams } from './params.js';
-import { presets, type ModelConfig, type ModelSize } from './model/config.js';
+import { presets, type ModelConfig, type ModelSize } from '../model/config.js';
 import { disposeParams, train } from './train.js';
 import { restore, saveCheckpoint, disposeLoaded } from './checkpoint.js';
 import { exportOpenClip, WEIGHTS_FILE } from './base-export.js';

@@ -1,6 +1,7 @@
 // Deterministic random numbers. Every stream is derived from (seed, purpose, index...) rather
 // than carried along, so a resumed run draws exactly what the uninterrupted run would have drawn
 // without having to save generator state.
+import { mulberry32 } from '../random/mulberry32.js';
 
 /** Mixes 32-bit integers into one (murmur3-style finaliser). */
 export function hashInts(...xs: number[]): number {
@@ -23,17 +24,10 @@ export interface Rng {
   int(n: number): number;
 }
 
-/** mulberry32: small, fast, good enough for shuffling, init and augmentation. */
+/** mulberry32 over a hash of the keys: small, fast, good enough for shuffling, init and augmentation. */
 export function makeRng(...keys: number[]): Rng {
-  let a = hashInts(...keys);
+  const next = mulberry32(hashInts(...keys));
   let spare: number | undefined;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
   return {
     next,
     normal() {

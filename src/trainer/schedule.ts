@@ -1,5 +1,6 @@
 // Learning-rate schedules, exactly as OpenCLIP's training/scheduler.py computes them. `step` is
 // the 0-based index of the optimiser step about to be taken.
+import { parseWarmup, warmupSteps, WARMUP_EXPECTED } from '../protocol/warmup.js';
 
 export type ScheduleKind = 'cosine' | 'const' | 'linear';
 
@@ -23,8 +24,7 @@ export function lrAt(s: Schedule, step: number): number {
 
 /** "10%" of the total steps, or a step count. */
 export function resolveWarmup(warmup: number | string, totalSteps: number): number {
-  if (typeof warmup === 'number') return warmup;
-  const m = /^(\d+(?:\.\d+)?)%$/.exec(warmup.trim());
-  if (!m) throw new Error(`warmup: expected a step count or a percentage such as "10%", got ${JSON.stringify(warmup)}`);
-  return Math.round((Number(m[1]) / 100) * totalSteps);
+  const parsed = parseWarmup(warmup);
+  if (parsed === null) throw new Error(`warmup: expected ${WARMUP_EXPECTED}, got ${JSON.stringify(warmup)}`);
+  return warmupSteps(parsed, totalSteps) ?? 0;
 }

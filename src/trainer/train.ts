@@ -3,7 +3,7 @@
 // tests drive it in-process and main.ts only wires it to the protocol.
 import type { DatasetBundle } from './data/types.js';
 import type { TrainParams } from './params.js';
-import type { ModelConfig } from './model/config.js';
+import type { ModelConfig } from '../model/config.js';
 import { ClipModel, countParams, disposeParams, initParams, type ParamMap } from './model/clip.js';
 import { AdamW, openClipAdamW } from './optim.js';
 import { Stepper } from './step.js';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cleanCaption, loadClipTokenizer, splitPieces, type ClipBpeTokenizer } from '../../src/clip/tokenizer/index.js';
-import type { Tokenizer } from '../../src/trainer/data/types.js';
+import type { Tokenizer } from '../../src/model/tokenizer.js';
 import { LONG_CAPTION, PARITY_CAPTIONS, requireBpeFile } from './captions.js';
 
 let cached: ClipBpeTokenizer | undefined;

@@ -12,7 +12,8 @@ import { readSafetensors, writeSafetensors } from '../../src/clip/safetensors.js
 import { exportClipWeights, loadClipInit } from '../../src/trainer/clip-init.js';
 import { train } from '../../src/trainer/train.js';
 import { disposeParams } from '../../src/trainer/model/clip.js';
-import type { DatasetBundle, ImageCaptionSplit, Tokenizer } from '../../src/trainer/data/types.js';
+import type { DatasetBundle, ImageCaptionSplit } from '../../src/trainer/data/types.js';
+import type { Tokenizer } from '../../src/model/tokenizer.js';
 import { makeRng } from '../../src/trainer/rng.js';
 import { memorySink } from '../../src/trainer/protocol.js';
 import { params, useBackend } from '../trainer/fixtures.js';

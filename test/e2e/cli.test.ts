@@ -41,7 +41,7 @@ describe('sweep CLI', () => {
     assert.equal(result.exitCode, 0, result.all);
     const rows = result.stdout.split('\n').filter((l) => /^[0-9a-f]{12} /.test(l));
     assert.equal(rows.length, 8);
-    assert.match(rows[0]!, /^[0-9a-f]{12}  lr1e-6_bs64_s0 +\{"lr":0.000001,"batch_size":64,"seed":0\}$/);
+    assert.match(rows[0]!, /^[0-9a-f]{12} {2}lr1e-6_bs64_s0 +\{"lr":0.000001,"batch_size":64,"seed":0\}$/);
     assert.match(result.stdout, /8 run\(s\) in sweep plan; nothing was run/);
     assert.equal(existsSync(join(dir, 'runs')), false);
     const json = await cli(['run', 'sweep.yaml', '--dry-run', '--json'], { cwd: dir });

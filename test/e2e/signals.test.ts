@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
-import { parseMetricsLine } from '../../src/metrics/parse.js';
+import { parseMetricsLine } from '../../src/protocol/lines.js';
 import { cli, openStore, pidAlive, sleep, tempDir, waitFor, writeSweep } from '../helpers.js';
 
 function probes(dir: string, sweep: string, attempt = 1): { pid: number; grandchild?: number }[] {

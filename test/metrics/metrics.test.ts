@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parseLenientJson, parseMetricsLine } from '../../src/metrics/parse.js';
+import { parseLenientJson, parseMetricsLine } from '../../src/protocol/lines.js';
 import { FileTail } from '../../src/metrics/tail.js';
 import { tempDir } from '../helpers.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { earlyTerminationSchema } from '../../src/prune/config.js';
 import { decidePruning, type RunHistory } from '../../src/prune/decide.js';
-import { warmupSteps } from '../../src/orchestrator/pruning.js';
+import { runWarmupSteps } from '../../src/orchestrator/pruning.js';
 
 /** val/loss of a run that levels off at `quality`, poor during its warmup; one point per step. */
 function history(id: string, quality: number, steps: number, options: { warmup?: number; start?: number; running?: boolean } = {}): RunHistory {
@@ -80,9 +80,9 @@ describe('early termination decisions', () => {
   });
 
   it('resolves warmups given as steps or as a share of the total', () => {
-    assert.equal(warmupSteps(500, null), 500);
-    assert.equal(warmupSteps('10%', 4000), 400);
-    assert.equal(warmupSteps('10%', null), null);
-    assert.equal(warmupSteps(undefined, null), 0);
+    assert.equal(runWarmupSteps(500, null), 500);
+    assert.equal(runWarmupSteps('10%', 4000), 400);
+    assert.equal(runWarmupSteps('10%', null), null);
+    assert.equal(runWarmupSteps(undefined, null), 0);
   });
 });

@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { DatasetBundle, ImageCaptionSplit, Tokenizer } from '../../src/trainer/data/types.js';
+import type { DatasetBundle, ImageCaptionSplit } from '../../src/trainer/data/types.js';
+import type { Tokenizer } from '../../src/model/tokenizer.js';
 import { parseParams, type TrainParams } from '../../src/trainer/params.js';
 import { makeRng } from '../../src/trainer/rng.js';
 import { selectBackend } from '../../src/trainer/backend.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { AdamW, clipGradNorm, MAX_LOG_SCALE, openClipAdamW } from '../../src/trainer/optim.js';
 import { decays, initParams, type ParamMap } from '../../src/trainer/model/clip.js';
-import { presets } from '../../src/trainer/model/config.js';
+import { presets } from '../../src/model/config.js';
 import { useBackend } from './fixtures.js';
 
 before(useBackend);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runPretrain, shippedBaseDir } from '../../src/trainer/pretrain.js';
 import { CONFIG_FILE, VOCAB_FILE, WEIGHTS_FILE } from '../../src/trainer/base-export.js';
-import { evalRetrieval, openClip } from '../../src/clip/inference.js';
+import { evalRetrieval, openClip } from '../../src/trainer/clip-inference.js';
 import { DEFAULT_EMBEDDED_SIZES, embeddedDirName, ensureEmbedded } from '../../src/trainer/data/embedded/generate.js';
 import { loadCheckpoint } from '../../src/trainer/checkpoint.js';
 import { useBackend } from './fixtures.js';

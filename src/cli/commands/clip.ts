@@ -18,7 +18,7 @@ function json(io: Io, value: unknown): void {
 
 async function open(o: ClipModelOptions) {
   await selectBackend(o.backend);
-  const { openClip } = await import('../../clip/inference.js');
+  const { openClip } = await import('../../trainer/clip-inference.js');
   try {
     return openClip({ weights: o.weights, config: o.config, vocab: o.vocab });
   } catch (e) {
@@ -30,7 +30,7 @@ async function open(o: ClipModelOptions) {
 export async function clipEmbedCommand(o: ClipModelOptions & { images: string[]; texts: string[]; json: boolean }, io: Io): Promise<number> {
   if (!o.images.length && !o.texts.length) throw new UsageError('clip embed: give at least one --image or --text');
   const clip = await open(o);
-  const { embed } = await import('../../clip/inference.js');
+  const { embed } = await import('../../trainer/clip-inference.js');
   const r = await embed(clip, o.images, o.texts);
   clip.dispose();
   if (o.json) json(io, r);
@@ -57,7 +57,7 @@ export async function clipTokenizeCommand(o: { vocab: string; contextLength: num
 
 export async function clipEvalCommand(o: ClipModelOptions & { dataset: string; maxImages?: number | undefined; batchSize: number; json: boolean }, io: Io): Promise<number> {
   const clip = await open(o);
-  const { evalRetrieval } = await import('../../clip/inference.js');
+  const { evalRetrieval } = await import('../../trainer/clip-inference.js');
   let r;
   try {
     r = await evalRetrieval(clip, o.dataset, { maxImages: o.maxImages, batchSize: o.batchSize });

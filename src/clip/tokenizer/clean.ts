@@ -24,9 +24,11 @@ const WIDTH_RE = /[\u3000\uff01-\uffee]/g;
 const SINGLE_QUOTE_RE = /[\u02bc\u2018-\u201b]/g;
 const DOUBLE_QUOTE_RE = /[\u201c-\u201f]/g;
 // Keeps \t \n \f \r and NEL (U+0085): they are whitespace, collapsed to one space later.
+// eslint-disable-next-line no-control-regex -- matching control characters is this regex's job
 const CONTROL_RE = /[\x00-\x08\x0b\x0e-\x1f\x7f-\x84\x86-\x9f\u206a-\u206f\ufeff\ufff9-\ufffc]/g;
 // Python's str.isspace() set, not JS's \s (which adds U+FEFF and lacks U+001C..U+001F and U+0085),
 // so that the whitespace runs are the ones OpenCLIP's re.sub(r'\s+', ' ') sees.
+// eslint-disable-next-line no-control-regex -- Python's whitespace set includes control characters
 const WHITESPACE_RUN_RE = /[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/g;
 
 /** The ftfy.fix_text subset described at the top of this file. */

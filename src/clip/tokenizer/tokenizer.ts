@@ -6,7 +6,7 @@ import { cleanCaption } from './clean.js';
 import { ClipTokenizerError } from './errors.js';
 import { EOT_TEXT, SOT_TEXT, splitPieces } from './pieces.js';
 import { END_OF_WORD, type LoadedVocab } from './vocab-files.js';
-import type { Tokenizer } from '../../trainer/data/types.js';
+import type { Tokenizer } from '../../model/tokenizer.js';
 
 /**
  * The trainer's tokenizer contract (vocab, special ids, `encode`: exactly contextLength ids:

@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { numberFlag } from '../../sweep-file/flags.js';
 import type { SweepSpec } from '../../sweep-file/load.js';
 import { OpenClipTranslator } from './openclip.js';
 import { RegexTranslator } from './regex.js';
@@ -42,10 +43,4 @@ function sizeOf(file: string): number {
 
 function numberParam(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
-}
-
-function numberFlag(argv: readonly string[], flag: string): number | null {
-  const i = argv.indexOf(flag);
-  const value = i >= 0 ? Number(argv[i + 1]) : NaN;
-  return Number.isFinite(value) ? value : null;
 }

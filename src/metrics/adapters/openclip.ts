@@ -2,7 +2,7 @@
 // "[n/N]" in epoch E is global step E * floor(N / batch) + n / batch - 1 (drop_last); an
 // evaluation after epoch e (1-based) is aligned to the last step of that epoch.
 import { appendFileSync } from 'node:fs';
-import { parseLenientJson } from '../parse.js';
+import { parseLenientJson } from '../../protocol/lines.js';
 import { FileTail } from '../tail.js';
 import { ALREADY_EXISTS, evalMetricKey, parseOpenClipLine, trainLossKey } from './openclip-parse.js';
 import type { LogSources, ProtocolWriter, Translator, Verdict } from './translator.js';

@@ -4,6 +4,7 @@
 // recorder, so storage, recovery and reports treat every trainer alike.
 import { appendFileSync } from 'node:fs';
 import { FileTail } from '../tail.js';
+import { encodeLine } from '../../protocol/lines.js';
 
 export interface Verdict {
   /** The run must be failed with this reason even if it exited 0 (OpenCLIP's "already exists"). */
@@ -48,12 +49,6 @@ export class ProtocolWriter {
 
   write(records: object[]): void {
     if (records.length === 0) return;
-    appendFileSync(this.file, records.map((r) => `${JSON.stringify(r, nonFinite)}\n`).join(''));
+    appendFileSync(this.file, records.map((r) => `${encodeLine(r)}\n`).join(''));
   }
-}
-
-/** JSON has no NaN or Infinity; the protocol reads them back from these strings. */
-function nonFinite(_key: string, value: unknown): unknown {
-  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  return value;
 }

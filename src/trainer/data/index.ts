@@ -11,7 +11,8 @@ import { toImageCaptionSplit } from './split.js';
 import { buildVocab, createTokenizer } from './tokenizer.js';
 import type { DatasetBundle, DatasetRequest } from './types.js';
 
-export type { DatasetBundle, DatasetRequest, ImageCaptionSplit, Tokenizer } from './types.js';
+export type { DatasetBundle, DatasetRequest, ImageCaptionSplit } from './types.js';
+export type { Tokenizer } from '../../model/tokenizer.js';
 export { buildVocab, createTokenizer, splitWords, type WordTokenizer } from './tokenizer.js';
 export { embeddedVocab } from './embedded/captions.js';
 export { DEFAULT_EMBEDDED_SIZES, ensureEmbedded, type EmbeddedSizes } from './embedded/generate.js';

@@ -1,6 +1,7 @@
 // Turns decoded pixels and caption text into the trainer's ImageCaptionSplit.
 import type { RawSplit } from './coco.js';
-import type { ImageCaptionSplit, Tokenizer } from './types.js';
+import type { ImageCaptionSplit } from './types.js';
+import type { Tokenizer } from '../../model/tokenizer.js';
 
 export function toImageCaptionSplit(raw: RawSplit, tokenizer: Tokenizer, normalize?: { mean: readonly number[]; std: readonly number[] }): ImageCaptionSplit {
   const images = new Float32Array(raw.pixels.length);

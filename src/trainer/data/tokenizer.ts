@@ -1,5 +1,5 @@
 // Word-level tokenizer for the built-in model (real CLIP BPE is a separate issue).
-import type { Tokenizer } from './types.js';
+import type { Tokenizer } from '../../model/tokenizer.js';
 
 export const PAD = '<pad>';
 export const SOT = '<sot>';

@@ -1,6 +1,7 @@
 // The contract between the data sets (src/trainer/data/) and the built-in trainer (src/trainer/).
 // Everything is plain typed arrays so that the trainer can hand batches to TF.js without copies
 // of JS objects, and so that the data code never imports TF.js.
+import type { Tokenizer } from '../../model/tokenizer.js';
 
 /** One split of image-caption pairs, decoded and resized, ready to batch. */
 export interface ImageCaptionSplit {
@@ -18,22 +19,6 @@ export interface ImageCaptionSplit {
   captions: string[];
   /** A stable identifier per image (COCO image id or the generator's id), for checks. */
   imageIds: number[];
-}
-
-/**
- * Word-level tokenizer. Token 0 is padding, then <sot>, <eot>, <unk>, then words.
- * `encode` returns exactly contextLength ids: <sot> words... <eot> then padding; a caption that is
- * too long is truncated so that <eot> is always present (the text tower pools at <eot>).
- */
-export interface Tokenizer {
-  readonly vocab: readonly string[];
-  readonly vocabSize: number;
-  readonly contextLength: number;
-  readonly padToken: 0;
-  readonly sotToken: number;
-  readonly eotToken: number;
-  readonly unkToken: number;
-  encode(text: string): Int32Array;
 }
 
 /** What the trainer asks for. */

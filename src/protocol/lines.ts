@@ -1,4 +1,9 @@
-// Parses one line of the metrics protocol (docs/protocol.md). Pure; never throws.
+// The metrics protocol's lines (docs/protocol.md): what a child writes and how the orchestrator
+// reads it back. The one place that knows the line shapes and the NaN/infinity spelling; the
+// trainer, the translators and the recorder all go through it. Pure; parsing never throws.
+
+/** How non-finite numbers are spelt on a line (JSON has no NaN or Infinity). */
+export const NON_FINITE_SPELLING = ['NaN', 'Infinity', '-Infinity'] as const;
 
 export type ParsedLine =
   | { type: 'metrics'; step: number; epoch: number | null; time: number | null; values: [string, number][] }
@@ -6,6 +11,25 @@ export type ParsedLine =
   | { type: 'bad'; reason: string };
 
 const NON_FINITE: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
+
+/** A number as the protocol writes it: finite numbers as JSON numbers, the rest as their spelling. */
+export function encodeNumber(value: number): number | string {
+  if (Number.isFinite(value)) return value;
+  return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+}
+
+/** One protocol line (no newline): JSON.stringify would write non-finite numbers as null. */
+export function encodeLine(record: object): string {
+  return JSON.stringify(record, (_key, value: unknown) => (typeof value === 'number' ? encodeNumber(value) : value));
+}
+
+/** A metric value read back: numbers, null (NaN) and the three spellings; anything else is not one. */
+export function decodeNumber(raw: unknown): number | undefined {
+  if (typeof raw === 'number') return raw;
+  if (raw === null) return NaN;
+  if (typeof raw === 'string' && raw in NON_FINITE) return NON_FINITE[raw];
+  return undefined;
+}
 
 export function parseMetricsLine(line: string): ParsedLine {
   const text = line.trim();
@@ -29,7 +53,7 @@ export function parseMetricsLine(line: string): ParsedLine {
   }
   const values: [string, number][] = [];
   for (const [key, raw] of Object.entries(metrics as Record<string, unknown>)) {
-    const value = toNumber(raw);
+    const value = decodeNumber(raw);
     if (value === undefined) return { type: 'bad', reason: `metric "${key}" is not a number` };
     if (key === '') return { type: 'bad', reason: 'a metric has an empty name' };
     values.push([key, value]);
@@ -43,13 +67,6 @@ export function parseMetricsLine(line: string): ParsedLine {
 
 function isStep(value: unknown): boolean {
   return Number.isSafeInteger(value) && (value as number) >= 0;
-}
-
-function toNumber(raw: unknown): number | undefined {
-  if (typeof raw === 'number') return raw;
-  if (raw === null) return NaN;
-  if (typeof raw === 'string' && raw in NON_FINITE) return NON_FINITE[raw];
-  return undefined;
 }
 
 /**

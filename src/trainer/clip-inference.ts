@@ -2,16 +2,16 @@
 // on a COCO-layout validation split. Both run the built-in trainer's model and data code, so what
 // they measure is what a fine-tuning run starts from.
 import * as tf from '@tensorflow/tfjs';
-import { ClipModel, initParams, disposeParams, type ParamMap } from '../trainer/model/clip.js';
-import { restore, disposeLoaded } from '../trainer/checkpoint.js';
-import { loadClipInit, type ClipInit } from '../trainer/clip-init.js';
-import { makeBatch } from '../trainer/batches.js';
-import { evalSet, evaluate } from '../trainer/evaluate.js';
-import { l2normalize } from '../trainer/loss.js';
-import { decodeSquare } from '../trainer/data/decode.js';
-import { readCocoSplit } from '../trainer/data/coco.js';
-import { toImageCaptionSplit } from '../trainer/data/split.js';
-import type { ImageCaptionSplit } from '../trainer/data/types.js';
+import { ClipModel, initParams, disposeParams, type ParamMap } from './model/clip.js';
+import { restore, disposeLoaded } from './checkpoint.js';
+import { loadClipInit, type ClipInit } from './clip-init.js';
+import { makeBatch } from './batches.js';
+import { evalSet, evaluate } from './evaluate.js';
+import { l2normalize } from './loss.js';
+import { decodeSquare } from './data/decode.js';
+import { readCocoSplit } from './data/coco.js';
+import { toImageCaptionSplit } from './data/split.js';
+import type { ImageCaptionSplit } from './data/types.js';
 
 export interface OpenedClip {
   init: ClipInit;

@@ -1,0 +1,30 @@
+// What a sweep invocation is given: resolved once by the CLI, read by the sweep and its queue.
+import type { Executor } from '../executor/types.js';
+import type { ResumePolicy } from '../plan/decide.js';
+import type { JobContext } from '../plan/job.js';
+import type { SweepSpec } from '../sweep-file/load.js';
+import type { RunSpec } from '../sweep-file/expand.js';
+import type { SqliteStore } from '../store/sqlite-store.js';
+import type { SweepEvent } from './events.js';
+
+export interface RunSweepInput {
+  spec: SweepSpec;
+  /** The spec as stored with the sweep (what was asked, before any defaults). */
+  specRecord: unknown;
+  specHash: string;
+  runs: readonly RunSpec[];
+  store: SqliteStore;
+  executor: Executor;
+  /** Absolute; runs live in <runsDir>/<sweep>/<run-id>/. */
+  runsDir: string;
+  policy: ResumePolicy;
+  signal: AbortSignal;
+  onEvent: (event: SweepEvent) => void;
+  /** Resolved once by the CLI: the Node binary, home folder, the sweep file's folder, PYTHONPATH. */
+  jobContext: JobContext;
+  host: string;
+  pid: number;
+  pollMs?: number;
+  heartbeatMs?: number;
+  staleAfterMs?: number;
+}
