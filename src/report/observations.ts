@@ -53,12 +53,12 @@ function scale(runs: readonly ObservedRun[], t: Thresholds): [string, boolean] {
   const parts = runs.map((r) => {
     const d = r.diagnostics;
     if (d.scale_min === null || d.scale_start === null) return `${who(r, runs)}no logit scale recorded`;
-    const fell = `started at ${f(d.scale_start)}, fell to ${f(d.scale_min)} at step ${d.scale_min_step} (${pct(d.scale_dip ?? 0)} below its peak so far)`;
-    const back = d.scale_rebound
-      ? `, back at ${f(near)} or more by step ${d.scale_rebound_step}`
-      : (d.scale_dip ?? 0) >= t.scaleDip
-        ? `, and did not climb back to ${f(near)} (ended at ${f(d.scale_final)})`
-        : `: less than the ${pct(t.scaleDip)} that counts as a dip (ended at ${f(d.scale_final)})`;
+    const dip = d.scale_dip ?? 0;
+    if (dip < t.scaleDip) {
+      return `${who(r, runs)}started at ${f(d.scale_start)} and never fell more than ${pct(dip)} below its peak (a dip is ${pct(t.scaleDip)}); lowest ${f(d.scale_min)} at step ${d.scale_min_step}, ended at ${f(d.scale_final)}`;
+    }
+    const fell = `started at ${f(d.scale_start)}, fell to ${f(d.scale_min)} at step ${d.scale_min_step} (${pct(dip)} below its peak so far)`;
+    const back = d.scale_rebound ? `, back at ${f(near)} or more by step ${d.scale_rebound_step}` : `, and did not climb back to ${f(near)} (ended at ${f(d.scale_final)})`;
     return `${who(r, runs)}${fell}${back}`;
   });
   const head = hits.length > 0 ? `The logit scale dipped and climbed back to the clamp${count(hits.length, runs)}: ` : 'No scale rebound: ';
@@ -69,7 +69,7 @@ function recall(runs: readonly ObservedRun[]): [string, boolean] {
   const hits = runs.filter((r) => Object.keys(r.diagnostics.recall_rising_after_best).length > 0);
   const parts = runs.map((r) => {
     const d = r.diagnostics;
-    const rising = Object.entries(d.recall_rising_after_best);
+    const rising = Object.entries(d.recall_rising_after_best).sort(([a], [b]) => recallOrder(a) - recallOrder(b) || (a < b ? -1 : 1));
     if (d.best_val_step === null) return `${who(r, runs)}no validation loss recorded`;
     if (rising.length === 0) return `${who(r, runs)}no recall@k rose after step ${d.best_val_step}`;
     const list = rising.map(([k, v]) => `${k.replace(/^val\//, '')} ${f(v.from)} → ${f(v.to)}`).join(', ');
@@ -79,6 +79,12 @@ function recall(runs: readonly ObservedRun[]): [string, boolean] {
     ? `Recall kept rising after the best validation-loss step${count(hits.length, runs)}, so recall alone would have picked the overfitted weights: `
     : 'Recall and validation loss agree: ';
   return [`${head}${parts.join('; ')}.`, hits.length > 0];
+}
+
+/** i2t before t2i, then by k: R@1, R@5, R@10. */
+export function recallOrder(key: string): number {
+  const m = /(i2t|t2i)_R@(\d+)$/.exec(key);
+  return m ? (m[1] === 'i2t' ? 0 : 1000) + Number(m[2]) : 10_000;
 }
 
 export function observe(configuration: string, runs: readonly ObservedRun[], t: Thresholds): Observations {

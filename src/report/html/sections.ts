@@ -4,6 +4,7 @@ import type { ReportModel } from '../assemble.js';
 import { heatColor } from '../charts/scale.js';
 import type { ConfigReport } from '../model.js';
 import { statusText } from '../tables.js';
+import { recallOrder } from '../observations.js';
 import { escapeHtml as e } from './escape.js';
 import { duration, num, params } from './format.js';
 
@@ -74,7 +75,9 @@ const COLUMNS: [string, (c: ConfigReport) => [string, string | number | null]][]
 /** Recall@k keys higher at the end than at the best val-loss step (mean over seeds). */
 function recallRising(c: ConfigReport): string {
   const d = c.diagnostics;
-  const keys = Object.keys(d.retrieval_final).filter((k) => d.retrieval_at_best[k] !== undefined && d.retrieval_final[k]! > d.retrieval_at_best[k]!);
+  const keys = Object.keys(d.retrieval_final)
+    .filter((k) => d.retrieval_at_best[k] !== undefined && d.retrieval_final[k]! > d.retrieval_at_best[k]!)
+    .sort((a, b) => recallOrder(a) - recallOrder(b));
   if (keys.length === 0) return '—';
   return keys.map((k) => `${e(k.replace(/^val\//, ''))} ${num(d.retrieval_at_best[k]!)}→${num(d.retrieval_final[k]!)}`).join('<br>');
 }
