@@ -14,7 +14,8 @@ const allowed = {
   executor: ['errors', 'sweep-file', 'resources', 'store/types'],
   plan: ['errors', 'protocol', 'sweep-file', 'resources', 'executor', 'store/types'],
   search: ['errors', 'random', 'sweep-file', 'store/types'],
-  metrics: ['errors', 'protocol', 'sweep-file', 'store/types'],
+  // The recorder writes through the store's MetricSink role, nothing else of the store.
+  metrics: ['errors', 'protocol', 'sweep-file', 'store/types', 'store/interfaces'],
   orchestrator: ['errors', 'protocol', 'prune', 'sweep-file', 'store', 'resources', 'executor', 'plan', 'search', 'metrics'],
   // Live displays only observe events.
   progress: ['errors', 'orchestrator/events', 'executor/classify'],

@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'USAGE'
   | 'NOT_FOUND'
   | 'STORE'
+  | 'NOT_A_DATABASE'
   | 'EXECUTOR';
 
 export class ClipsweepError extends Error {
@@ -47,5 +48,31 @@ export class NotFoundError extends ClipsweepError {
   constructor(message: string) {
     super('NOT_FOUND', message);
     this.name = 'NotFoundError';
+  }
+}
+
+/** A database file clipsweep cannot use; the message names the file and what to do. */
+export class DatabaseError extends ClipsweepError {
+  readonly file: string;
+  constructor(code: ErrorCode, file: string, message: string, options?: { cause?: unknown }) {
+    super(code, `${file}: ${message}`, options);
+    this.name = 'DatabaseError';
+    this.file = file;
+  }
+}
+
+/** Bad input: the file is not a SQLite database, or holds someone else's tables. Nothing was written. */
+export class NotClipsweepDatabaseError extends DatabaseError {
+  constructor(file: string, message: string, options?: { cause?: unknown }) {
+    super('NOT_A_DATABASE', file, message, options);
+    this.name = 'NotClipsweepDatabaseError';
+  }
+}
+
+/** clipsweep cannot work with its own database: unwritable, damaged, or from another schema version. */
+export class DatabaseUnusableError extends DatabaseError {
+  constructor(file: string, message: string, options?: { cause?: unknown }) {
+    super('STORE', file, message, options);
+    this.name = 'DatabaseUnusableError';
   }
 }

@@ -1,9 +1,9 @@
 // Prints what each run of bench/gpu/check.yaml saw: its slot and GPU, the CUDA_VISIBLE_DEVICES it
 // was given, the device the trainer reported, its run time and final recall; and how many runs
 // overlapped on each GPU. Usage: node dist/bench/gpu/summary.js runs/sweeps.db
-import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { openReader } from '../../src/store/index.js';
 
-const store = SqliteStore.open(process.argv[2] ?? 'runs/sweeps.db');
+const store = openReader(process.argv[2] ?? 'runs/sweeps.db');
 const sweep = store.getSweep('gpu-check');
 const spans: { gpu: number | null; start: number; end: number }[] = [];
 for (const run of store.listRuns(sweep.pk)) {

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { earlyTerminationSchema, type EarlyTermination } from '../../src/prune/config.js';
 import { runWarmupSteps } from '../../src/orchestrator/pruning.js';
 import { loadSweepFile } from '../../src/sweep-file/load.js';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { openReader } from '../../src/store/index.js';
 import { floorSpent, simulate, winner, type RecordedRun, type Simulation } from './simulate.js';
 
 const { values: args } = parseArgs({
@@ -47,7 +47,7 @@ if (mode !== 'min' && mode !== 'max') throw new Error(`--mode: expected min or m
 const slots = numberArg('slots', args.slots, (n) => Number.isInteger(n) && n > 0, 'a positive integer')!;
 const stopLatency = numberArg('stop-latency', args['stop-latency'], (n) => n >= 0, 'seconds >= 0')!;
 
-const store = SqliteStore.open(args.db!, { readonly: true });
+const store = openReader(args.db!);
 const sweep = args.sweep ? store.getSweep(args.sweep) : store.latestSweep();
 if (!sweep) throw new Error(`--db ${args.db}: no sweep recorded`);
 const recorded: RecordedRun[] = store

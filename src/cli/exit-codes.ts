@@ -13,6 +13,7 @@ export function exitCodeForError(error: unknown): number {
     case 'PLAN_TOO_LARGE':
     case 'USAGE':
     case 'NOT_FOUND':
+    case 'NOT_A_DATABASE':
       return EXIT.badInput;
     case 'STORE':
     case 'EXECUTOR':

@@ -1,14 +1,14 @@
 // The one writer of metric data: tails every active run's metrics file and ingests new lines into
 // the store in one transaction per poll. Progress observers get what was read, after the commit.
 import { appendFileSync } from 'node:fs';
+import type { MetricSink } from '../store/interfaces.js';
 import type { EventRow, IngestBatch, MetricRow } from '../store/types.js';
 import type { Translator } from './adapters/translator.js';
 import { parseMetricsLine } from '../protocol/lines.js';
 import { FileTail } from './tail.js';
 
-export interface IngestSink {
-  ingest(batches: readonly IngestBatch[]): void;
-}
+/** The store's role the recorder writes through (src/store/interfaces.ts). */
+export type IngestSink = MetricSink;
 
 export interface WatchedRun {
   runPk: number;

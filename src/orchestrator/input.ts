@@ -4,7 +4,7 @@ import type { ResumePolicy } from '../plan/decide.js';
 import type { JobContext } from '../plan/job.js';
 import type { SweepSpec } from '../sweep-file/load.js';
 import type { RunSpec } from '../sweep-file/expand.js';
-import type { SqliteStore } from '../store/sqlite-store.js';
+import type { SweepStore } from '../store/interfaces.js';
 import type { SweepEvent } from './events.js';
 
 export interface RunSweepInput {
@@ -13,7 +13,8 @@ export interface RunSweepInput {
   specRecord: unknown;
   specHash: string;
   runs: readonly RunSpec[];
-  store: SqliteStore;
+  /** The orchestrator's runs, the recorder's sink and the pruner's reads: one writer connection. */
+  store: SweepStore;
   executor: Executor;
   /** Absolute; runs live in <runsDir>/<sweep>/<run-id>/. */
   runsDir: string;

@@ -1,10 +1,10 @@
 // Whether the orchestrator holding a run is still alive: on this host its pid must exist and its
 // heartbeat be fresh (pids get recycled); elsewhere only the heartbeat can tell.
 import { isAlive } from '../executor/process-group.js';
-import type { SqliteStore } from '../store/sqlite-store.js';
+import type { OrchestratorStore } from '../store/interfaces.js';
 
 export function ownerLiveness(
-  store: SqliteStore,
+  store: Pick<OrchestratorStore, 'getOrchestrator'>,
   options: { self: string; host: string; staleAfterMs: number },
 ): (owner: string | null) => boolean {
   return (owner) => {

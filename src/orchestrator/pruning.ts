@@ -1,7 +1,7 @@
 // Feeds the pure early-termination decision (src/prune/) with the store's metric histories.
 import type { EarlyTermination } from '../prune/config.js';
 import { decidePruning, type PruneDecision, type RunHistory } from '../prune/decide.js';
-import type { SqliteStore } from '../store/sqlite-store.js';
+import type { StoreReader } from '../store/interfaces.js';
 import type { RunRecord } from '../store/types.js';
 import { parseWarmup, warmupSteps } from '../protocol/warmup.js';
 
@@ -12,7 +12,7 @@ export function runWarmupSteps(warmup: unknown, totalSteps: number | null): numb
 }
 
 export function pruneDecisions(
-  store: SqliteStore,
+  store: Pick<StoreReader, 'series'>,
   config: EarlyTermination,
   runs: readonly RunRecord[],
   runningHere: ReadonlySet<number>,
@@ -45,7 +45,7 @@ export class PruneLoop {
   private lastRun = 0;
 
   constructor(
-    private readonly store: SqliteStore,
+    private readonly store: Pick<StoreReader, 'series'>,
     private readonly config: EarlyTermination,
     private readonly loadRuns: () => RunRecord[],
     private readonly onStop: (runPk: number, decision: StopDecision) => void,

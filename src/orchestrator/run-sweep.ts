@@ -8,7 +8,7 @@ import { Recorder } from '../metrics/recorder.js';
 import { decideRun } from '../plan/decide.js';
 import { runPaths } from '../plan/job.js';
 import type { RunSpec } from '../sweep-file/expand.js';
-import type { SqliteStore } from '../store/sqlite-store.js';
+import type { OrchestratorStore } from '../store/interfaces.js';
 import type { RunRecord, RunRegistration } from '../store/types.js';
 import type { RunRef, SweepEvent, SweepSummaryCounts } from './events.js';
 import { ownerLiveness } from './liveness.js';
@@ -135,7 +135,7 @@ async function recoverOrphans(
 }
 
 /** A deliberate re-run starts clean; the old folder is kept beside it, never deleted. */
-function archiveRun(db: SqliteStore, run: RunRecord): void {
+function archiveRun(db: OrchestratorStore, run: RunRecord): void {
   moveToArchive(run.runDir, run.id);
   db.resetRunData(run.pk);
 }

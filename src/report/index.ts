@@ -1,15 +1,14 @@
 // `sweep report`: store -> report model (pure, diagnostics computed once from full data) ->
 // renderers (png, html, json, csv). The CLI resolves its flags into BuildReportOptions.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { NotFoundError } from '../errors.js';
-import { SqliteStore } from '../store/index.js';
+import { openReader } from '../store/index.js';
 import type { ReportModel } from './assemble.js';
 import { renderPngs } from './charts/png.js';
 import { renderHtml } from './html/render.js';
 import { loadModel } from './load.js';
 import { resolveFormats, resolveThresholds, type Format, type Thresholds, type XAxis } from './options.js';
-import { MetricReader } from './queries.js';
 import { rankingCsv, reportJson } from './tables.js';
 
 export { DEFAULT_THRESHOLDS, type Thresholds } from './options.js';
@@ -41,23 +40,18 @@ export interface BuildReportResult {
 export async function buildReport(options: BuildReportOptions): Promise<BuildReportResult> {
   const formats = resolveFormats(options.formats);
   const thresholds = resolveThresholds(options.thresholds);
-  if (!existsSync(options.dbFile)) throw new NotFoundError(`no sweep database at ${options.dbFile}`);
-  const store = SqliteStore.open(options.dbFile, { readonly: true });
+  // Read-only: a report never creates, initialises or migrates the database.
+  const store = openReader(options.dbFile);
   let model: ReportModel;
   try {
     const sweep = options.sweep !== undefined ? store.getSweep(options.sweep) : store.latestSweep();
     if (!sweep) throw new NotFoundError(`no sweep in ${options.dbFile}`);
-    const reader = new MetricReader(options.dbFile);
-    try {
-      const loadOptions = {
-        thresholds, now: Date.now() / 1000,
-        ...(options.objective !== undefined ? { objective: options.objective } : {}),
-        ...(options.xAxis !== undefined ? { xAxis: options.xAxis } : {}),
-      };
-      model = loadModel(store, reader, sweep, loadOptions);
-    } finally {
-      reader.close();
-    }
+    const loadOptions = {
+      thresholds, now: Date.now() / 1000,
+      ...(options.objective !== undefined ? { objective: options.objective } : {}),
+      ...(options.xAxis !== undefined ? { xAxis: options.xAxis } : {}),
+    };
+    model = loadModel(store, sweep, loadOptions);
   } finally {
     store.close();
   }

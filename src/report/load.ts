@@ -1,6 +1,6 @@
 // store -> model: reads the sweep one configuration at a time, so only that configuration's full
 // series are in memory while its diagnostics are computed, then keeps only the reduced forms.
-import type { SqliteStore } from '../store/index.js';
+import type { StoreReader } from '../store/index.js';
 import type { RunRecord, SweepRecord } from '../store/types.js';
 import { assembleModel, type ReportModel } from './assemble.js';
 import { groupConfigurations, namedConfigurations } from './configs.js';
@@ -8,17 +8,15 @@ import { KEYS, RETRIEVAL_KEY } from './diagnostics.js';
 import { DRAWN_KEYS, summarizeConfig, type ConfigReport, type RunReport } from './model.js';
 import { BATCH_PARAM, batchDependentKeys, chooseObjective } from './objective.js';
 import type { Thresholds, XAxis } from './options.js';
-import type { MetricReader } from './queries.js';
 
 export function loadModel(
-  store: SqliteStore,
-  reader: MetricReader,
+  store: StoreReader,
   sweep: SweepRecord,
   options: { objective?: string; thresholds: Thresholds; now: number; xAxis?: XAxis },
 ): ReportModel {
   const runs = store.listRuns(sweep.pk);
   const events = new Map(runs.map((r) => [r.pk, store.events(r.pk)]));
-  const runKeys = new Map(runs.map((r) => [r.pk, reader.runKeys(r.pk)]));
+  const runKeys = new Map(runs.map((r) => [r.pk, store.metricKeys(r.pk)]));
   const recorded = new Set([...runKeys.values()].flat());
   const batchDependent = new Set([...events.values()].flatMap(batchDependentKeys));
   const batchSizes = new Set(runs.map((r) => r.params[BATCH_PARAM]).filter((b) => b !== undefined).map((b) => JSON.stringify(b)));
@@ -46,7 +44,7 @@ export function loadModel(
         summary: run.summary,
         earlyStop: isEarlyStop(run, events.get(run.pk) ?? []),
         stepsPerEpoch: stepsPerEpoch(events.get(run.pk) ?? []),
-        series: reader.read(run.pk, wanted),
+        series: store.seriesColumns(run.pk, wanted),
       };
     });
     const { config, runs: reports } = summarizeConfig(index, group.name, named.has(group.name), group.params, inputs, ctx);

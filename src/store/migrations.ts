@@ -115,6 +115,16 @@ export const MIGRATIONS: readonly (string | ((db: Database.Database) => void))[]
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/**
+ * SQLite's application id in the file header ('CLSW'): marks a file as clipsweep's, so that a
+ * user's own database is never mistaken for one (files from before it are recognised by their
+ * tables, see open.ts, and stamped when the writer next opens them).
+ */
+export const APPLICATION_ID = 0x434c5357;
+
+/** The tables every schema version has; one missing means the file was damaged. */
+export const TABLES: readonly string[] = ['events', 'metric_keys', 'metrics', 'orchestrators', 'run_transitions', 'runs', 'sweeps'];
+
 export function migrate(db: Database.Database, file: string): void {
   // The version is read inside the write transaction: two processes opening a new database at
   // once must not both run the same migration.
@@ -132,6 +142,7 @@ export function migrate(db: Database.Database, file: string): void {
       else migration(db);
       db.pragma(`user_version = ${version + 1}`);
     }
+    if (db.pragma('application_id', { simple: true }) !== APPLICATION_ID) db.pragma(`application_id = ${APPLICATION_ID}`);
     const broken = db.pragma('foreign_key_check') as unknown[];
     if (broken.length > 0) throw new ClipsweepError('STORE', `${file}: the migration left ${broken.length} dangling reference(s); nothing was changed`);
   }).immediate();

@@ -1,38 +1,27 @@
-// The SQLite store. Only the orchestrator process writes it (children never open the database),
-// in batched transactions; WAL lets `sweep status` and `sweep report` read while a sweep runs.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import { ClipsweepError, NotFoundError } from '../errors.js';
-import { migrate, SCHEMA_VERSION } from './migrations.js';
+// The SQLite store: the writer `sweep run` opens. Only the orchestrator process writes it (children
+// never open the database), in batched transactions; WAL lets readers (status, report) read while
+// a sweep runs. Reads come from SqliteReader, on the same connection.
+import { ClipsweepError } from '../errors.js';
+import type { SweepStore } from './interfaces.js';
+import { migrate } from './migrations.js';
+import { openWriteConnection, translate } from './open.js';
+import { SqliteReader } from './sqlite-reader.js';
 import {
   RUN_TRANSITIONS,
   type IngestBatch,
-  type MetricPoint,
   type NonFinite,
-  type OrchestratorRecord,
   type RunEnd,
-  type RunRecord,
   type RunRegistration,
   type RunStatus,
   type SweepRecord,
-  type SweepSummary,
+  type SweepRegistration,
 } from './types.js';
+
+export type { SweepRegistration } from './types.js';
 
 const now = (): number => Date.now() / 1000;
 
-export interface SweepRegistration {
-  name: string;
-  specPath: string | null;
-  spec: unknown;
-  specHash: string;
-  runsDir: string;
-}
-
-export class SqliteStore {
-  readonly file: string;
-  private readonly db: Database.Database;
-  private readonly keyPks = new Map<string, number>();
+export class SqliteStore extends SqliteReader implements SweepStore {
   private readonly statements: ReturnType<typeof prepare>;
   /**
    * Transaction wrappers built once: db.transaction() builds four wrapper functions with their
@@ -41,32 +30,23 @@ export class SqliteStore {
   private readonly transact: <T>(body: () => T) => T;
   private readonly transactImmediate: <T>(body: () => T) => T;
 
-  private constructor(file: string, db: Database.Database) {
-    this.file = file;
-    this.db = db;
+  private constructor(file: string, db: ReturnType<typeof openWriteConnection>) {
+    super(file, db);
     this.statements = prepare(db);
     const wrapper = db.transaction((body: () => unknown) => body());
     this.transact = wrapper.default as <T>(body: () => T) => T;
     this.transactImmediate = wrapper.immediate as <T>(body: () => T) => T;
   }
 
-  static open(file: string, options: { readonly?: boolean } = {}): SqliteStore {
-    let db: Database.Database;
+  /**
+   * Opens (creating if missing, or initialising an empty file) and migrates the database.
+   * Readers use openReader (sqlite-reader.ts) instead: it never writes.
+   * @throws NotClipsweepDatabaseError for a file that is not clipsweep's (nothing is written to it);
+   *   DatabaseUnusableError for one clipsweep cannot write, a damaged one or a newer schema.
+   */
+  static open(file: string): SqliteStore {
+    const db = openWriteConnection(file);
     try {
-      if (!options.readonly) mkdirSync(dirname(file), { recursive: true });
-      db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
-    } catch (error) {
-      throw new ClipsweepError('STORE', `${file}: cannot open the database: ${(error as Error).message}`, { cause: error });
-    }
-    db.pragma('busy_timeout = 10000');
-    if (options.readonly && (db.pragma('user_version', { simple: true }) as number) < SCHEMA_VERSION) {
-      // A reader of a database written by an older clipsweep upgrades it first (migrations keep
-      // every row), then reads it as usual.
-      db.close();
-      SqliteStore.open(file).close();
-      return SqliteStore.open(file, options);
-    }
-    if (!options.readonly) {
       db.pragma('journal_mode = WAL');
       // NORMAL in WAL mode is crash-safe for the database; a power cut may lose the last
       // transactions, which the children's metrics files restore on the next run.
@@ -75,12 +55,11 @@ export class SqliteStore {
       db.pragma('foreign_keys = OFF');
       migrate(db, file);
       db.pragma('foreign_keys = ON');
+      return new SqliteStore(file, db);
+    } catch (error) {
+      db.close();
+      throw translate(file, error, 'write');
     }
-    return new SqliteStore(file, db);
-  }
-
-  close(): void {
-    if (this.db.open) this.db.close();
   }
 
   // ---- sweeps -------------------------------------------------------------------------------
@@ -96,40 +75,6 @@ export class SqliteStore {
       t,
     });
     return this.getSweep(input.name);
-  }
-
-  getSweep(name: string): SweepRecord {
-    const row = this.statements.sweepByName.get(name) as SweepRow | undefined;
-    if (!row) throw new NotFoundError(`no sweep named "${name}" in ${this.file}`);
-    return toSweep(row);
-  }
-
-  findSweep(name: string): SweepRecord | undefined {
-    const row = this.statements.sweepByName.get(name) as SweepRow | undefined;
-    return row ? toSweep(row) : undefined;
-  }
-
-  /** The sweep most recently registered or updated, if any. */
-  latestSweep(): SweepRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM sweeps ORDER BY updated_at DESC, pk DESC LIMIT 1').get() as SweepRow | undefined;
-    return row ? toSweep(row) : undefined;
-  }
-
-  listSweeps(): SweepSummary[] {
-    const sweeps = (this.db.prepare('SELECT * FROM sweeps ORDER BY created_at, pk').all() as SweepRow[]).map(toSweep);
-    const counts = this.db.prepare('SELECT sweep_pk, status, COUNT(*) AS n FROM runs GROUP BY sweep_pk, status').all() as {
-      sweep_pk: number;
-      status: RunStatus;
-      n: number;
-    }[];
-    return sweeps.map((sweep) => {
-      const mine = counts.filter((c) => c.sweep_pk === sweep.pk);
-      return {
-        ...sweep,
-        counts: Object.fromEntries(mine.map((c) => [c.status, c.n])),
-        total: mine.reduce((sum, c) => sum + c.n, 0),
-      };
-    });
   }
 
   // ---- runs ---------------------------------------------------------------------------------
@@ -157,38 +102,13 @@ export class SqliteStore {
     });
   }
 
-  listRuns(sweepPk: number): RunRecord[] {
-    return (this.statements.runsOfSweep.all(sweepPk) as RunRow[]).map(toRun);
-  }
-
-  /**
-   * The sweep's runs in listRuns order, read `pageSize` at a time: a sweep of any size costs one
-   * page of records, and the caller may write to the store between pages (no statement stays open).
-   */
-  *eachRun(sweepPk: number, pageSize = 256): Generator<RunRecord> {
-    let after = { ordinal: -Infinity, pk: 0 };
-    for (;;) {
-      const rows = this.statements.runsOfSweepAfter.all({ sweep_pk: sweepPk, ordinal: after.ordinal, pk: after.pk, limit: pageSize }) as RunRow[];
-      for (const row of rows) yield toRun(row);
-      const last = rows[rows.length - 1];
-      if (last === undefined || rows.length < pageSize) return;
-      after = { ordinal: last.ordinal, pk: last.pk };
-    }
-  }
-
-  getRun(runPk: number): RunRecord {
-    const row = this.statements.runByPk.get(runPk) as RunRow | undefined;
-    if (!row) throw new NotFoundError(`no run with key ${runPk} in ${this.file}`);
-    return toRun(row);
-  }
-
   /** queued -> running for `owner` on `slot`; false when another orchestrator claimed it first. */
   claimRun(runPk: number, owner: string, slot: string, gpu: number | null): boolean {
     const t = now();
     return this.transactImmediate(() => {
       const changed = this.statements.claim.run({ pk: runPk, owner, slot, gpu, t }).changes === 1;
       if (changed) {
-        const attempt = (this.statements.runByPk.get(runPk) as RunRow).attempt;
+        const attempt = this.statements.attemptOf.get(runPk) as number;
         this.statements.insertTransition.run(runPk, t, 'queued', 'running', attempt, `slot ${slot}`);
       }
       return changed;
@@ -211,11 +131,9 @@ export class SqliteStore {
   transferRun(runPk: number, deadOwner: string, newOwner: string, detail: string): boolean {
     const t = now();
     return this.transactImmediate(() => {
-      const changed = this.db
-        .prepare("UPDATE runs SET owner = ? WHERE pk = ? AND status = 'running' AND owner = ?")
-        .run(newOwner, runPk, deadOwner).changes === 1;
+      const changed = this.statements.transfer.run(newOwner, runPk, deadOwner).changes === 1;
       if (changed) {
-        const attempt = (this.statements.runByPk.get(runPk) as RunRow).attempt;
+        const attempt = this.statements.attemptOf.get(runPk) as number;
         this.statements.insertTransition.run(runPk, t, 'running', 'running', attempt, detail);
       }
       return changed;
@@ -242,7 +160,7 @@ export class SqliteStore {
           prune_rung: end.pruneRung ?? null,
         }).changes === 1;
       if (changed) {
-        const attempt = (this.statements.runByPk.get(runPk) as RunRow).attempt;
+        const attempt = this.statements.attemptOf.get(runPk) as number;
         this.statements.insertTransition.run(runPk, t, 'running', end.status, attempt, end.reason ?? null);
       }
       return changed;
@@ -257,7 +175,7 @@ export class SqliteStore {
     for (const status of from) assertTransition(status, 'queued');
     const t = now();
     return this.transactImmediate(() => {
-      const row = this.statements.runByPk.get(runPk) as RunRow | undefined;
+      const row = this.statements.stateOf.get(runPk) as { status: RunStatus; owner: string | null; attempt: number } | undefined;
       if (!row || !from.includes(row.status)) return false;
       if (row.status === 'running' && row.owner !== owner) return false;
       const changed = this.statements.requeue.run(t, runPk, row.status).changes === 1;
@@ -270,13 +188,9 @@ export class SqliteStore {
   markOrphaned(runPk: number, deadOwner: string, reason: string): boolean {
     const t = now();
     return this.transactImmediate(() => {
-      const changed = this.db
-        .prepare(
-          "UPDATE runs SET status = 'interrupted', ended_at = ?, failure_kind = 'orphaned', reason = ?, pid = NULL WHERE pk = ? AND status = 'running' AND owner = ?",
-        )
-        .run(t, reason, runPk, deadOwner).changes === 1;
+      const changed = this.statements.orphan.run(t, reason, runPk, deadOwner).changes === 1;
       if (changed) {
-        const attempt = (this.statements.runByPk.get(runPk) as RunRow).attempt;
+        const attempt = this.statements.attemptOf.get(runPk) as number;
         this.statements.insertTransition.run(runPk, t, 'running', 'interrupted', attempt, reason);
       }
       return changed;
@@ -286,33 +200,17 @@ export class SqliteStore {
   excludeGpu(runPk: number, gpu: number): number[] {
     const run = this.getRun(runPk);
     const excluded = [...new Set([...run.excludedGpus, gpu])].sort((a, b) => a - b);
-    this.db.prepare('UPDATE runs SET excluded_gpus = ? WHERE pk = ?').run(JSON.stringify(excluded), runPk);
+    this.statements.setExcluded.run(JSON.stringify(excluded), runPk);
     return excluded;
   }
 
   /** For a deliberate re-run from scratch: forget the run's metrics, events and ingestion offset. */
   resetRunData(runPk: number): void {
     this.transact(() => {
-      this.db.prepare('DELETE FROM metrics WHERE run_pk = ?').run(runPk);
-      this.db.prepare('DELETE FROM events WHERE run_pk = ?').run(runPk);
-      this.db
-        .prepare(
-          'UPDATE runs SET metrics_offset = 0, metric_lines = 0, bad_lines = 0, total_steps = NULL, last_step = NULL, summary_json = NULL, excluded_gpus = ? WHERE pk = ?',
-        )
-        .run('[]', runPk);
+      this.statements.deleteMetrics.run(runPk);
+      this.statements.deleteEvents.run(runPk);
+      this.statements.resetRun.run(runPk);
     });
-  }
-
-  transitions(runPk: number): { at: number; from: RunStatus | null; to: RunStatus; attempt: number; detail: string | null }[] {
-    return (
-      this.db.prepare('SELECT at, from_status, to_status, attempt, detail FROM run_transitions WHERE run_pk = ? ORDER BY rowid').all(runPk) as {
-        at: number;
-        from_status: RunStatus | null;
-        to_status: RunStatus;
-        attempt: number;
-        detail: string | null;
-      }[]
-    ).map((r) => ({ at: r.at, from: r.from_status, to: r.to_status, attempt: r.attempt, detail: r.detail }));
   }
 
   // ---- metrics ------------------------------------------------------------------------------
@@ -321,6 +219,16 @@ export class SqliteStore {
   ingest(batches: readonly IngestBatch[]): void {
     if (batches.length === 0) return;
     const s = this.statements;
+    try {
+      this.ingestAll(batches, s);
+    } catch (error) {
+      // Rolled back: key rows inserted in it are gone, so their cached keys must go too.
+      this.keyPks.clear();
+      throw error;
+    }
+  }
+
+  private ingestAll(batches: readonly IngestBatch[], s: ReturnType<typeof prepare>): void {
     this.transact(() => {
       for (const batch of batches) {
         for (const row of batch.metrics) {
@@ -352,126 +260,27 @@ export class SqliteStore {
     });
   }
 
-  metricKeys(runPk: number): string[] {
-    return (
-      this.db
-        .prepare('SELECT DISTINCT k.key FROM metrics m JOIN metric_keys k ON k.pk = m.key_pk WHERE m.run_pk = ? ORDER BY k.key')
-        .all(runPk) as { key: string }[]
-    ).map((r) => r.key);
-  }
-
-  series(runPk: number, key: string): MetricPoint[] {
-    const keyPk = this.findKeyPk(key);
-    if (keyPk === undefined) return [];
-    return (
-      this.db
-        .prepare('SELECT step, value, nonfinite, epoch, time FROM metrics WHERE run_pk = ? AND key_pk = ? ORDER BY step')
-        .all(runPk, keyPk) as MetricValueRow[]
-    ).map((r) => ({ step: r.step, value: decodeValue(r), epoch: r.epoch, time: r.time }));
-  }
-
-  /** The latest value (highest step) of every metric of every run of a sweep. */
-  latestMetrics(sweepPk: number): Map<number, Map<string, { step: number; value: number }>> {
-    const rows = this.db
-      .prepare(
-        `SELECT m.run_pk, k.key, m.step, m.value, m.nonfinite FROM metrics m
-         JOIN metric_keys k ON k.pk = m.key_pk
-         JOIN (SELECT run_pk, key_pk, MAX(step) AS step FROM metrics WHERE run_pk IN (SELECT pk FROM runs WHERE sweep_pk = ?) GROUP BY run_pk, key_pk) last
-           ON last.run_pk = m.run_pk AND last.key_pk = m.key_pk AND last.step = m.step`,
-      )
-      .all(sweepPk) as (MetricValueRow & { run_pk: number; key: string })[];
-    const out = new Map<number, Map<string, { step: number; value: number }>>();
-    for (const row of rows) {
-      let perRun = out.get(row.run_pk);
-      if (!perRun) out.set(row.run_pk, (perRun = new Map()));
-      perRun.set(row.key, { step: row.step, value: decodeValue(row) });
-    }
-    return out;
-  }
-
-  /** Minimum and maximum of every metric of every run of a sweep (NaN rows ignored). */
-  metricExtremes(sweepPk: number): Map<number, Map<string, { min: number; max: number }>> {
-    const rows = this.db
-      .prepare(
-        `SELECT m.run_pk, k.key, MIN(m.value) AS min, MAX(m.value) AS max FROM metrics m
-         JOIN metric_keys k ON k.pk = m.key_pk
-         WHERE m.run_pk IN (SELECT pk FROM runs WHERE sweep_pk = ?) AND m.value IS NOT NULL
-         GROUP BY m.run_pk, m.key_pk`,
-      )
-      .all(sweepPk) as { run_pk: number; key: string; min: number; max: number }[];
-    const out = new Map<number, Map<string, { min: number; max: number }>>();
-    for (const row of rows) {
-      let perRun = out.get(row.run_pk);
-      if (!perRun) out.set(row.run_pk, (perRun = new Map()));
-      perRun.set(row.key, { min: row.min, max: row.max });
-    }
-    return out;
-  }
-
-  /** Every metric row of a sweep, streamed in (run, key, step) order. */
-  *iterateMetrics(sweepPk: number): Generator<{ runId: string; runName: string; key: string; step: number; value: number; epoch: number | null; time: number | null }> {
-    const rows = this.db
-      .prepare(
-        `SELECT r.run_id, r.name, k.key, m.step, m.value, m.nonfinite, m.epoch, m.time FROM metrics m
-         JOIN runs r ON r.pk = m.run_pk JOIN metric_keys k ON k.pk = m.key_pk
-         WHERE r.sweep_pk = ? ORDER BY r.ordinal, k.key, m.step`,
-      )
-      .iterate(sweepPk) as IterableIterator<MetricValueRow & { run_id: string; name: string; key: string }>;
-    for (const row of rows) {
-      yield { runId: row.run_id, runName: row.name, key: row.key, step: row.step, value: decodeValue(row), epoch: row.epoch, time: row.time };
-    }
-  }
-
-  countMetrics(runPk: number): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM metrics WHERE run_pk = ?').get(runPk) as { n: number }).n;
-  }
-
-  events(runPk: number): { offset: number; kind: string; step: number | null; payload: Record<string, unknown>; time: number | null }[] {
-    return (
-      this.db.prepare('SELECT file_offset, kind, step, payload_json, time FROM events WHERE run_pk = ? ORDER BY file_offset').all(runPk) as {
-        file_offset: number;
-        kind: string;
-        step: number | null;
-        payload_json: string;
-        time: number | null;
-      }[]
-    ).map((r) => ({ offset: r.file_offset, kind: r.kind, step: r.step, payload: JSON.parse(r.payload_json) as Record<string, unknown>, time: r.time }));
-  }
-
   // ---- orchestrators (liveness, so a dead one's runs can be recovered) ------------------------
 
   registerOrchestrator(record: { id: string; pid: number; host: string }): void {
     const t = now();
-    this.db.prepare('INSERT INTO orchestrators (id, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)').run(record.id, record.pid, record.host, t, t);
+    this.statements.insertOrchestrator.run(record.id, record.pid, record.host, t, t);
   }
 
   heartbeat(id: string): void {
-    this.db.prepare('UPDATE orchestrators SET heartbeat_at = ? WHERE id = ?').run(now(), id);
+    this.statements.heartbeat.run(now(), id);
   }
 
   endOrchestrator(id: string): void {
-    this.db.prepare('UPDATE orchestrators SET ended_at = ?, heartbeat_at = ? WHERE id = ?').run(now(), now(), id);
-  }
-
-  getOrchestrator(id: string): OrchestratorRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM orchestrators WHERE id = ?').get(id) as
-      | { id: string; pid: number; host: string; started_at: number; heartbeat_at: number; ended_at: number | null }
-      | undefined;
-    return row && { id: row.id, pid: row.pid, host: row.host, startedAt: row.started_at, heartbeatAt: row.heartbeat_at, endedAt: row.ended_at };
+    const t = now();
+    this.statements.endOrchestrator.run(t, t, id);
   }
 
   private keyPk(key: string): number {
-    let pk = this.keyPks.get(key);
-    if (pk === undefined) {
-      this.statements.insertKey.run(key);
-      pk = (this.statements.keyByName.get(key) as { pk: number }).pk;
-      this.keyPks.set(key, pk);
-    }
-    return pk;
-  }
-
-  private findKeyPk(key: string): number | undefined {
-    return this.keyPks.get(key) ?? (this.statements.keyByName.get(key) as { pk: number } | undefined)?.pk;
+    const known = this.findKeyPk(key);
+    if (known !== undefined) return known;
+    this.statements.insertKey.run(key);
+    return this.findKeyPk(key)!;
   }
 }
 
@@ -481,7 +290,7 @@ function assertTransition(from: RunStatus, to: RunStatus): void {
   if (!RUN_TRANSITIONS[from].includes(to)) throw new ClipsweepError('STORE', `invalid run transition ${from} -> ${to}`);
 }
 
-function prepare(db: Database.Database) {
+function prepare(db: ReturnType<typeof openWriteConnection>) {
   return {
     upsertSweep: db.prepare(
       `INSERT INTO sweeps (name, spec_path, spec_json, spec_hash, runs_dir, created_at, updated_at)
@@ -489,7 +298,6 @@ function prepare(db: Database.Database) {
        ON CONFLICT (name) DO UPDATE SET spec_path = excluded.spec_path, spec_json = excluded.spec_json,
          spec_hash = excluded.spec_hash, runs_dir = excluded.runs_dir, updated_at = excluded.updated_at`,
     ),
-    sweepByName: db.prepare('SELECT * FROM sweeps WHERE name = ?'),
     insertRun: db.prepare(
       `INSERT INTO runs (sweep_pk, run_id, name, params_json, ordinal, status, run_dir, queued_at)
        VALUES (@sweep_pk, @run_id, @name, @params_json, @ordinal, 'queued', @run_dir, @t)
@@ -500,12 +308,21 @@ function prepare(db: Database.Database) {
          run_dir = CASE WHEN status = 'running' THEN run_dir ELSE @run_dir END
        WHERE sweep_pk = @sweep_pk AND run_id = @run_id`,
     ),
-    runsOfSweep: db.prepare('SELECT * FROM runs WHERE sweep_pk = ? ORDER BY ordinal, pk'),
-    runByPk: db.prepare('SELECT * FROM runs WHERE pk = ?'),
-    runsOfSweepAfter: db.prepare(
-      `SELECT * FROM runs WHERE sweep_pk = @sweep_pk AND (ordinal > @ordinal OR (ordinal = @ordinal AND pk > @pk))
-       ORDER BY ordinal, pk LIMIT @limit`,
+    attemptOf: db.prepare('SELECT attempt FROM runs WHERE pk = ?').pluck(),
+    stateOf: db.prepare('SELECT status, owner, attempt FROM runs WHERE pk = ?'),
+    transfer: db.prepare("UPDATE runs SET owner = ? WHERE pk = ? AND status = 'running' AND owner = ?"),
+    orphan: db.prepare(
+      "UPDATE runs SET status = 'interrupted', ended_at = ?, failure_kind = 'orphaned', reason = ?, pid = NULL WHERE pk = ? AND status = 'running' AND owner = ?",
     ),
+    setExcluded: db.prepare('UPDATE runs SET excluded_gpus = ? WHERE pk = ?'),
+    deleteMetrics: db.prepare('DELETE FROM metrics WHERE run_pk = ?'),
+    deleteEvents: db.prepare('DELETE FROM events WHERE run_pk = ?'),
+    resetRun: db.prepare(
+      "UPDATE runs SET metrics_offset = 0, metric_lines = 0, bad_lines = 0, total_steps = NULL, last_step = NULL, summary_json = NULL, excluded_gpus = '[]' WHERE pk = ?",
+    ),
+    insertOrchestrator: db.prepare('INSERT INTO orchestrators (id, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)'),
+    heartbeat: db.prepare('UPDATE orchestrators SET heartbeat_at = ? WHERE id = ?'),
+    endOrchestrator: db.prepare('UPDATE orchestrators SET ended_at = ?, heartbeat_at = ? WHERE id = ?'),
     setPid: db.prepare("UPDATE runs SET pid = ? WHERE pk = ? AND owner = ? AND status = 'running'"),
     setJobId: db.prepare("UPDATE runs SET job_id = ? WHERE pk = ? AND owner = ? AND status = 'running'"),
     requeue: db.prepare("UPDATE runs SET status = 'queued', queued_at = ?, owner = NULL, pid = NULL WHERE pk = ? AND status = ?"),
@@ -522,7 +339,6 @@ function prepare(db: Database.Database) {
     ),
     insertTransition: db.prepare('INSERT INTO run_transitions (run_pk, at, from_status, to_status, attempt, detail) VALUES (?, ?, ?, ?, ?, ?)'),
     insertKey: db.prepare('INSERT OR IGNORE INTO metric_keys (key) VALUES (?)'),
-    keyByName: db.prepare('SELECT pk FROM metric_keys WHERE key = ?'),
     upsertMetric: db.prepare(
       `INSERT INTO metrics (run_pk, key_pk, step, value, nonfinite, epoch, time, attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_pk, key_pk, step) DO UPDATE SET value = excluded.value, nonfinite = excluded.nonfinite,
@@ -544,114 +360,9 @@ function prepare(db: Database.Database) {
   };
 }
 
-interface SweepRow {
-  pk: number;
-  name: string;
-  spec_path: string | null;
-  spec_json: string;
-  spec_hash: string;
-  runs_dir: string;
-  created_at: number;
-  updated_at: number;
-}
-
-interface RunRow {
-  pk: number;
-  sweep_pk: number;
-  run_id: string;
-  name: string;
-  params_json: string;
-  ordinal: number;
-  status: RunStatus;
-  attempt: number;
-  slot: string | null;
-  gpu: number | null;
-  owner: string | null;
-  pid: number | null;
-  prune_rung: number | null;
-  job_id: string | null;
-  run_dir: string;
-  queued_at: number | null;
-  started_at: number | null;
-  ended_at: number | null;
-  exit_code: number | null;
-  signal: string | null;
-  failure_kind: RunRecord['failureKind'];
-  reason: string | null;
-  stderr_tail: string | null;
-  excluded_gpus: string;
-  total_steps: number | null;
-  last_step: number | null;
-  metrics_offset: number;
-  metric_lines: number;
-  bad_lines: number;
-  summary_json: string | null;
-}
-
-interface MetricValueRow {
-  step: number;
-  value: number | null;
-  nonfinite: NonFinite | null;
-  epoch: number | null;
-  time: number | null;
-}
-
-function toSweep(row: SweepRow): SweepRecord {
-  return {
-    pk: row.pk,
-    name: row.name,
-    specPath: row.spec_path,
-    spec: JSON.parse(row.spec_json) as unknown,
-    specHash: row.spec_hash,
-    runsDir: row.runs_dir,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function toRun(row: RunRow): RunRecord {
-  return {
-    pk: row.pk,
-    sweepPk: row.sweep_pk,
-    id: row.run_id,
-    name: row.name,
-    params: JSON.parse(row.params_json) as Record<string, unknown>,
-    ordinal: row.ordinal,
-    status: row.status,
-    attempt: row.attempt,
-    slot: row.slot,
-    gpu: row.gpu,
-    owner: row.owner,
-    pid: row.pid,
-    pruneRung: row.prune_rung ?? null,
-    jobId: row.job_id,
-    runDir: row.run_dir,
-    queuedAt: row.queued_at,
-    startedAt: row.started_at,
-    endedAt: row.ended_at,
-    exitCode: row.exit_code,
-    signal: row.signal,
-    failureKind: row.failure_kind,
-    reason: row.reason,
-    stderrTail: row.stderr_tail,
-    excludedGpus: JSON.parse(row.excluded_gpus) as number[],
-    totalSteps: row.total_steps,
-    lastStep: row.last_step === -1 ? null : row.last_step,
-    metricsOffset: row.metrics_offset,
-    metricLines: row.metric_lines,
-    badLines: row.bad_lines,
-    summary: row.summary_json === null ? null : (JSON.parse(row.summary_json) as unknown),
-  };
-}
-
 function nonFiniteOf(value: number): NonFinite | null {
   if (Number.isNaN(value)) return 'nan';
   if (value === Infinity) return 'inf';
   if (value === -Infinity) return '-inf';
   return null;
-}
-
-function decodeValue(row: { value: number | null; nonfinite: NonFinite | null }): number {
-  if (row.nonfinite === 'nan' || row.value === null) return NaN;
-  return row.value;
 }

@@ -1,11 +1,5 @@
-// What every store guarantees (the SQLite store is the one implementation today):
-// - Run states follow RUN_TRANSITIONS; a transition is compare-and-set: it names the state it
-//   expects and returns false, changing nothing, when another process got there first. So two
-//   orchestrators on one database never run the same run twice.
-// - Each transition stamps its time and is appended to the run's history.
-// - Metric ingestion is idempotent: one row per (run, key, step); a later value replaces an
-//   earlier one. The ingestion offset is written in the same transaction as the rows.
-// - Reads return plain copies; nothing a caller does to them reaches the database.
+// The records the store reads and writes. What every store guarantees, and the role interfaces
+// its consumers depend on, are in interfaces.ts.
 
 export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'interrupted' | 'infeasible' | 'pruned';
 
@@ -140,4 +134,34 @@ export interface OrchestratorRecord {
   startedAt: number;
   heartbeatAt: number;
   endedAt: number | null;
+}
+
+export interface SweepRegistration {
+  name: string;
+  specPath: string | null;
+  spec: unknown;
+  specHash: string;
+  runsDir: string;
+}
+
+export interface RunTransition {
+  at: number;
+  from: RunStatus | null;
+  to: RunStatus;
+  attempt: number;
+  detail: string | null;
+}
+
+export interface StoredEvent {
+  offset: number;
+  kind: string;
+  step: number | null;
+  payload: Record<string, unknown>;
+  time: number | null;
+}
+
+/** A whole series as two parallel number columns, sorted by step (NaN and infinities kept). */
+export interface SeriesColumns {
+  steps: number[];
+  values: number[];
 }

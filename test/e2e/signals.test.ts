@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { openReader } from '../../src/store/index.js';
 import { parseMetricsLine } from '../../src/protocol/lines.js';
 import { cli, openStore, pidAlive, sleep, tempDir, waitFor, writeSweep } from '../helpers.js';
 
 function probes(dir: string, sweep: string, attempt = 1): { pid: number; grandchild?: number }[] {
   const db = join(dir, 'runs', 'sweeps.db');
   if (!existsSync(db)) return [];
-  const store = SqliteStore.open(db, { readonly: true });
+  const store = openReader(db);
   try {
     const found = store.findSweep(sweep);
     if (!found) return [];
@@ -86,7 +86,7 @@ resources: { gpus: none, cpu_slots: 2 }
     await waitFor(() => {
       const db = join(dir, 'runs', 'sweeps.db');
       if (!existsSync(db)) return false;
-      const store = SqliteStore.open(db, { readonly: true });
+      const store = openReader(db);
       try {
         const sweep = store.findSweep('crashy');
         const runs = sweep ? store.listRuns(sweep.pk) : [];

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { SlurmExecutor } from '../../src/executor/slurm/executor.js';
 import type { SlurmOptions } from '../../src/executor/slurm/config.js';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { openReader, type StoreReader } from '../../src/store/index.js';
 import type { RunRecord } from '../../src/store/types.js';
 import { cli, sleep, tempDir, waitFor, writeSweep } from '../helpers.js';
 import { executorContract } from './contract.js';
@@ -50,7 +50,7 @@ function execaSyncWhich(command: string): string {
 function runsOf(dir: string, sweep: string): RunRecord[] {
   const db = join(dir, 'runs', 'sweeps.db');
   if (!existsSync(db)) return [];
-  const store = SqliteStore.open(db, { readonly: true });
+  const store = openReader(db);
   try {
     const found = store.findSweep(sweep);
     return found ? store.listRuns(found.pk) : [];
@@ -59,8 +59,8 @@ function runsOf(dir: string, sweep: string): RunRecord[] {
   }
 }
 
-function withStore<T>(dir: string, use: (store: SqliteStore) => T): T {
-  const store = SqliteStore.open(join(dir, 'runs', 'sweeps.db'), { readonly: true });
+function withStore<T>(dir: string, use: (store: StoreReader) => T): T {
+  const store = openReader(join(dir, 'runs', 'sweeps.db'));
   try {
     return use(store);
   } finally {

@@ -1,174 +1,178 @@
+// What is particular to the SQLite files: how they are opened, marked and refused. The role
+// contract is in contract-sqlite.test.ts, upgrades from old files in migrations.test.ts.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { MIGRATIONS } from '../../src/store/migrations.js';
+import { DatabaseUnusableError, NotClipsweepDatabaseError, NotFoundError } from '../../src/errors.js';
+import { exitCodeForError } from '../../src/cli/exit-codes.js';
+import { openReader } from '../../src/store/index.js';
+import { APPLICATION_ID, MIGRATIONS } from '../../src/store/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { tempDir } from '../helpers.js';
 
-function freshStore(): { store: SqliteStore; file: string; sweepPk: number } {
+function freshFile(): string {
   const file = join(tempDir(), 'nested', 'sweeps.db');
   const store = SqliteStore.open(file);
   const sweep = store.registerSweep({ name: 's', specPath: '/x.yaml', spec: { a: 1 }, specHash: 'h', runsDir: '/runs' });
-  store.registerRuns(sweep.pk, [
-    { id: 'r1', name: 'one', params: { lr: 1 }, ordinal: 0, runDir: '/runs/s/r1' },
-    { id: 'r2', name: 'two', params: { lr: 2 }, ordinal: 1, runDir: '/runs/s/r2' },
-  ]);
-  return { store, file, sweepPk: sweep.pk };
+  store.registerRuns(sweep.pk, [{ id: 'r1', name: 'one', params: { lr: 1 }, ordinal: 0, runDir: '/runs/s/r1' }]);
+  store.close();
+  return file;
 }
 
-describe('SQLite store', () => {
-  it('creates the file in WAL mode with a versioned schema', () => {
-    const { store, file } = freshStore();
-    store.close();
-    const db = new Database(file, { readonly: true });
+/** A user's own SQLite file, with a table named like one of clipsweep's. */
+function notesDb(): string {
+  const file = join(tempDir(), 'notes.db');
+  const db = new Database(file);
+  db.exec("CREATE TABLE runs (id INTEGER PRIMARY KEY, note TEXT); INSERT INTO runs (note) VALUES ('mine')");
+  db.close();
+  return file;
+}
+
+/** Every file of the folder with its bytes' hash: what a reader must leave as it found it. */
+function snapshot(dir: string): Record<string, string> {
+  return Object.fromEntries(readdirSync(dir).map((name) => [name, createHash('sha256').update(readFileSync(join(dir, name))).digest('hex')]));
+}
+
+function dirOf(file: string): string {
+  return join(file, '..');
+}
+
+describe('SQLite store files', () => {
+  it('creates the file in WAL mode, with a versioned schema and the clipsweep mark', () => {
+    const db = new Database(freshFile(), { readonly: true });
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length);
+    assert.equal(db.pragma('application_id', { simple: true }), APPLICATION_ID);
     db.close();
   });
 
-  it('upgrades a version-1 database in place, keeping its runs and history', () => {
-    const file = join(tempDir(), 'old.db');
-    const db = new Database(file);
-    db.exec(MIGRATIONS[0] as string);
-    db.pragma('user_version = 1');
-    db.prepare("INSERT INTO sweeps (name, spec_json, spec_hash, runs_dir, created_at, updated_at) VALUES ('old', '{}', 'h', '/r', 1, 1)").run();
-    db.prepare("INSERT INTO runs (sweep_pk, run_id, name, params_json, ordinal, status, run_dir) VALUES (1, 'r1', 'one', '{}', 0, 'queued', '/r/old/r1')").run();
-    db.prepare("INSERT INTO run_transitions (run_pk, at, to_status, attempt) VALUES (1, 1, 'queued', 0)").run();
-    db.close();
-    // A reader (sweep status, sweep report) upgrades it too, before reading.
-    const reader = SqliteStore.open(file, { readonly: true });
-    assert.equal(reader.listRuns(reader.getSweep('old').pk)[0]!.pruneRung, null);
-    reader.close();
-    const store = SqliteStore.open(file);
-    const [run] = store.listRuns(store.getSweep('old').pk);
-    assert.equal(run!.name, 'one');
-    assert.equal(run!.jobId, null);
-    assert.equal(store.transitions(run!.pk).length, 1);
-    assert.ok(store.claimRun(run!.pk, 'me', 'cpu0', null));
-    assert.ok(store.finishRun(run!.pk, 'me', { status: 'pruned', reason: 'pruned: test', pruneRung: 2 }), 'the new state is allowed');
-    assert.equal(store.getRun(run!.pk).pruneRung, 2);
-    store.close();
-    const check = new Database(file, { readonly: true });
-    assert.equal(check.pragma('user_version', { simple: true }), MIGRATIONS.length);
-    assert.deepEqual(check.pragma('foreign_key_check'), []);
-    check.close();
-  });
-
-  it('refuses a database from a newer schema', () => {
-    const { store, file } = freshStore();
-    store.close();
+  it('refuses a database from a newer schema, writer and reader alike', () => {
+    const file = freshFile();
     const db = new Database(file);
     db.pragma('user_version = 99');
     db.close();
     assert.throws(() => SqliteStore.open(file), /schema version 99, newer than this clipsweep understands/);
+    assert.throws(() => openReader(file), (e: unknown) => e instanceof DatabaseUnusableError && /upgrade clipsweep/.test(e.message));
   });
 
-  it('registering again keeps runs and their state', () => {
-    const { store, sweepPk } = freshStore();
-    const [r1] = store.listRuns(sweepPk);
-    assert.ok(store.claimRun(r1!.pk, 'me', 'cpu0', null));
-    store.registerRuns(sweepPk, [{ id: 'r1', name: 'renamed', params: { lr: 1 }, ordinal: 5, runDir: '/elsewhere' }]);
-    const again = store.getRun(r1!.pk);
-    assert.equal(again.status, 'running');
-    assert.equal(again.name, 'renamed');
-    assert.equal(again.runDir, '/runs/s/r1', 'a running run keeps its folder');
-    assert.equal(store.listRuns(sweepPk).length, 2);
-  });
-
-  it('reads a sweep page by page in listRuns order, with writes between pages', () => {
-    const { store, sweepPk } = freshStore();
-    // Registered lazily from a generator; ordinals tie (r1 and r2 keep 0 and 1), so paging must
-    // use the key as well as the ordinal.
-    store.registerRuns(
-      sweepPk,
-      (function* () {
-        for (let i = 0; i < 23; i++) yield { id: `p${i}`, name: `p${i}`, params: { i }, ordinal: Math.floor(i / 3), runDir: `/runs/s/p${i}` };
-      })(),
-    );
-    const expected = store.listRuns(sweepPk);
-    assert.equal(expected.length, 25);
-    const seen: string[] = [];
-    for (const run of store.eachRun(sweepPk, 4)) {
-      seen.push(run.id);
-      // Writing while paging is allowed: no statement is left open between pages.
-      if (run.status === 'queued') assert.ok(store.claimRun(run.pk, 'me', 'cpu0', null));
+  it("refuses a user's own database, naming it, and writes nothing to it", () => {
+    const file = notesDb();
+    const before = snapshot(dirOf(file));
+    for (const open of [() => SqliteStore.open(file), () => openReader(file)]) {
+      assert.throws(open, (e: unknown) => e instanceof NotClipsweepDatabaseError && e.message.startsWith(`${file}: not a clipsweep database (it holds tables runs)`));
     }
-    assert.deepEqual(seen, expected.map((r) => r.id));
-    assert.ok(store.listRuns(sweepPk).every((r) => r.status === 'running'));
-    assert.deepEqual([...store.eachRun(sweepPk, 25)].map((r) => r.id), seen, 'a last page exactly full');
-    assert.deepEqual([...store.eachRun(store.registerSweep({ name: 'empty', specPath: null, spec: {}, specHash: 'h', runsDir: '/runs' }).pk)], []);
+    assert.deepEqual(snapshot(dirOf(file)), before, 'no byte changed, no file added');
+    assert.equal(exitCodeForError(new NotClipsweepDatabaseError(file, 'x')), 2);
   });
 
-  it('enforces transitions with compare-and-set, across two connections', () => {
-    const { store, file, sweepPk } = freshStore();
-    const other = SqliteStore.open(file);
-    const [r1] = store.listRuns(sweepPk);
-    assert.equal(store.claimRun(r1!.pk, 'a', 'cpu0', null), true);
-    assert.equal(other.claimRun(r1!.pk, 'b', 'cpu1', null), false, 'a claimed run cannot be claimed again');
-    assert.equal(other.finishRun(r1!.pk, 'b', { status: 'completed' }), false, 'only the owner finishes it');
-    assert.equal(store.finishRun(r1!.pk, 'a', { status: 'failed', failureKind: 'exit', exitCode: 3, reason: 'exited with code 3' }), true);
-    assert.equal(store.finishRun(r1!.pk, 'a', { status: 'completed' }), false, 'a finished run does not finish twice');
-    assert.equal(store.requeueRun(r1!.pk, ['failed'], 'retry'), true);
-    assert.equal(other.claimRun(r1!.pk, 'b', 'cpu1', null), true);
-    const run = other.getRun(r1!.pk);
-    assert.equal(run.attempt, 2);
-    assert.equal(run.reason, null, 'a new attempt starts clean');
-    assert.deepEqual(
-      store.transitions(r1!.pk).map((t) => `${t.from ?? '-'}>${t.to}#${t.attempt}`),
-      ['->queued#0', 'queued>running#1', 'running>failed#1', 'failed>queued#1', 'queued>running#2'],
-    );
-    assert.throws(() => store.finishRun(r1!.pk, 'b', { status: 'queued' as never }), /invalid run transition/);
-    other.close();
+  it('lets the writer initialise a 0-byte file; a reader leaves it at 0 bytes', () => {
+    const file = join(tempDir(), 'empty.db');
+    writeFileSync(file, '');
+    assert.throws(() => openReader(file), (e: unknown) => e instanceof NotFoundError && /is empty: no sweep has run with it yet/.test(e.message));
+    assert.equal(statSync(file).size, 0);
+    assert.deepEqual(readdirSync(dirOf(file)), ['empty.db']);
+    const store = SqliteStore.open(file);
+    store.registerSweep({ name: 's', specPath: null, spec: {}, specHash: 'h', runsDir: '/r' });
+    store.close();
+    const reader = openReader(file);
+    assert.equal(reader.getSweep('s').name, 's');
+    reader.close();
   });
 
-  it('ingests idempotently, keeps NaN and infinities, never rewinds the offset', () => {
-    const { store, sweepPk } = freshStore();
-    const [r1] = store.listRuns(sweepPk);
-    const batch = {
-      runPk: r1!.pk,
-      attempt: 1,
-      metrics: [
-        { key: 'train/loss', step: 0, value: 2.5, time: 1 },
-        { key: 'train/loss', step: 1, value: NaN, time: 2 },
-        { key: 'grad', step: 1, value: Infinity, time: 2 },
-        { key: 'neg', step: 1, value: -Infinity, time: 2 },
-      ],
-      events: [{ offset: 0, kind: 'started', step: null, payload: { total_steps: 10 }, time: 0 }],
-      offset: 100,
-      lines: 4,
-      badLines: 1,
-      totalSteps: 10,
-      lastStep: 1,
-    };
-    store.ingest([batch]);
-    store.ingest([{ ...batch, offset: 50, lines: 0, badLines: 0 }]);
-    assert.equal(store.countMetrics(r1!.pk), 4);
-    const loss = store.series(r1!.pk, 'train/loss');
-    assert.equal(loss.length, 2);
-    assert.ok(Number.isNaN(loss[1]!.value));
-    assert.equal(store.series(r1!.pk, 'grad')[0]!.value, Infinity);
-    assert.equal(store.series(r1!.pk, 'neg')[0]!.value, -Infinity);
-    assert.equal(store.events(r1!.pk).length, 1);
-    const run = store.getRun(r1!.pk);
-    assert.equal(run.metricsOffset, 100);
-    assert.equal(run.totalSteps, 10);
-    assert.equal(run.badLines, 1);
-    // A later value for the same (run, key, step) replaces the earlier one.
-    store.ingest([{ ...batch, metrics: [{ key: 'train/loss', step: 0, value: 1.5, time: 3 }], events: [], offset: 120, lines: 1, badLines: 0 }]);
-    assert.equal(store.series(r1!.pk, 'train/loss')[0]!.value, 1.5);
-    assert.deepEqual(store.metricKeys(r1!.pk), ['grad', 'neg', 'train/loss']);
-    assert.equal(store.latestMetrics(sweepPk).get(r1!.pk)!.get('train/loss')!.step, 1);
+  it('tells a reader there is no database, and creates none', () => {
+    const dir = tempDir();
+    const file = join(dir, 'runs', 'sweeps.db');
+    assert.throws(() => openReader(file), (e: unknown) => e instanceof NotFoundError && e.message === `no database at ${file}: run a sweep first (sweep run), or pass --db`);
+    assert.deepEqual(readdirSync(dir), []);
   });
 
-  it('marks runs of a dead orchestrator interrupted, only if it still holds them', () => {
-    const { store, sweepPk } = freshStore();
-    const [r1] = store.listRuns(sweepPk);
-    store.claimRun(r1!.pk, 'dead', 'cpu0', null);
-    assert.equal(store.markOrphaned(r1!.pk, 'someone-else', 'x'), false);
-    assert.equal(store.markOrphaned(r1!.pk, 'dead', 'died'), true);
-    const run = store.getRun(r1!.pk);
-    assert.equal(run.status, 'interrupted');
-    assert.equal(run.failureKind, 'orphaned');
+  it('refuses a file of random bytes as "not a SQLite database", exit code 2, unchanged', () => {
+    const file = join(tempDir(), 'random.db');
+    writeFileSync(file, randomBytes(8192));
+    const before = snapshot(dirOf(file));
+    for (const open of [() => SqliteStore.open(file), () => openReader(file)]) {
+      assert.throws(open, (e: unknown) => {
+        assert.ok(e instanceof NotClipsweepDatabaseError, String(e));
+        assert.match(e.message, new RegExp(`^${file}: not a SQLite database \\(file is not a database\\); pass --db`));
+        assert.equal(exitCodeForError(e), 2);
+        return true;
+      });
+    }
+    assert.deepEqual(snapshot(dirOf(file)), before);
+  });
+
+  it('calls a clipsweep database with a dropped table damaged, exit code 3', () => {
+    const file = freshFile();
+    const db = new Database(file);
+    db.exec('DROP TABLE metrics');
+    db.close();
+    for (const open of [() => SqliteStore.open(file), () => openReader(file)]) {
+      assert.throws(open, (e: unknown) => {
+        assert.ok(e instanceof DatabaseUnusableError, String(e));
+        assert.equal(e.message, `${file}: the clipsweep database is damaged: table metrics missing; restore it from a backup, or move it away and pass --db for a new one`);
+        assert.equal(exitCodeForError(e), 3);
+        return true;
+      });
+    }
+  });
+
+  describe('files clipsweep may not write (root only: chattr, mount)', () => {
+    const root = process.getuid?.() === 0;
+    const mounts: string[] = [];
+    after(() => {
+      for (const dir of mounts) execFileSync('umount', [dir]);
+    });
+
+    it('an immutable database: the writer says so and exits 3; a reader reads it', { skip: root ? false : 'needs root (chattr +i); run the tests as root' }, (t) => {
+      const file = freshFile();
+      try {
+        execFileSync('chattr', ['+i', file], { stdio: 'pipe' });
+      } catch (error) {
+        t.skip(`chattr +i is not supported here: ${(error as Error).message.split('\n')[0]}`);
+        return;
+      }
+      try {
+        assert.throws(() => SqliteStore.open(file), (e: unknown) => {
+          assert.ok(e instanceof DatabaseUnusableError, String(e));
+          assert.match(e.message, new RegExp(`^${file}: sweep run cannot write the database: the file is marked immutable \\(lsattr shows "i"; chattr -i clears it\\)`));
+          assert.equal(exitCodeForError(e), 3);
+          return true;
+        });
+        const reader = openReader(file);
+        assert.equal(reader.listRuns(reader.getSweep('s').pk).length, 1);
+        reader.close();
+      } finally {
+        execFileSync('chattr', ['-i', file]);
+      }
+    });
+
+    it('a database on a read-only mount: the writer says so and exits 3; a reader says what to do', { skip: root ? false : 'needs root (mount); run the tests as root' }, (t) => {
+      const source = freshFile();
+      const dir = join(tempDir(), 'ro');
+      mkdirSync(dir);
+      try {
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir], { stdio: 'pipe' });
+      } catch (error) {
+        t.skip(`cannot mount a tmpfs here: ${(error as Error).message.split('\n')[0]}`);
+        return;
+      }
+      mounts.push(dir);
+      const file = join(dir, 'sweeps.db');
+      copyFileSync(source, file);
+      execFileSync('mount', ['-o', 'remount,ro', dir]);
+      assert.throws(() => SqliteStore.open(file), (e: unknown) => {
+        assert.ok(e instanceof DatabaseUnusableError, String(e));
+        assert.match(e.message, new RegExp(`^${file}: sweep run cannot write the database: the file is on a read-only file system; make it writable or pass --db`));
+        assert.equal(exitCodeForError(e), 3);
+        return true;
+      });
+      // SQLite cannot read a WAL database on read-only media without its -shm file beside it.
+      assert.throws(() => openReader(file), (e: unknown) => e instanceof DatabaseUnusableError && /copy the database to a writable folder and pass --db/.test(e.message));
+      assert.deepEqual(readdirSync(dir), ['sweeps.db']);
+    });
   });
 });

@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import { NotFoundError } from '../../errors.js';
 import { formatMs } from '../../executor/classify.js';
 import { querySlurmStates } from '../../executor/slurm/query.js';
 import { fmtNumber } from '../../progress/format.js';
-import { SqliteStore } from '../../store/sqlite-store.js';
+import { openReader, type StoreReader } from '../../store/index.js';
 import type { RunRecord, SweepRecord } from '../../store/types.js';
 import { resolveDb, resolveRunsDir } from '../defaults.js';
 import { EXIT } from '../exit-codes.js';
@@ -23,13 +22,12 @@ export function betterDirection(key: string): 'min' | 'max' | null {
   return null;
 }
 
-export function openExistingStore(options: { runsDir?: string | undefined; db?: string | undefined }, cwd: string): SqliteStore {
-  const file = resolveDb(options.db, resolveRunsDir(options.runsDir, cwd), cwd);
-  if (!existsSync(file)) throw new NotFoundError(`no database at ${file}: run a sweep first, or pass --db`);
-  return SqliteStore.open(file, { readonly: true });
+/** Read-only: status, ls, export and cancel never create, initialise or migrate the database. */
+export function openExistingStore(options: { runsDir?: string | undefined; db?: string | undefined }, cwd: string): StoreReader {
+  return openReader(resolveDb(options.db, resolveRunsDir(options.runsDir, cwd), cwd));
 }
 
-export function pickSweep(store: SqliteStore, name: string | undefined): SweepRecord {
+export function pickSweep(store: StoreReader, name: string | undefined): SweepRecord {
   if (name !== undefined) return store.getSweep(name);
   const latest = store.latestSweep();
   if (!latest) throw new NotFoundError(`no sweeps in ${store.file}`);
