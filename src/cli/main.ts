@@ -23,7 +23,8 @@ async function main(argv: string[]): Promise<number> {
       (y) =>
         common(y)
           .positional('file', { type: 'string', demandOption: true, describe: 'the sweep file (YAML)' })
-          .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan, run nothing' })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan, the slot layout and (with --estimate-from) its cost; run nothing' })
+          .option('estimate-from', { type: 'string', describe: 'with --dry-run: estimate wall-clock and GPU-hours from this recorded sweep of the same trainer' })
           .option('force', { type: 'boolean', default: false, describe: 'allow a plan above 10,000 runs' })
           .option('retry-failed', { type: 'boolean', default: true, describe: 'run failed runs again (--no-retry-failed skips them)' })
           .option('retry-infeasible', { type: 'boolean', default: false, describe: 'run again runs that ran out of memory' })
@@ -38,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
           {
             file: args.file,
             dryRun: args['dry-run'],
+            estimateFrom: args['estimate-from'],
             force: args.force,
             retryFailed: args['retry-failed'],
             retryInfeasible: args['retry-infeasible'],

@@ -5,11 +5,13 @@ import { closeSync, fstatSync, openSync } from 'node:fs';
 import { setImmediate as nextLoopTurn } from 'node:timers/promises';
 import { execa, type Options } from 'execa';
 import type { Resources } from '../sweep-file/schema.js';
-import { buildSlots, detectGpus, type Gpu, type Slot } from '../resources/gpus.js';
+import { buildSlots, detectGpus, slotGpus, type Gpu, type Slot } from '../resources/gpus.js';
 import { classifyExit } from './classify.js';
 import { readStderrTail } from './stderr-tail.js';
 import { groupAlive, isRunProcess, signalGroup, stopGroup } from './process-group.js';
 import type { Executor, Job, OrphanedRun, RunHooks, RunOutcome } from './types.js';
+import { PortPool } from './ports.js';
+import { queryTopology } from '../resources/nvidia-smi.js';
 
 
 export interface LocalExecutorOptions {
@@ -17,20 +19,25 @@ export interface LocalExecutorOptions {
   specFile: string;
   /** Injected for tests; defaults to asking nvidia-smi. */
   detectGpus?: () => Promise<Gpu[]>;
+  topology?: () => Promise<Map<number, Map<number, string>> | null>;
 }
 
 export class LocalExecutor implements Executor {
   readonly name = 'local';
   private readonly options: LocalExecutorOptions;
+  private readonly ports = new PortPool();
 
   constructor(options: LocalExecutorOptions) {
     this.options = options;
   }
 
   async slots(): Promise<Slot[]> {
-    const needGpus = this.options.resources.gpus !== 'none';
+    const { resources } = this.options;
+    const needGpus = resources.gpus !== 'none';
     const gpus = needGpus ? await (this.options.detectGpus ?? (() => detectGpus()))() : [];
-    return buildSlots(this.options.resources, gpus, this.options.specFile);
+    // Multi-GPU runs get GPUs close together when the machine says which are.
+    const topology = gpus.length > 1 && (resources.gpus_per_run ?? 1) > 1 ? await (this.options.topology ?? (() => queryTopology()))() : null;
+    return buildSlots(resources, gpus, this.options.specFile, topology);
   }
 
   async run(job: Job, slot: Slot, hooks: RunHooks): Promise<RunOutcome> {
@@ -43,10 +50,13 @@ export class LocalExecutor implements Executor {
     let stopping: Promise<void> | undefined;
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
+    // A GPU run gets a free port of its own for torch.distributed (torchrun inside two runs must
+    // not collide), unless the trainer's env names one.
+    const port = slot.gpu !== null && job.env.MASTER_PORT === undefined ? await this.ports.take() : null;
     try {
       const execOptions: Options = {
-        ...(job.cwd === undefined ? {} : { cwd: job.cwd }),
-        env: { ...job.env, CUDA_VISIBLE_DEVICES: slot.gpu === null ? '' : String(slot.gpu) },
+        ...(job.cwd !== undefined ? { cwd: job.cwd } : {}),
+        env: { ...job.env, CUDA_VISIBLE_DEVICES: slotGpus(slot).join(','), ...(port !== null ? { MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) } : {}) },
         extendEnv: true,
         stdin: 'ignore',
         // execa passes a file descriptor straight to the child at run time; its types only list
@@ -106,6 +116,7 @@ export class LocalExecutor implements Executor {
       if (onAbort) hooks.signal.removeEventListener('abort', onAbort);
       closeSync(stdoutFd);
       closeSync(stderrFd);
+      if (port !== null) this.ports.give(port);
     }
   }
 

@@ -1,5 +1,6 @@
 // What a sweep invocation is given: resolved once by the CLI, read by the sweep and its queue.
 import type { Executor } from '../executor/types.js';
+import type { GpuMonitorOptions } from '../resources/gpu-monitor.js';
 import type { ResumePolicy } from '../plan/decide.js';
 import type { JobContext } from '../plan/job.js';
 import type { SweepSpec } from '../sweep-file/load.js';
@@ -28,4 +29,6 @@ export interface RunSweepInput {
   pollMs?: number;
   heartbeatMs?: number;
   staleAfterMs?: number;
+  /** Tests and the simulator: how GPUs are read (default nvidia-smi) and processes matched. */
+  gpuMonitor?: Omit<GpuMonitorOptions, 'onSample' | 'intervalMs'>;
 }

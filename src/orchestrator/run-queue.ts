@@ -26,6 +26,10 @@ export interface QueueContext {
   placement?: PlacementPolicy;
   /** Told when an attempt's child starts and when the attempt is settled (GPU measurement). */
   observer?: AttemptObserver;
+  /** Given the allocator's wake(), to call when free resources change outside the queue (GPU memory). */
+  onChange?: (wake: () => void) => void;
+  /** A search's next run (registered, queued), asked for when the list is done and a slot is free; null: no more. */
+  propose?: () => number | null;
 }
 
 export interface AttemptObserver {
@@ -62,6 +66,7 @@ export class RunQueue {
     this.order = runPks;
     this.context = context;
     this.allocator = new SlotAllocator(context.slots, context.placement ?? firstFreeSlot);
+    context.onChange?.(() => this.allocator.wake());
   }
 
   /** The slots and what holds them (sweep status, the GPU view). */
@@ -99,6 +104,13 @@ export class RunQueue {
     const limit = (): number => (this.allocator.starved ? 4 : 1) * Math.max(1, this.allocator.size);
     while (this.next < this.order.length && this.waiting < limit()) {
       const runPk = this.order[this.next++]!;
+      this.start(() => this.attempt(runPk), runPk, null, 'clipsweep could not run it');
+    }
+    // Proposals depend on results: one is asked for only once the list is done and a slot is free.
+    const { propose, input } = this.context;
+    while (propose && !input.signal.aborted && this.next >= this.order.length && this.active < Math.max(1, this.allocator.size)) {
+      const runPk = propose();
+      if (runPk === null) break;
       this.start(() => this.attempt(runPk), runPk, null, 'clipsweep could not run it');
     }
     if (this.active === 0 && this.next >= this.order.length) this.done();
@@ -265,6 +277,7 @@ export class RunQueue {
       retries: spec.retries,
       excludedGpus: db.getRun(runPk).excludedGpus,
       slots,
+      sharedGpu: this.context.placement?.wasShared?.(runPk) ?? false,
     });
     if (decision.excludeGpu !== null) db.excludeGpu(runPk, decision.excludeGpu);
     const end = (status: RunRecord['status'], willRetry: boolean): void => {

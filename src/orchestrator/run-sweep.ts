@@ -7,15 +7,18 @@ import { join } from 'node:path';
 import { Recorder } from '../metrics/recorder.js';
 import { decideRun } from '../plan/decide.js';
 import { runPaths } from '../plan/job.js';
+import { createProposer } from '../search/propose.js';
 import type { RunSpec } from '../sweep-file/expand.js';
 import type { OrchestratorStore } from '../store/interfaces.js';
 import type { RunRecord, RunRegistration } from '../store/types.js';
 import type { RunRef, SweepEvent, SweepSummaryCounts } from './events.js';
 import { ownerLiveness } from './liveness.js';
 import { PruneLoop } from './pruning.js';
+import { proposals } from './proposals.js';
 import { moveToArchive } from './run-folder.js';
 import type { RunSweepInput } from './input.js';
 import { runQueue } from './run-queue.js';
+import { startGpuUse } from './gpu-use.js';
 
 export type { RunSweepInput } from './input.js';
 
@@ -33,6 +36,9 @@ export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts
   const isLiveOwner = ownerLiveness(store, { self: owner, host: input.host, staleAfterMs: input.staleAfterMs ?? 60_000 });
 
   const planned = new Set(input.runs.map((run) => run.id));
+  // A search that proposes runs as results come in: the runs it proposed before are part of the plan.
+  const proposer = createProposer(spec);
+  if (proposer !== null) for (const run of store.eachRun(sweep.pk)) if (run.origin === 'random' || run.origin === 'tpe') planned.add(run.id);
   const planRuns = function* (): Generator<RunRecord> {
     for (const run of store.eachRun(sweep.pk)) if (planned.has(run.id)) yield run;
   };
@@ -60,6 +66,10 @@ export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts
   });
 
   let skippedCount: number;
+  // GPU measurement (and pack: memory) on the local executor; a batch scheduler owns its GPUs.
+  const gpuUse = executor.name === 'local'
+    ? await startGpuUse({ store, sweepPk: sweep.pk, resources: spec.resources, trainer: (input.specRecord as { trainer?: unknown } | null)?.trainer, slots, ...(input.gpuMonitor ? { monitor: input.gpuMonitor } : {}) })
+    : null;
   try {
     const attached = await recoverOrphans(planRuns(), isLiveOwner, input, recorder, refs, onEvent, owner);
     // Runs this process re-attached to are followed, not skipped.
@@ -78,11 +88,22 @@ export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts
       if (decision.requeueFrom !== null) store.requeueRun(run.pk, [decision.requeueFrom], input.policy.rerun ? 'rerun requested' : `resumed after ${decision.requeueFrom}`);
       toRun.push(run.pk);
     }
-    onEvent({ type: 'plan', sweep: spec.name, total, toRun: toRun.length, skipped, slots: slots.map((s) => s.id) });
+    const search = proposer === null ? null : proposals(proposer, { spec, store, sweepPk: sweep.pk, planRuns, onEvent, register: (run) => {
+      store.registerRuns(sweep.pk, registrations([run], join(input.runsDir, spec.name)));
+      planned.add(run.id);
+    } });
+    const ahead = search?.remaining() ?? 0;
+    onEvent({ type: 'plan', sweep: spec.name, total: total + ahead, toRun: toRun.length + ahead, skipped, slots: slots.map((s) => s.id) });
 
     skippedCount = skipped.length;
-    await runQueue(toRun, attached, { input, slots, owner, recorder, refs, pruner });
+    await runQueue(toRun, attached, {
+      input, slots, owner, recorder, refs, pruner,
+      ...(search ? { propose: search.propose } : {}),
+      ...(gpuUse ? { placement: gpuUse.placement, observer: gpuUse.observer, onChange: (wake: () => void) => gpuUse.onChange(wake) } : {}),
+    });
+    search?.check();
   } finally {
+    await gpuUse?.close();
     recorder.poll();
     recorder.close();
     pruner?.close();
@@ -97,7 +118,7 @@ export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts
 
 /** What the store is told of each run, built as it is written rather than all at once. */
 function* registrations(runs: readonly RunSpec[], sweepDir: string): Generator<RunRegistration> {
-  for (const run of runs) yield { id: run.id, name: run.name, params: run.params, ordinal: run.ordinal, runDir: join(sweepDir, run.id) };
+  for (const run of runs) yield { id: run.id, name: run.name, params: run.params, ordinal: run.ordinal, runDir: join(sweepDir, run.id), origin: run.origin };
 }
 
 async function recoverOrphans(

@@ -2,7 +2,7 @@
 // release (or a change in free GPU memory, see wake()) resolves; nothing polls. Which free slot a
 // run gets is the placement policy's choice: the first slot it may use (fixed runs_per_gpu), or
 // a GPU with room for its predicted memory (pack: memory, src/resources/packer.ts).
-import type { Slot } from '../resources/gpus.js';
+import { slotGpus, type Slot } from '../resources/gpus.js';
 
 export interface SlotRequest {
   runPk: number;
@@ -18,6 +18,8 @@ export interface PlacementPolicy {
   /** Told when a slot is handed out and when it comes back (to keep reservations). */
   placed?(request: SlotRequest, slot: Slot): void;
   released?(request: SlotRequest, slot: Slot): void;
+  /** Whether the run's last placement put it beside other processes (asked once, when it is settled). */
+  wasShared?(runPk: number): boolean;
 }
 
 /** Today's rule: the first free slot, in the executor's order, on a GPU the run may use. */
@@ -29,10 +31,6 @@ export function usable(slot: Slot, request: SlotRequest): boolean {
   return slotGpus(slot).every((gpu) => !request.excludedGpus.includes(gpu));
 }
 
-/** The GPUs a slot's runs see (several for gpus_per_run > 1); none on a CPU slot. */
-export function slotGpus(slot: Slot): readonly number[] {
-  return slot.gpus ?? (slot.gpu === null ? [] : [slot.gpu]);
-}
 
 interface Waiter {
   request: SlotRequest;

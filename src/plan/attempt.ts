@@ -27,6 +27,11 @@ export interface AttemptInput {
   excludedGpus: readonly number[];
   /** Every slot of the sweep: where a bigger GPU could be found. */
   slots: readonly AttemptSlot[];
+  /**
+   * pack: memory placed the run beside other processes on its GPU: an out-of-memory there says
+   * the prediction was short, not that the GPU is too small (default false).
+   */
+  sharedGpu?: boolean;
 }
 
 export type FinalState = Omit<RunEnd, 'status'> & { status: RunEnd['status']; failureKind: FailureKind | null; reason: string | null };
@@ -56,6 +61,14 @@ export function decideAttempt(input: AttemptInput): AttemptDecision {
   }
   if (outcome.status === 'interrupted') {
     return { final: { status: 'interrupted', ...fields, failureKind: 'interrupted', reason: outcome.reason }, retry: null, excludeGpu: null };
+  }
+  if (outcome.kind === 'oom' && input.sharedGpu === true && !input.aborted) {
+    // The predictor has learnt from it (it needs more than it had); the GPU stays a candidate.
+    return {
+      final: { status: 'infeasible', ...fields, failureKind: 'oom', reason: `${outcome.reason} (on ${slot.id})` },
+      retry: { where: 'here', detail: `attempt ${attemptNo} ${outcome.reason} on ${slot.id} beside other processes; placing it again with more room` },
+      excludeGpu: null,
+    };
   }
   if (outcome.kind === 'oom') {
     // Out of memory is a property of the configuration on that hardware: no blind retry, only a

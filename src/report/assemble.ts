@@ -27,6 +27,13 @@ export interface Comparison {
   rows: { key: keyof ConfigDiagnostics | 'objective'; label: string; better: 'lower' | 'higher' | null; values: (number | null)[] }[];
 }
 
+/** A TPE search's runs in the order proposed, with the objective's best value so far. */
+export interface SearchTrials {
+  metric: string;
+  mode: 'min' | 'max';
+  trials: { trial: number; id: string; name: string; origin: string | null; status: string; value: number | null; best: number | null }[];
+}
+
 export interface ReportModel {
   schema: number;
   sweep: { name: string; created_at: number; updated_at: number };
@@ -51,6 +58,8 @@ export interface ReportModel {
   x_axis: { default: XAxis; available: XAxis[] };
   /** Child-seconds spent, against an estimate of what running every run to its end would cost. */
   compute: { child_seconds: number; full_estimate_seconds: number; pruned_runs: number; saved_fraction: number | null };
+  /** Null unless the runs were proposed by a search (TPE). */
+  search: SearchTrials | null;
   warnings: string[];
 }
 
@@ -64,6 +73,7 @@ export interface AssembleInput {
   runs: RunReport[];
   /** `--x`: requested x axis; default epochs when the sweep varies batch_size and epochs are known. */
   xAxis?: XAxis;
+  search?: SearchTrials | null;
 }
 
 export function assembleModel(input: AssembleInput): ReportModel {
@@ -113,6 +123,7 @@ export function assembleModel(input: AssembleInput): ReportModel {
     ...paramsSplit(configs),
     x_axis: xAxis(configs, input.xAxis),
     compute: compute(input.runs),
+    search: input.search ?? null,
     warnings,
   };
 }

@@ -8,6 +8,7 @@ import type { ReportModel } from './assemble.js';
 import { renderPngs } from './charts/png.js';
 import { renderHtml } from './html/render.js';
 import { loadModel } from './load.js';
+import { loadGpuReport, type GpuReport } from './gpu.js';
 import { resolveFormats, resolveThresholds, type Format, type Thresholds, type XAxis } from './options.js';
 import { rankingCsv, reportJson } from './tables.js';
 
@@ -43,6 +44,7 @@ export async function buildReport(options: BuildReportOptions): Promise<BuildRep
   // Read-only: a report never creates, initialises or migrates the database.
   const store = openReader(options.dbFile);
   let model: ReportModel;
+  let gpu: GpuReport | null;
   try {
     const sweep = options.sweep !== undefined ? store.getSweep(options.sweep) : store.latestSweep();
     if (!sweep) throw new NotFoundError(`no sweep in ${options.dbFile}`);
@@ -52,6 +54,7 @@ export async function buildReport(options: BuildReportOptions): Promise<BuildRep
       ...(options.xAxis !== undefined ? { xAxis: options.xAxis } : {}),
     };
     model = loadModel(store, sweep, loadOptions);
+    gpu = loadGpuReport(store, sweep.pk, store.listRuns(sweep.pk));
   } finally {
     store.close();
   }
@@ -69,6 +72,6 @@ export async function buildReport(options: BuildReportOptions): Promise<BuildRep
   if (formats.includes('png')) pngs = (await renderPngs(model)).map((p) => (write(p.file, p.data), p.file));
   if (formats.includes('json')) write('report.json', reportJson(model));
   if (formats.includes('csv')) write('ranking.csv', rankingCsv(model));
-  const indexHtml = formats.includes('html') ? write('index.html', renderHtml(model, pngs)) : null;
+  const indexHtml = formats.includes('html') ? write('index.html', renderHtml(model, pngs, gpu)) : null;
   return { outDir, indexHtml, files, sweep: model.sweep.name, warnings: model.warnings };
 }

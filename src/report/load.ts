@@ -2,7 +2,7 @@
 // series are in memory while its diagnostics are computed, then keeps only the reduced forms.
 import type { StoreReader } from '../store/index.js';
 import type { RunRecord, SweepRecord } from '../store/types.js';
-import { assembleModel, type ReportModel } from './assemble.js';
+import { assembleModel, type ReportModel, type SearchTrials } from './assemble.js';
 import { groupConfigurations, namedConfigurations } from './configs.js';
 import { KEYS, RETRIEVAL_KEY } from './diagnostics.js';
 import { DRAWN_KEYS, summarizeConfig, type ConfigReport, type RunReport } from './model.js';
@@ -36,6 +36,7 @@ export function loadModel(
         status: run.status,
         attempt: run.attempt,
         failureKind: run.failureKind,
+        origin: run.origin,
         reason: run.reason,
         stderrTail: run.stderrTail,
         startedAt: run.startedAt,
@@ -61,7 +62,31 @@ export function loadModel(
     configurations,
     runs: runReports,
     ...(options.xAxis !== undefined ? { xAxis: options.xAxis } : {}),
+    search: searchTrials(store, sweep, runs),
   });
+}
+
+/**
+ * A TPE search's trials in the order they were proposed: each finished run's value of the search
+ * objective (its best; a pruned run's last) and the best so far.
+ */
+function searchTrials(store: StoreReader, sweep: SweepRecord, runs: readonly RunRecord[]): SearchTrials | null {
+  if (!runs.some((r) => r.origin === 'random' || r.origin === 'tpe')) return null;
+  const search = (sweep.spec as { search?: { metric?: unknown; mode?: unknown } } | null)?.search;
+  if (typeof search?.metric !== 'string') return null;
+  const metric = search.metric;
+  const mode = search.mode === 'max' ? 'max' : 'min';
+  const outcomes = store.metricOutcomes(sweep.pk, metric);
+  let best: number | null = null;
+  const trials = runs.map((run, index) => {
+    const o = outcomes.get(run.pk);
+    const finished = run.status === 'completed' || run.status === 'pruned';
+    const raw = !finished || o === undefined ? null : run.status === 'pruned' ? o.last : mode === 'min' ? o.min : o.max;
+    const value = raw !== null && Number.isFinite(raw) ? raw : null;
+    if (value !== null && (best === null || (mode === 'min' ? value < best : value > best))) best = value;
+    return { trial: index + 1, id: run.id, name: run.name, origin: run.origin, status: run.status, value, best };
+  });
+  return { metric, mode, trials };
 }
 
 function isEarlyStop(run: RunRecord, events: readonly { kind: string; payload: Record<string, unknown> }[]): boolean {

@@ -18,6 +18,8 @@ export interface RunReport {
   status: string;
   attempt: number;
   failure_kind: string | null;
+  /** Where the run came from (grid, config; random or tpe in a TPE search); null if not recorded. */
+  origin: string | null;
   reason: string | null;
   stderr_tail: string | null;
   started_at: number | null;
@@ -75,6 +77,7 @@ export interface RunInput {
   status: string;
   attempt: number;
   failureKind: string | null;
+  origin: string | null;
   reason: string | null;
   stderrTail: string | null;
   startedAt: number | null;
@@ -116,6 +119,7 @@ export function summarizeConfig(
       status: run.status,
       attempt: run.attempt,
       failure_kind: run.failureKind,
+      origin: run.origin,
       reason: run.reason,
       stderr_tail: run.stderrTail,
       started_at: run.startedAt,

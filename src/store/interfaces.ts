@@ -37,6 +37,7 @@ import type {
   SweepRegistration,
   SweepSummary,
 } from './types.js';
+import type { GpuSample, MeasuredRun, RunGpuUse } from './gpu-use.js';
 
 /** What `sweep run`'s orchestrator needs: register the plan, claim, settle and recover runs. */
 export interface OrchestratorStore {
@@ -95,7 +96,7 @@ export interface MetricSink {
  * under src/store/ beside sqlite-reader.ts, taking the reader's connection; add methods here only
  * when most readers need them.
  */
-export interface StoreReader {
+export interface StoreReader extends GpuUseReader {
   /** The database file, for messages. */
   readonly file: string;
   /** @throws NotFoundError naming the sweep and the file. */
@@ -126,6 +127,13 @@ export interface StoreReader {
   latestMetrics(sweepPk: number): Map<number, Map<string, { step: number; value: number }>>;
   /** Minimum and maximum of every metric of every run of a sweep, NaN ignored, by run key. */
   metricExtremes(sweepPk: number): Map<number, Map<string, { min: number; max: number }>>;
+  /**
+   * One metric of every run of a sweep that recorded it, by run key: its minimum and maximum (NaN
+   * ignored) and its value at the highest step (a search's view of each run's result).
+   */
+  metricOutcomes(sweepPk: number, key: string): Map<number, { min: number; max: number; lastStep: number; last: number }>;
+  /** The key of the sweep's run with this id, if registered. */
+  findRunPk(sweepPk: number, runId: string): number | undefined;
   /** Every metric row of a sweep, streamed in (run order, key, step) order. */
   iterateMetrics(sweepPk: number): Generator<{ runId: string; runName: string; key: string; step: number; value: number; epoch: number | null; time: number | null }>;
   countMetrics(runPk: number): number;
@@ -133,5 +141,24 @@ export interface StoreReader {
   close(): void;
 }
 
-/** The writer `sweep run` opens: all three roles on one connection. */
-export interface SweepStore extends OrchestratorStore, MetricSink, StoreReader {}
+/** GPU measurement's reads (src/store/gpu-use.ts): the report, `sweep status`, the predictor, the dry-run estimate. */
+export interface GpuUseReader {
+  /** Per-GPU samples of a sweep, by GPU then time. */
+  gpuSamples(sweepPk: number): GpuSample[];
+  /** Runs of a sweep with a measured peak or a proved need, by run key. */
+  runGpuUse(sweepPk: number): Map<number, RunGpuUse>;
+  /** Runs with a measurement or a completed attempt, with their sweep's spec; of one sweep, or of all (null). */
+  measuredRuns(sweepPk?: number | null): MeasuredRun[];
+}
+
+/** What the orchestrator's GPU measurement (orchestrator/gpu-use.ts) writes. */
+export interface GpuUseWriter {
+  /** A run's peak GPU memory (the largest of its attempts is kept) and mean utilisation. */
+  recordGpuUse(runPk: number, peakMiB: number, utilMean: number | null): void;
+  /** The least memory an out-of-memory attempt proved the run needs (the largest is kept). */
+  recordGpuNeed(runPk: number, atLeastMiB: number): void;
+  addGpuSamples(sweepPk: number, samples: readonly GpuSample[]): void;
+}
+
+/** The writer `sweep run` opens: all roles on one connection. */
+export interface SweepStore extends OrchestratorStore, MetricSink, StoreReader, GpuUseWriter {}

@@ -111,6 +111,28 @@ export const MIGRATIONS: readonly (string | ((db: Database.Database) => void))[]
     db.exec('CREATE INDEX runs_by_status ON runs (sweep_pk, status)');
     db.exec('ALTER TABLE runs ADD COLUMN prune_rung INTEGER');
   },
+  // 4: where a run came from: grid, config, or, for a TPE search, random (start-up) or tpe. Runs
+  // registered before this migration keep NULL (they came from the sweep file).
+  `
+  ALTER TABLE runs ADD COLUMN origin TEXT;
+  `,
+  // 5: GPU use (docs/gpu.md): each run's measured peak GPU memory and mean utilisation, the least
+  // memory an out-of-memory attempt proved it needs, and per-GPU samples at a low rate.
+  `
+  ALTER TABLE runs ADD COLUMN gpu_peak_mib REAL;
+  ALTER TABLE runs ADD COLUMN gpu_util_mean REAL;
+  ALTER TABLE runs ADD COLUMN gpu_need_min_mib REAL;
+  CREATE TABLE gpu_samples (
+    sweep_pk INTEGER NOT NULL REFERENCES sweeps(pk),
+    gpu INTEGER NOT NULL,
+    at REAL NOT NULL,
+    total_mib REAL NOT NULL,
+    used_mib REAL NOT NULL,
+    sweep_mib REAL NOT NULL,
+    util REAL,
+    PRIMARY KEY (sweep_pk, gpu, at)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -6,11 +6,14 @@ import type Database from 'better-sqlite3';
 import { NotFoundError } from '../errors.js';
 import type { StoreReader } from './interfaces.js';
 import { openReadConnection } from './open.js';
+import * as gpu from './gpu-use.js';
+import type { GpuSample, MeasuredRun, RunGpuUse } from './gpu-use.js';
 import type {
   MetricPoint,
   NonFinite,
   OrchestratorRecord,
   RunRecord,
+  RunOrigin,
   RunStatus,
   RunTransition,
   SeriesColumns,
@@ -161,12 +164,48 @@ export class SqliteReader implements StoreReader {
     return out;
   }
 
+  metricOutcomes(sweepPk: number, key: string): Map<number, { min: number; max: number; lastStep: number; last: number }> {
+    const out = new Map<number, { min: number; max: number; lastStep: number; last: number }>();
+    const keyPk = this.findKeyPk(key);
+    if (keyPk === undefined) return out;
+    const rows = this.connection
+      .prepare(
+        `SELECT m.run_pk, MIN(m.value) AS min, MAX(m.value) AS max, MAX(m.step) AS last_step FROM metrics m
+         WHERE m.key_pk = ? AND m.run_pk IN (SELECT pk FROM runs WHERE sweep_pk = ?) GROUP BY m.run_pk`,
+      )
+      .all(keyPk, sweepPk) as { run_pk: number; min: number | null; max: number | null; last_step: number }[];
+    const lastValue = this.connection.prepare('SELECT value, nonfinite FROM metrics WHERE run_pk = ? AND key_pk = ? AND step = ?');
+    for (const row of rows) {
+      const last = lastValue.get(row.run_pk, keyPk, row.last_step) as { value: number | null; nonfinite: NonFinite | null };
+      out.set(row.run_pk, { min: row.min ?? NaN, max: row.max ?? NaN, lastStep: row.last_step, last: decodeValue(last) });
+    }
+    return out;
+  }
+
+  findRunPk(sweepPk: number, runId: string): number | undefined {
+    const row = this.connection.prepare('SELECT pk FROM runs WHERE sweep_pk = ? AND run_id = ?').get(sweepPk, runId) as { pk: number } | undefined;
+    return row?.pk;
+  }
+
   *iterateMetrics(sweepPk: number): Generator<{ runId: string; runName: string; key: string; step: number; value: number; epoch: number | null; time: number | null }> {
     // The statement is prepared per call: a prepared statement cannot be iterated twice at once.
     const rows = this.connection.prepare(ITERATE_METRICS).iterate(sweepPk) as IterableIterator<MetricValueRow & { run_id: string; name: string; key: string }>;
     for (const row of rows) {
       yield { runId: row.run_id, runName: row.name, key: row.key, step: row.step, value: decodeValue(row), epoch: row.epoch, time: row.time };
     }
+  }
+
+  // GPU use (src/store/gpu-use.ts).
+  gpuSamples(sweepPk: number): GpuSample[] {
+    return gpu.gpuSamples(this.connection, sweepPk);
+  }
+
+  runGpuUse(sweepPk: number): Map<number, RunGpuUse> {
+    return gpu.runGpuUse(this.connection, sweepPk);
+  }
+
+  measuredRuns(sweepPk: number | null = null): MeasuredRun[] {
+    return gpu.measuredRuns(this.connection, sweepPk);
   }
 
   countMetrics(runPk: number): number {
@@ -278,6 +317,7 @@ interface RunRow {
   pid: number | null;
   prune_rung?: number | null;
   job_id?: string | null;
+  origin?: RunOrigin | null;
   run_dir: string;
   queued_at: number | null;
   started_at: number | null;
@@ -332,6 +372,7 @@ function toRun(row: RunRow): RunRecord {
     owner: row.owner,
     pid: row.pid,
     pruneRung: row.prune_rung ?? null,
+    origin: row.origin ?? null,
     jobId: row.job_id ?? null,
     runDir: row.run_dir,
     queuedAt: row.queued_at,

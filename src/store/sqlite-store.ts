@@ -6,6 +6,8 @@ import type { SweepStore } from './interfaces.js';
 import { migrate } from './migrations.js';
 import { openWriteConnection, translate } from './open.js';
 import { SqliteReader } from './sqlite-reader.js';
+import * as gpu from './gpu-use.js';
+import type { GpuSample } from './gpu-use.js';
 import {
   RUN_TRANSITIONS,
   type IngestBatch,
@@ -91,6 +93,7 @@ export class SqliteStore extends SqliteReader implements SweepStore {
           params_json: JSON.stringify(run.params),
           ordinal: run.ordinal,
           run_dir: run.runDir,
+          origin: run.origin ?? null,
           t,
         });
         if (inserted.changes === 1) {
@@ -260,6 +263,20 @@ export class SqliteStore extends SqliteReader implements SweepStore {
     });
   }
 
+  // ---- GPU use (src/store/gpu-use.ts) ----------------------------------------------------------
+
+  recordGpuUse(runPk: number, peakMiB: number, utilMean: number | null): void {
+    gpu.recordGpuUse(this.connection, runPk, peakMiB, utilMean);
+  }
+
+  recordGpuNeed(runPk: number, atLeastMiB: number): void {
+    gpu.recordGpuNeed(this.connection, runPk, atLeastMiB);
+  }
+
+  addGpuSamples(sweepPk: number, samples: readonly GpuSample[]): void {
+    gpu.addGpuSamples(this.connection, sweepPk, samples);
+  }
+
   // ---- orchestrators (liveness, so a dead one's runs can be recovered) ------------------------
 
   registerOrchestrator(record: { id: string; pid: number; host: string }): void {
@@ -299,8 +316,8 @@ function prepare(db: ReturnType<typeof openWriteConnection>) {
          spec_hash = excluded.spec_hash, runs_dir = excluded.runs_dir, updated_at = excluded.updated_at`,
     ),
     insertRun: db.prepare(
-      `INSERT INTO runs (sweep_pk, run_id, name, params_json, ordinal, status, run_dir, queued_at)
-       VALUES (@sweep_pk, @run_id, @name, @params_json, @ordinal, 'queued', @run_dir, @t)
+      `INSERT INTO runs (sweep_pk, run_id, name, params_json, ordinal, status, run_dir, origin, queued_at)
+       VALUES (@sweep_pk, @run_id, @name, @params_json, @ordinal, 'queued', @run_dir, @origin, @t)
        ON CONFLICT (sweep_pk, run_id) DO NOTHING`,
     ),
     refreshRun: db.prepare(

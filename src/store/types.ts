@@ -49,6 +49,8 @@ export interface RunRecord {
   jobId: string | null;
   /** The early-termination rung a pruned run was stopped at. */
   pruneRung: number | null;
+  /** Null for runs registered before origins were recorded. */
+  origin: RunOrigin | null;
   runDir: string;
   queuedAt: number | null;
   startedAt: number | null;
@@ -73,7 +75,11 @@ export interface RunRegistration {
   params: Record<string, unknown>;
   ordinal: number;
   runDir: string;
+  origin?: RunOrigin;
 }
+
+/** grid (a grid point or random draw), config (named), random or tpe (proposed by a TPE search). */
+export type RunOrigin = 'grid' | 'config' | 'random' | 'tpe';
 
 export interface RunEnd {
   status: Exclude<RunStatus, 'queued' | 'running'>;

@@ -13,7 +13,8 @@ export interface RunSpec {
   name: string;
   /** Resolved parameters (base, then grid point or configuration, then seed). */
   params: Record<string, unknown>;
-  origin: 'grid' | 'config';
+  /** grid: a grid point or random draw; config: a named configuration; random, tpe: proposed by TPE. */
+  origin: 'grid' | 'config' | 'random' | 'tpe';
   /** Position in the plan (the order runs are queued in). */
   ordinal: number;
 }
@@ -25,7 +26,7 @@ export function countRuns(spec: SweepSpec): number {
   const gridSize =
     spec.grid === undefined
       ? 0
-      : spec.search.strategy === 'random'
+      : spec.search.strategy === 'random' || spec.search.strategy === 'tpe'
         ? (spec.search.samples ?? 0)
         : Object.values(spec.grid).reduce((n, values) => n * (Array.isArray(values) ? values.length : 1), 1);
   return (gridSize + spec.configs.length) * (spec.seeds?.length ?? 1);
@@ -42,7 +43,9 @@ export function expandSweep(spec: SweepSpec, options: { maxRuns?: number; force?
   }
   const points: { name: string; params: Record<string, unknown>; origin: RunSpec['origin']; index: number }[] = [];
   const sampled = spec.search.strategy === 'random' && spec.grid !== undefined ? draw(spec.grid, spec.search.samples ?? 0, spec.search.seed) : null;
-  for (const point of sampled ?? gridPoints(spec.grid as Record<string, unknown[]> | undefined)) {
+  // TPE's runs are proposed while the sweep runs (src/search/propose.ts): only configurations are planned.
+  const planned = spec.search.strategy === 'tpe' ? [] : (sampled ?? gridPoints(spec.grid as Record<string, unknown[]> | undefined));
+  for (const point of planned) {
     points.push({ name: gridName(point), params: { ...spec.base, ...point }, origin: 'grid', index: -1 });
   }
   spec.configs.forEach((config, index) => {

@@ -5,7 +5,7 @@ import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { SpecError } from '../errors.js';
 import { parseDuration } from './duration.js';
-import { checkKnownParam, RESERVED_PARAMS } from './params.js';
+import { checkKnownParam, isBuiltinMetric, RESERVED_PARAMS } from './params.js';
 import { parseTemplate } from './placeholders.js';
 import type { Distribution, Search } from './search.js';
 import type { EarlyTermination } from '../prune/config.js';
@@ -75,7 +75,7 @@ function toSpec(sweep: SweepFile, file: string): SweepSpec {
     trainer: sweep.trainer,
     base: sweep.base,
     ...(sweep.grid !== undefined ? { grid: sweep.grid } : {}),
-    search: sweep.search ?? { strategy: 'grid', seed: 0 },
+    search: sweep.search ?? { strategy: 'grid', seed: 0, startup: 10, multivariate: false },
     ...(sweep.early_termination !== undefined ? { earlyTermination: sweep.early_termination } : {}),
     configs: (sweep.configs ?? []).map(({ name, ...params }) => ({ name, params })),
     ...(sweep.seeds !== undefined ? { seeds: sweep.seeds } : {}),
@@ -100,10 +100,10 @@ function crossFieldProblems(sweep: SweepFile, where: (p: PropertyKey[]) => strin
   for (const [key, value] of Object.entries(sweep.base)) check(['base', key], key, value);
   if (sweep.grid !== undefined) {
     if (Object.keys(sweep.grid).length === 0) problems.push(`${where(['grid'])}: expected at least one parameter with a list of values`);
-    const random = sweep.search?.strategy === 'random';
+    const random = sweep.search?.strategy === 'random' || sweep.search?.strategy === 'tpe';
     for (const [key, values] of Object.entries(sweep.grid)) {
       if (!Array.isArray(values)) {
-        if (!random) problems.push(`${where(['grid', key])}: a distribution needs search: { strategy: random, samples: N }`);
+        if (!random) problems.push(`${where(['grid', key])}: a distribution needs search: { strategy: random or tpe, samples: N }`);
         const [low, high] = 'uniform' in values ? values.uniform : values.loguniform;
         for (const [bound, value] of [['low', low], ['high', high]] as const) {
           const expected = checkKnownParam(key, values.int ? Math.round(value) : value);
@@ -120,6 +120,7 @@ function crossFieldProblems(sweep: SweepFile, where: (p: PropertyKey[]) => strin
     if (sweep.search.samples === undefined) problems.push(`${where(['search'])}: random search needs "samples": how many configurations to draw`);
     if (sweep.grid === undefined) problems.push(`${where(['search'])}: random search draws from "grid": give it lists or distributions`);
   }
+  if (sweep.search?.strategy === 'tpe') problems.push(...tpeProblems(sweep, where));
   const names = new Map<string, number>();
   (sweep.configs ?? []).forEach((config, i) => {
     const first = names.get(config.name);
@@ -137,6 +138,26 @@ function crossFieldProblems(sweep: SweepFile, where: (p: PropertyKey[]) => strin
   }
   if (sweep.kill_grace !== undefined && parseDuration(sweep.kill_grace) === null) {
     problems.push(`${where(['kill_grace'])}: expected a duration such as "10s", got ${show(sweep.kill_grace)}`);
+  }
+  return problems;
+}
+
+/** TPE needs an objective, a budget and something to sample; it proposes one run per configuration. */
+function tpeProblems(sweep: SweepFile, where: (p: PropertyKey[]) => string): string[] {
+  const search = sweep.search!;
+  const problems: string[] = [];
+  if (search.samples === undefined) problems.push(`${where(['search'])}: tpe needs "samples": how many configurations to propose in all`);
+  if (search.metric === undefined) problems.push(`${where(['search'])}: tpe needs "metric": the objective, e.g. val/loss`);
+  if (search.mode === undefined) problems.push(`${where(['search'])}: tpe needs "mode": min or max`);
+  const searched = Object.values(sweep.grid ?? {}).filter((v) => !Array.isArray(v) || v.length > 1);
+  if (searched.length === 0) {
+    problems.push(`${where(sweep.grid === undefined ? ['search'] : ['grid'])}: tpe has nothing to sample: give "grid" a distribution ({loguniform: [a, b]}) or a list of two or more values`);
+  }
+  if (search.metric !== undefined && sweep.trainer === 'builtin' && !isBuiltinMetric(search.metric)) {
+    problems.push(`${where(['search', 'metric'])}: the built-in trainer never reports "${search.metric}"; expected one of val/loss, val/i2t_R@1, val/t2i_R@5, train_eval/loss, train/loss, logit_scale (any of loss, i2t_/t2i_ R@1/5/10, mean_rank, median_rank under val/, train_eval/, retain/)`);
+  }
+  if ((sweep.seeds?.length ?? 0) > 1) {
+    problems.push(`${where(['seeds'])}: tpe proposes one run per configuration and optimises its value; give one seed (or vary "seed" in grid)`);
   }
   return problems;
 }
@@ -194,8 +215,9 @@ function suggestion(path: PropertyKey[]): string {
     return ' (expected one of: name, description, trainer, base, grid, search, early_termination, configs, seeds, resources, retries, timeout, kill_grace)';
   }
   if (path[0] === 'resources') {
-    return ' (expected one of: executor, gpus, runs_per_gpu, cpu_slots; for executor slurm also partition, gpus_per_run, cpus_per_run, mem, time, account, qos, sbatch_args, max_parallel, poll_interval)';
+    return ' (expected one of: executor, gpus, runs_per_gpu, cpu_slots, pack, memory_margin_mib, max_runs_per_gpu, skip_busy, gpu_poll_ms, gpu_record_ms, gpus_per_run; for executor slurm also partition, cpus_per_run, mem, time, account, qos, sbatch_args, max_parallel, poll_interval)';
   }
+  if (path[0] === 'search') return ' (expected one of: strategy, samples, seed, metric, mode, startup, multivariate)';
   if (path[0] === 'trainer' && path[1] === 'patterns') return ' (expected one of: regex, metrics, step, epoch, stream)';
   if (path[0] === 'trainer') return ' (expected one of: command, cwd, env, metrics, args, patterns, results_file)';
   return '';

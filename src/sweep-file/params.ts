@@ -40,3 +40,14 @@ function isWarmup(value: unknown): boolean {
 
 /** Parameter names the orchestrator reserves for itself. */
 export const RESERVED_PARAMS = new Set(['name']);
+
+/**
+ * Metric keys the built-in trainer writes (src/trainer/train.ts: every evaluation set's loss and
+ * retrieval figures, and the training-step figures), so that a search objective it never
+ * reports is refused before anything runs.
+ */
+const BUILTIN_METRIC = /^((val|train_eval|retain)\/(loss|(i2t|t2i)_(R@(1|5|10)|mean_rank|median_rank))|train\/loss|train\/samples_per_sec|lr|logit_scale)$/;
+
+export function isBuiltinMetric(key: string): boolean {
+  return BUILTIN_METRIC.test(key);
+}

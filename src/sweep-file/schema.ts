@@ -32,11 +32,26 @@ export const resourcesSchema = z.strictObject({
   gpus: gpusSetting.default('auto'),
   runs_per_gpu: z.number().int().positive().default(1),
   cpu_slots: z.number().int().positive().default(1),
+  /**
+   * runs_per_gpu (the default): a fixed number of runs per GPU. memory: runs are placed where
+   * their predicted GPU memory fits under what is free (docs/gpu.md).
+   */
+  pack: z.enum(['runs_per_gpu', 'memory']).optional(),
+  /** pack: memory: MiB kept free on every GPU (default 1024). */
+  memory_margin_mib: z.number().nonnegative().optional(),
+  /** pack: memory: the most runs on one GPU (default 16). */
+  max_runs_per_gpu: z.number().int().positive().optional(),
+  /** Skip a GPU none of the sweep's runs use while its utilisation is at least this ("50%" or 50). */
+  skip_busy: z.union([z.number().min(0).max(100), z.string().regex(/^\d+(\.\d+)?%$/, 'expected a percentage such as "50%"')]).optional(),
+  /** Milliseconds between nvidia-smi samples (default 5000), and between samples stored for the report (default 30000). */
+  gpu_poll_ms: z.number().int().positive().optional(),
+  gpu_record_ms: z.number().int().positive().optional(),
   /** local (the default, when absent): child processes here; slurm: one batch job per run (docs/slurm.md). */
   executor: z.enum(['local', 'slurm']).optional(),
+  /** GPUs each run sees (local: CUDA_VISIBLE_DEVICES, chosen close together; SLURM: --gres). */
+  gpus_per_run: z.number().int().nonnegative().optional(),
   // SLURM only (docs/slurm.md); ignored by the local executor.
   partition: z.string().min(1).optional(),
-  gpus_per_run: z.number().int().nonnegative().optional(),
   cpus_per_run: z.number().int().positive().optional(),
   /** sbatch --mem: "64G", "500M", or megabytes. */
   mem: z.union([z.number().int().positive(), z.string().regex(/^\d+[KMGT]?$/i, 'expected a size such as "64G" or "500M"')]).optional(),

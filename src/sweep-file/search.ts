@@ -18,10 +18,17 @@ export const distributionSchema = z.union([
 export type Distribution = z.infer<typeof distributionSchema>;
 
 export const searchSchema = z.strictObject({
-  strategy: z.enum(['grid', 'random']).default('grid'),
-  /** random: how many configurations to draw */
+  strategy: z.enum(['grid', 'random', 'tpe']).default('grid'),
+  /** random: how many configurations to draw; tpe: how many to propose in all (start-up included) */
   samples: z.number().int().positive().optional(),
   seed: z.number().int().nonnegative().default(0),
+  /** tpe: the objective, each run's best value of this metric (as the report ranks) */
+  metric: z.string().min(1).optional(),
+  mode: z.enum(['min', 'max']).optional(),
+  /** tpe: random proposals until this many runs have finished (Optuna's n_startup_trials) */
+  startup: z.number().int().nonnegative().default(10),
+  /** tpe: model the parameters jointly rather than one by one (Optuna's multivariate) */
+  multivariate: z.boolean().default(false),
 });
 
 export type Search = z.infer<typeof searchSchema>;

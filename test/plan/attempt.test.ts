@@ -33,6 +33,8 @@ const cases: { name: string; input: Partial<AttemptInput>; expect: Partial<Attem
   { name: 'out of memory while the sweep aborts: no move', input: { outcome: failed('oom'), aborted: true }, expect: { status: 'infeasible', excludeGpu: 0, retry: null } },
   { name: 'out of memory on a CPU slot: nothing to exclude, a GPU slot is bigger', input: { outcome: failed('oom'), slot: cpu, slots: [cpu, small] }, expect: { status: 'infeasible', excludeGpu: null, retry: { where: 'bigger-gpu', detail: 'attempt 1 oom happened on cpu0; trying a GPU with more memory' } } },
   { name: 'out of memory on CPU slots only: infeasible', input: { outcome: failed('oom'), slot: cpu, slots: [cpu] }, expect: { status: 'infeasible', excludeGpu: null, retry: null } },
+  { name: 'out of memory beside other processes (pack: memory): placed again, GPU kept', input: { outcome: failed('oom'), slot: big, sharedGpu: true }, expect: { status: 'infeasible', excludeGpu: null, retry: { where: 'here', detail: 'attempt 1 oom happened on gpu1.0 beside other processes; placing it again with more room' } } },
+  { name: 'out of memory beside other processes while the sweep aborts: the usual rule', input: { outcome: failed('oom'), slot: big, sharedGpu: true, aborted: true }, expect: { status: 'infeasible', excludeGpu: 1, retry: null } },
   { name: 'out of memory on a GPU of equal size: not bigger', input: { outcome: failed('oom'), slots: [small, { ...small, id: 'gpu2.0', gpu: 2 }] }, expect: { status: 'infeasible', retry: null } },
 ];
 

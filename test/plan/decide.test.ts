@@ -7,7 +7,7 @@ import type { RunRecord, RunStatus } from '../../src/store/types.js';
 function record(status: RunStatus, over: Partial<RunRecord> = {}): RunRecord {
   return {
     pk: 1, sweepPk: 1, id: 'r1', name: 'r1', params: {}, ordinal: 0, status, attempt: 1, slot: null, gpu: null,
-    owner: 'host:1:abc', pid: null, jobId: null, pruneRung: null, runDir: '/tmp/r1', queuedAt: null, startedAt: null,
+    owner: 'host:1:abc', pid: null, jobId: null, pruneRung: null, origin: null, runDir: '/tmp/r1', queuedAt: null, startedAt: null,
     endedAt: null, exitCode: null, signal: null, failureKind: null, reason: null, stderrTail: null, excludedGpus: [],
     totalSteps: null, lastStep: null, metricsOffset: 0, metricLines: 0, badLines: 0, summary: null, ...over,
   };

@@ -64,6 +64,7 @@ describe('schema migrations, from real files of every version', () => {
           assert.deepEqual(runs.map((r) => r.status), ['completed', 'failed', 'queued', 'running', ...(version >= 3 ? ['pruned'] : [])]);
           assert.equal(runs[0]!.jobId, version >= 2 ? '4242' : null);
           assert.equal(runs[0]!.pruneRung, null);
+          assert.equal(runs[0]!.origin, version >= 4 ? 'random' : null);
           const loss = reader.seriesColumns(runs[0]!.pk, ['train/loss']).get('train/loss')!;
           assert.deepEqual(loss.steps, [0, 1, 2, 3, 4]);
           assert.deepEqual(loss.values, [2.5, 2, NaN, 1.5, 1.25]);

@@ -12,6 +12,8 @@ import { loadSweepFile } from '../../sweep-file/load.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
 import { resolveDb, resolveRunsDir } from '../defaults.js';
 import { EXIT } from '../exit-codes.js';
+import { costOf, estimateFrom, printCost, type Cost } from './run-estimate.js';
+import type { Executor } from '../../executor/types.js';
 
 export interface RunOptions {
   file: string;
@@ -27,6 +29,8 @@ export interface RunOptions {
   pollMs?: number;
   /** Overrides resources.executor. */
   executor?: 'local' | 'slurm' | undefined;
+  /** --dry-run: estimate durations and GPU-hours from this recorded sweep. */
+  estimateFrom?: string | undefined;
 }
 
 export interface Io {
@@ -39,11 +43,25 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
   const file = resolve(io.cwd, options.file);
   const spec = loadSweepFile(file);
   const runs = expandSweep(spec, { force: options.force });
+  const runsDir = resolveRunsDir(options.runsDir, io.cwd);
+  const executor = (): Executor =>
+    (options.executor ?? spec.resources.executor ?? 'local') === 'slurm'
+      ? new SlurmExecutor(slurmOptionsFrom(spec.resources, file))
+      : new LocalExecutor({ resources: spec.resources, specFile: file });
   if (options.dryRun) {
-    printPlan(spec.name, runs, options.json, io.out);
+    // The layout is shown where the machine (or the batch scheduler) can be asked.
+    const slots = await executor()
+      .slots()
+      .catch(() => []);
+    const { file: _f, ...asked } = spec;
+    // pack: memory decides per GPU how many run at once: one per GPU gives an upper bound.
+    const estimateSlots = spec.resources.pack === 'memory' ? slots.filter((s) => s.id.endsWith('.0')) : slots;
+    const estimate = options.estimateFrom === undefined ? null : estimateFrom(options.estimateFrom, asked, runs, estimateSlots, resolveDb(options.db, runsDir, io.cwd));
+    const cost = costOf(spec, slots, estimate);
+    printPlan(spec.name, runs, options.json, io.out, cost);
+    if (!options.json) printCost(cost, options.estimateFrom, spec.resources.pack === 'memory', io.out);
     return EXIT.ok;
   }
-  const runsDir = resolveRunsDir(options.runsDir, io.cwd);
   const store = SqliteStore.open(resolveDb(options.db, runsDir, io.cwd));
   const progress = createProgress(chooseMode(options, io.out), io.out, io.err);
   const controller = new AbortController();
@@ -61,10 +79,7 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
       specHash: createHash('sha256').update(readFileSync(file)).digest('hex'),
       runs,
       store,
-      executor:
-        (options.executor ?? spec.resources.executor ?? 'local') === 'slurm'
-          ? new SlurmExecutor(slurmOptionsFrom(spec.resources, file))
-          : new LocalExecutor({ resources: spec.resources, specFile: file }),
+      executor: executor(),
       runsDir,
       policy: { retryFailed: options.retryFailed, retryInfeasible: options.retryInfeasible, rerun: options.rerun },
       signal: controller.signal,
@@ -88,9 +103,9 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
   }
 }
 
-function printPlan(sweep: string, runs: RunSpec[], json: boolean, out: NodeJS.WritableStream): void {
+function printPlan(sweep: string, runs: RunSpec[], json: boolean, out: NodeJS.WritableStream, cost: Cost): void {
   if (json) {
-    out.write(`${JSON.stringify({ sweep, runs: runs.map((r) => ({ id: r.id, name: r.name, origin: r.origin, params: r.params })) })}\n`);
+    out.write(`${JSON.stringify({ sweep, runs: runs.map((r) => ({ id: r.id, name: r.name, origin: r.origin, params: r.params })), ...cost })}\n`);
     return;
   }
   const nameWidth = Math.min(40, Math.max(4, ...runs.map((r) => r.name.length)));

@@ -7,6 +7,7 @@ import type { RunRecord, SweepRecord } from '../../store/types.js';
 import { resolveDb, resolveRunsDir } from '../defaults.js';
 import { EXIT } from '../exit-codes.js';
 import type { Io } from './run.js';
+import { formatOccupancy, gpuOccupancy } from './status-gpus.js';
 
 export interface StatusOptions {
   sweep?: string | undefined;
@@ -43,6 +44,7 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
     const extremes = store.metricExtremes(sweep.pk);
     // One squeue call for the jobs of every running run (null: no SLURM here to ask).
     const slurm = await querySlurmStates(runs.flatMap((r) => (r.status === 'running' && r.jobId !== null ? [r.jobId] : [])));
+    const gpus = await gpuOccupancy(runs);
     const rows = runs.map((run) => {
       const last = Object.fromEntries([...(latest.get(run.pk) ?? new Map())].map(([k, v]) => [k, v.value]));
       const best: Record<string, number> = {};
@@ -74,6 +76,7 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
             signal: run.signal,
             failure_kind: run.failureKind,
             prune_rung: run.pruneRung,
+            origin: run.origin,
             reason: run.reason,
             stderr_tail: run.stderrTail,
             last_step: run.lastStep,
@@ -82,6 +85,7 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
             latest: jsonSafe(last),
             best: jsonSafe(best),
           })),
+          gpus,
         })}\n`,
       );
       return EXIT.ok;
@@ -89,13 +93,16 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
     const counts = countStatuses(runs);
     io.out.write(`sweep ${sweep.name}  (${Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(', ')})\n`);
     const withJobs = runs.some((r) => r.jobId !== null);
-    const table = [['name', 'id', 'status', 'try', withJobs ? 'job' : 'slot', 'step', 'duration', 'train/loss', 'best val/loss', 'note']];
+    // A search that proposes runs says which were random start-up runs and which TPE proposed.
+    const searched = runs.some((r) => r.origin === 'random' || r.origin === 'tpe');
+    const table = [['name', 'id', 'status', ...(searched ? ['origin'] : []), 'try', withJobs ? 'job' : 'slot', 'step', 'duration', 'train/loss', 'best val/loss', 'note']];
     for (const { run, last, best } of rows) {
       const d = duration(run);
       table.push([
         run.name,
         run.id,
         run.status,
+        ...(searched ? [run.origin ?? '-'] : []),
         String(run.attempt),
         withJobs ? jobCell(run.jobId, run.jobId === null ? undefined : slurm?.get(run.jobId)) : (run.slot ?? '-'),
         run.lastStep === null ? '-' : `${run.lastStep}${run.totalSteps !== null ? `/${run.totalSteps}` : ''}`,
@@ -106,6 +113,7 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
       ]);
     }
     io.out.write(renderTable(table));
+    if (gpus !== null) io.out.write(formatOccupancy(gpus));
     return EXIT.ok;
   } finally {
     store.close();

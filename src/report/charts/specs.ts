@@ -34,6 +34,8 @@ export interface ChartInput {
   maxLegend: number;
   /** Default 'step'; 'epoch' or 'samples' where every configuration has its x_per_step factor. */
   x_axis?: XAxisKind;
+  /** A search's runs in the order proposed, with the objective's best so far. */
+  trials?: { metric: string; mode: string; points: { trial: number; name: string; origin: string; value: number | null; best: number | null }[] };
 }
 
 const X_TITLES: Record<XAxisKind, string> = { step: 'step', epoch: 'epoch', samples: 'samples seen' };
@@ -262,11 +264,40 @@ function retrieval(input: ChartInput): ChartDef | null {
   };
 }
 
+const ORIGIN_COLORS: Record<string, string> = { random: '#999999', tpe: '#0072B2', config: '#E69F00', grid: '#009E73' };
+
+/** The search's progress: every trial's value, coloured by origin, and the best so far as a step line. */
+function bestSoFar(input: ChartInput): ChartDef | null {
+  const t = input.trials;
+  if (!t || t.points.every((p) => p.value === null)) return null;
+  const origins = [...new Set(t.points.map((p) => p.origin))];
+  const datasets: Dataset[] = [{
+    label: 'best so far',
+    data: t.points.filter((p) => p.best !== null).map((p) => ({ x: p.trial, y: p.best })),
+    stepped: 'before', borderColor: '#000000', backgroundColor: '#000000', borderWidth: 2, pointRadius: 0, fill: false,
+  }];
+  for (const origin of origins) {
+    const color = ORIGIN_COLORS[origin] ?? '#CC79A7';
+    datasets.push({
+      label: origin === 'random' ? 'random start-up' : origin === 'tpe' ? 'TPE proposal' : origin,
+      type: 'scatter', data: t.points.filter((p) => p.origin === origin && p.value !== null).map((p) => ({ x: p.trial, y: p.value, name: p.name })),
+      backgroundColor: color, borderColor: color, pointRadius: 4,
+    });
+  }
+  const config = lineConfig(datasets, { title: '', xTitle: 'trial (order proposed)', yTitle: t.metric, xMax: Math.max(1, t.points.length), legend: true });
+  return {
+    id: 'search', file: 'search.png', title: 'Search: best so far over trials',
+    note: `Each run's ${t.mode === 'min' ? 'lowest' : 'highest'} ${t.metric} (a pruned run's last value) in the order the search proposed it, and the best so far (black).`,
+    panels: [{ title: '', config }],
+  };
+}
+
 export function buildCharts(raw: ChartInput): ChartDef[] {
   const { configs, axis } = onAxis(raw);
   const input: ChartInput = { ...raw, configs, x_axis: axis };
   const sci = (v: number) => Number(v).toExponential(1);
   const charts = [
+    bestSoFar(input),
     overfitPanels(input),
     allLines(input, 'gap', 'gap', `Generalisation gap ${X_OVER[axis]}`, 'val loss − train loss',
       'Validation loss minus train_eval loss (or the smoothed train loss where train_eval is absent), every configuration; dotted line at 0.',

@@ -9,6 +9,7 @@ import { escapeHtml as e, jsonForScript, scriptText } from './escape.js';
 import { PAGE_SCRIPT } from './page-script.js';
 import { comparison, heatmaps, ranking, runDetails, summary } from './sections.js';
 import { STYLES } from './styles.js';
+import { gpuSection, type GpuReport } from '../gpu.js';
 
 let assets: { chartJs: string; specs: string } | undefined;
 
@@ -27,7 +28,7 @@ function loadAssets(): { chartJs: string; specs: string } {
   return assets;
 }
 
-export function renderHtml(model: ReportModel, pngs: string[]): string {
+export function renderHtml(model: ReportModel, pngs: string[], gpu: GpuReport | null = null): string {
   const { chartJs, specs } = loadAssets();
   const data = { charts: chartInput(model), pngs };
   const generated = new Date(model.generated_at * 1000).toISOString().replace('T', ' ').slice(0, 19);
@@ -55,6 +56,8 @@ ${xAxisSwitch(model)}
 ${heatmaps(model)}
 <h2 id="runs">Runs</h2>
 ${runDetails(model)}
+<h2 id="gpu">GPU use</h2>
+${gpuSection(gpu)}
 <script type="application/json" id="report-data">${jsonForScript(data)}</script>
 <script>${scriptText(chartJs)}</script>
 <script>(function () {

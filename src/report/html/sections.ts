@@ -18,7 +18,8 @@ export function summary(model: ReportModel): string {
     c.pruned_runs > 0
       ? `<p>Early termination pruned <b>${c.pruned_runs}</b> run(s): ${num(c.child_seconds / 3600)} child-hours spent against about ${num(c.full_estimate_seconds / 3600)} for the full sweep (${num(100 * (c.saved_fraction ?? 0))}% saved). Pruned runs are marked <span class="status pruned">pruned</span> in the tables; their curves stop where they were stopped.</p>`
       : '';
-  if (!best) return `${head}${spent}${warnings}<p class="none">No configuration could be ranked.</p>`;
+  const searched = model.search === null ? '' : searchSummary(model.search);
+  if (!best) return `${head}${searched}${spent}${warnings}<p class="none">No configuration could be ranked.</p>`;
   const d = best.diagnostics;
   const facts = [
     d.best_val_step !== null ? `validation loss lowest (${num(d.best_val_loss)}) at step ${num(d.best_val_step)}` : 'no validation loss recorded',
@@ -34,7 +35,7 @@ export function summary(model: ReportModel): string {
     ck && ck.overfits && ck.runs.length > 0
       ? `<p class="checkpoint">It overfits: what is meant is its <b>checkpoint at the best validation-loss step</b> (${ck.runs.map((r) => `${e(r.run)}: step ${num(r.step)}`).join(', ')}; the run's <code>best</code> checkpoint), not its final weights.</p>`
       : '';
-  return `${head}${spent}${warnings}<div class="best" style="border-color:${e(best.color)}"><h3>Best configuration: <span class="swatch" style="background:${e(best.color)}"></span>${e(best.name)}</h3>
+  return `${head}${searched}${spent}${warnings}<div class="best" style="border-color:${e(best.color)}"><h3>Best configuration: <span class="swatch" style="background:${e(best.color)}"></span>${e(best.name)}</h3>
 <p>${params(pick(best.params, model.params_varying))}</p>${checkpoint}<p>${e(o.key)} = <b>${num(best.objective.mean)}</b>${best.objective.n > 1 ? ` ± ${num(best.objective.std)} (${best.objective.n} seeds)` : ''}</p><ul>${facts.map((f) => `<li>${f}</li>`).join('')}</ul></div>${observations(model)}`;
 }
 
@@ -153,8 +154,19 @@ export function runDetails(model: ReportModel): string {
         .join('');
       const failure = r.diagnostics.failure_reason ? `<p class="warning">Failure: ${e(r.diagnostics.failure_reason)}</p>` : '';
       const stderr = r.stderr_tail ? `<p>stderr (last lines):</p><pre>${e(r.stderr_tail)}</pre>` : '';
-      return `<details class="run"><summary><span class="status ${e(r.status)}">${e(r.status)}</span> ${e(r.name)} <small>${params(r.params)}</small></summary>
+      const origin = r.origin === 'random' || r.origin === 'tpe' ? ` <span class="tag">${r.origin === 'tpe' ? 'TPE' : 'random start-up'}</span>` : '';
+      return `<details class="run"><summary><span class="status ${e(r.status)}">${e(r.status)}</span> ${e(r.name)}${origin} <small>${params(r.params)}</small></summary>
 ${failure}<p>Run id <code>${e(r.id)}</code>, attempt ${r.attempt}, configuration ${e(r.configuration)}; metrics: ${e(r.metrics.join(', ') || 'none')}${r.summary ? `; summary <code>${e(JSON.stringify(r.summary))}</code>` : ''}.</p>${stderr}<table class="diag">${rows}</table></details>`;
     })
     .join('\n');
+}
+
+function searchSummary(search: NonNullable<ReportModel['search']>): string {
+  const random = search.trials.filter((t) => t.origin === 'random').length;
+  const tpe = search.trials.filter((t) => t.origin === 'tpe').length;
+  const last = search.trials.at(-1)?.best ?? null;
+  const at = last === null ? null : search.trials.find((t) => t.value === last);
+  return `<p>TPE search on <code>${e(search.metric)}</code> (${search.mode}): ${random} random start-up run(s), ${tpe} proposed by TPE${
+    at ? `; best ${num(last!)} at trial ${at.trial} (${e(at.name)}, ${at.origin === 'tpe' ? 'TPE' : e(at.origin ?? 'planned')})` : ''
+  }. See the chart "Search: best so far over trials".</p>`;
 }

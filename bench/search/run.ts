@@ -1,0 +1,199 @@
+// `npm run bench:search`: clipsweep's TPE against Optuna's TPESampler (Debian's python3-optuna)
+// and random search, on the same functions, budgets, noise draws and (for concurrent slots) the
+// same simulated run durations. Prints the median best after 10, 25 and 50 trials with a
+// bootstrap 95% interval, and the time per proposal at 100 and 1,000 finished trials.
+// Flags: --reps N (30), --trials N (50), --no-optuna, --functions a,b (by index), --multivariate,
+// --timing-only, --no-liar.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { mix } from '../../src/search/propose.js';
+import { decode, sampleUniform, type Space } from '../../src/search/space.js';
+import { DEFAULT_TPE, propose, type Trial } from '../../src/search/tpe.js';
+import { mulberry32 as rng } from '../../src/random/mulberry32.js';
+import { normal } from '../../src/search/normal.js';
+import { OBJECTIVES, type Objective } from './functions.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const REPS = Number(flag('reps') ?? 30);
+const TRIALS = Number(flag('trials') ?? 50);
+const CHECKPOINTS = [10, 25, 50].filter((n) => n <= TRIALS);
+const WITH_OPTUNA = !args.includes('--no-optuna');
+const MULTIVARIATE = args.includes('--multivariate');
+const PICKED = flag('functions')?.split(',').map(Number);
+const TIMING_ONLY = args.includes('--timing-only');
+/** Pending runs not counted as bad (to measure what the constant liar does with 4 slots). */
+const NO_LIAR = args.includes('--no-liar');
+const PYTHON = '/usr/bin/python3';
+const OPTUNA_SCRIPT = fileURLToPath(new URL('../../../bench/search/optuna_tpe.py', import.meta.url));
+
+/** Debian's python3-optuna, installed the way scripts/ensure-test-deps.mjs installs test packages. */
+function ensureOptuna(): void {
+  const has = (): boolean => existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import optuna'], { stdio: 'ignore' }).status === 0;
+  if (has()) return;
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!root || !existsSync('/usr/bin/apt-get')) {
+    console.error('The benchmark needs Optuna for /usr/bin/python3: run "sudo apt-get install -y python3-optuna" (or pass --no-optuna).');
+    process.exit(1);
+  }
+  console.log('Installing python3-optuna (apt-get)...');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', '-o', 'DPkg::Lock::Timeout=600', '--no-install-recommends', 'python3-optuna'], { stdio: 'inherit', env });
+}
+
+function optuna(job: Record<string, unknown>): Record<string, unknown> {
+  const out = execFileSync(PYTHON, [OPTUNA_SCRIPT], { input: JSON.stringify(job), maxBuffer: 1 << 28, encoding: 'utf8' });
+  return JSON.parse(out) as Record<string, unknown>;
+}
+
+/** Noise draws and run durations per repetition, shared by every method. */
+function tables(fn: number): { noise: number[][]; durations: number[][] } {
+  const noise: number[][] = [];
+  const durations: number[][] = [];
+  for (let r = 0; r < REPS; r++) {
+    const next = rng(mix(7919, fn, r));
+    noise.push(Array.from({ length: TRIALS }, () => normal(next)));
+    durations.push(Array.from({ length: TRIALS }, () => 0.5 + next()));
+  }
+  return { noise, durations };
+}
+
+type Sampler = (space: Space, trials: Trial[], pending: Record<string, unknown>[], rep: number, index: number) => Record<string, unknown>;
+
+const tpe = (multivariate: boolean): Sampler => (space, trials, pending, rep, index) =>
+  propose(space, trials, pending, { ...DEFAULT_TPE, multivariate, liar: !NO_LIAR }, rng(mix(rep, index))).params;
+
+const random: Sampler = (space, _trials, _pending, rep, index) => {
+  const next = rng(mix(rep, index));
+  return Object.fromEntries(space.map((dim) => [dim.name, decode(dim, sampleUniform(dim, next))]));
+};
+
+/** One repetition on `slots` simulated slots: true values in completion order. */
+function simulate(obj: Objective, sample: Sampler, rep: number, slots: number, noise: number[], durations: number[]): { values: number[]; seen: number[] } {
+  const trials: Trial[] = [];
+  const running: { end: number; index: number; params: Record<string, unknown>; value: number; seen: number }[] = [];
+  const values: number[] = [];
+  const seen: number[] = [];
+  let started = 0;
+  const start = (now: number): void => {
+    const params = sample(obj.space, trials, running.map((r) => r.params), rep, started);
+    const value = obj.f(params);
+    running.push({ end: now + durations[started]!, index: started, params, value, seen: value + obj.noise * noise[started]! });
+    started++;
+  };
+  while (started < Math.min(slots, TRIALS)) start(0);
+  while (running.length > 0) {
+    running.sort((a, b) => a.end - b.end || a.index - b.index);
+    const done = running.shift()!;
+    trials.push({ params: done.params, state: 'complete', value: done.seen, step: null });
+    values.push(done.value);
+    seen.push(done.seen);
+    if (started < TRIALS) start(done.end);
+  }
+  return { values, seen };
+}
+
+/** The true value of the configuration with the best observed value among the first n completed. */
+function bestAfter(run: { values: number[]; seen: number[] }, n: number): number {
+  let best = 0;
+  for (let i = 1; i < Math.min(n, run.values.length); i++) if (run.seen[i]! < run.seen[best]!) best = i;
+  return run.values[best]!;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Percentile bootstrap 95% interval of the median (2,000 resamples, fixed seed). */
+function bootstrap(xs: number[]): [number, number] {
+  const next = rng(12345);
+  const meds: number[] = [];
+  for (let b = 0; b < 2000; b++) meds.push(median(xs.map(() => xs[Math.floor(next() * xs.length)]!)));
+  meds.sort((a, b) => a - b);
+  return [meds[49]!, meds[1949]!];
+}
+
+const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 1 ? v.toFixed(3) : v.toFixed(4));
+
+function main(): void {
+  if (WITH_OPTUNA) ensureOptuna();
+  const methods: { name: string; sample: Sampler | 'optuna' }[] = [
+    { name: 'clipsweep TPE', sample: tpe(false) },
+    ...(MULTIVARIATE ? [{ name: 'clipsweep TPE (multivariate)', sample: tpe(true) }] : []),
+    ...(WITH_OPTUNA ? [{ name: 'Optuna TPESampler', sample: 'optuna' as const }] : []),
+    { name: 'random', sample: random },
+  ];
+  console.log(`${REPS} repetitions x ${TRIALS} trials; median best (true value of the best observed) [bootstrap 95% interval]\n`);
+  OBJECTIVES.forEach((obj, fn) => {
+    if (TIMING_ONLY || (PICKED && !PICKED.includes(fn))) return;
+    const { noise, durations } = tables(fn);
+    console.log(`### ${obj.name} (optimum ${obj.optimum})\n`);
+    console.log(`| method | slots | ${CHECKPOINTS.map((n) => `best after ${n}`).join(' | ')} |`);
+    console.log(`| --- | --- | ${CHECKPOINTS.map(() => '---').join(' | ')} |`);
+    for (const method of methods) {
+      for (const slots of [1, 4]) {
+        const t0 = Date.now();
+        let runs: { values: number[]; seen: number[] }[];
+        if (method.sample === 'optuna') {
+          runs = optuna({ mode: 'optimise', function: obj.name, reps: REPS, trials: TRIALS, slots, noise, durations }).runs as { values: number[]; seen: number[] }[];
+        } else {
+          const sample = method.sample;
+          runs = Array.from({ length: REPS }, (_, r) => simulate(obj, sample, r, slots, noise[r]!, durations[r]!));
+        }
+        const cells = CHECKPOINTS.map((n) => {
+          const bests = runs.map((run) => bestAfter(run, n));
+          const [lo, hi] = bootstrap(bests);
+          return `${fmt(median(bests))} [${fmt(lo)}, ${fmt(hi)}]`;
+        });
+        console.log(`| ${method.name} | ${slots} | ${cells.join(' | ')} |`);
+        process.stderr.write(`  ${obj.name} / ${method.name} / ${slots} slot(s): ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+      }
+    }
+    console.log('');
+  });
+  timing();
+}
+
+/** CPU time per proposal with 100 and 1,000 finished (random) trials, median of 20. */
+function timing(): void {
+  console.log('### CPU time per proposal (ms, median of 20 [min, max])\n');
+  console.log('| function | finished trials | clipsweep TPE | clipsweep TPE (multivariate) |' + (WITH_OPTUNA ? ' Optuna TPESampler |' : ''));
+  console.log('| --- | --- | --- | --- |' + (WITH_OPTUNA ? ' --- |' : ''));
+  for (const fn of [1, 3]) {
+    const obj = OBJECTIVES[fn]!;
+    for (const finished of [100, 1000]) {
+      const trials: Trial[] = [];
+      for (let i = 0; i < finished; i++) {
+        const params = random(obj.space, [], [], 999, i);
+        trials.push({ params, state: 'complete', value: obj.f(params), step: null });
+      }
+      const time = (multivariate: boolean): string => {
+        const ms: number[] = [];
+        for (let i = 0; i < 23; i++) {
+          // CPU time, not wall-clock: this machine is shared, and waiting for a core is not the sampler's cost.
+          const t0 = process.cpuUsage();
+          propose(obj.space, trials, [], { ...DEFAULT_TPE, multivariate }, rng(i));
+          const used = process.cpuUsage(t0);
+          if (i >= 3) ms.push((used.user + used.system) / 1000); // the first three warm the JIT
+        }
+        return `${median(ms).toFixed(2)} [${Math.min(...ms).toFixed(2)}, ${Math.max(...ms).toFixed(2)}]`;
+      };
+      let optunaCell = '';
+      if (WITH_OPTUNA) {
+        const ms = optuna({ mode: 'time', function: obj.name, finished, asks: 20 }).ms as number[];
+        optunaCell = ` ${median(ms).toFixed(1)} [${Math.min(...ms).toFixed(1)}, ${Math.max(...ms).toFixed(1)}] |`;
+      }
+      console.log(`| ${obj.name} | ${finished} | ${time(false)} | ${time(true)} |${optunaCell}`);
+    }
+  }
+  if (WITH_OPTUNA) console.log(`\nOptuna ${String(optuna({ mode: 'time', function: 'Branin', finished: 0, asks: 1 }).version)}, ${PYTHON}; Node ${process.version}.`);
+}
+
+main();

@@ -1,0 +1,126 @@
+// The Tree-structured Parzen Estimator (Bergstra et al. 2011), with Optuna's present defaults:
+// the best gamma(n) = min(ceil(n/10), 25) finished trials form the "good" mixture l(x), the rest
+// the "bad" g(x); 24 candidates are drawn from l and the one maximising log l(x) - log g(x) is
+// proposed. Pure: the same trials, pending runs and generator always give the same proposal.
+import { DEFAULT_PARZEN, ParzenEstimator, type ParzenSettings } from './parzen.js';
+import { decode, encode, sampleUniform, type Space } from './space.js';
+
+/** A finished run, as TPE sees it. */
+export interface Trial {
+  params: Record<string, unknown>;
+  /** complete: `value` is its objective; pruned: its last intermediate value at `step`. */
+  state: 'complete' | 'pruned';
+  value: number;
+  step: number | null;
+}
+
+export interface TpeSettings extends ParzenSettings {
+  mode: 'min' | 'max';
+  /** Random proposals until this many trials have finished (Optuna: 10). */
+  startup: number;
+  /** Candidates drawn from l(x) per proposal (Optuna: 24). */
+  candidates: number;
+  /** One joint mixture over all parameters instead of one per parameter (Optuna: off). */
+  multivariate: boolean;
+  /** Pending runs count as bad trials, so that parallel proposals move apart (Optuna's constant liar). */
+  liar: boolean;
+  gamma: (n: number) => number;
+  weights: (n: number) => number[];
+}
+
+export function defaultGamma(n: number): number {
+  return Math.min(Math.ceil(0.1 * n), 25);
+}
+
+/** Equal weights, except that beyond 25 trials the older ones fade linearly (Optuna's default). */
+export function defaultWeights(n: number): number[] {
+  if (n < 25) return new Array<number>(n).fill(1);
+  const ramp = Array.from({ length: n - 25 }, (_, i) => (n - 25 === 1 ? 1 / n : 1 / n + ((1 - 1 / n) * i) / (n - 26)));
+  return [...ramp, ...new Array<number>(25).fill(1)];
+}
+
+export const DEFAULT_TPE: TpeSettings = {
+  ...DEFAULT_PARZEN,
+  mode: 'min',
+  startup: 10,
+  candidates: 24,
+  multivariate: false,
+  liar: true,
+  gamma: defaultGamma,
+  weights: defaultWeights,
+};
+
+export interface Proposal {
+  params: Record<string, unknown>;
+  origin: 'random' | 'tpe';
+}
+
+/**
+ * The next configuration. `trials` are the finished runs in the order they were proposed;
+ * `pending` the parameters of runs proposed but not finished.
+ */
+export function propose(space: Space, trials: readonly Trial[], pending: readonly Record<string, unknown>[], settings: TpeSettings, next: () => number): Proposal {
+  if (trials.length < settings.startup || space.length === 0) {
+    const params: Record<string, unknown> = {};
+    for (const dim of space) params[dim.name] = decode(dim, sampleUniform(dim, next));
+    return { params, origin: 'random' };
+  }
+  const { below, above } = splitTrials(space, trials, pending, settings);
+  const groups = settings.multivariate ? [space.map((_, d) => d)] : space.map((_, d) => [d]);
+  const params: Record<string, unknown> = {};
+  const goodWeights = settings.weights(below.length);
+  const badWeights = settings.weights(above.length);
+  for (const group of groups) {
+    const dims = group.map((d) => space[d]!);
+    const columns = (rows: number[][]): number[][] => group.map((d) => rows.map((row) => row[d]!));
+    const good = new ParzenEstimator(dims, columns(below), goodWeights, settings);
+    const bad = new ParzenEstimator(dims, columns(above), badWeights, settings);
+    const best = bestCandidate(good, bad, good.sample(next, settings.candidates));
+    group.forEach((d, i) => (params[space[d]!.name] = decode(space[d]!, best.row[i]!)));
+  }
+  return { params, origin: 'tpe' };
+}
+
+/** The candidate maximising log l(x) - log g(x) (the first on a tie), with every score. */
+export function bestCandidate(good: ParzenEstimator, bad: ParzenEstimator, candidates: readonly number[][]): { row: number[]; scores: number[] } {
+  const scores = candidates.map((row) => good.logPdf(row) - bad.logPdf(row));
+  let best = 0;
+  for (let i = 1; i < scores.length; i++) if (scores[i]! > scores[best]!) best = i;
+  return { row: candidates[best]!, scores };
+}
+
+/**
+ * Encoded rows of the good and bad groups, each in trial order. The best gamma(n) complete trials
+ * are good; pruned trials fill the good group only when too few completed (the furthest-trained,
+ * then the best value, first), as in Optuna; pending runs are bad (the liar).
+ */
+export function splitTrials(space: Space, trials: readonly Trial[], pending: readonly Record<string, unknown>[], settings: Pick<TpeSettings, 'gamma' | 'mode' | 'liar'>): { below: number[][]; above: number[][] } {
+  const sign = settings.mode === 'max' ? -1 : 1;
+  const ranked = trials
+    .map((trial, number) => ({ trial, number, row: encodeRow(space, trial.params) }))
+    .filter((t) => t.row !== null && !(t.trial.state === 'complete' && !Number.isFinite(t.trial.value)));
+  const score = (v: number): number => (Number.isNaN(v) ? Infinity : sign * v);
+  const complete = ranked.filter((t) => t.trial.state === 'complete').sort((a, b) => score(a.trial.value) - score(b.trial.value) || a.number - b.number);
+  const pruned = ranked
+    .filter((t) => t.trial.state === 'pruned')
+    .sort((a, b) => (b.trial.step ?? -1) - (a.trial.step ?? -1) || score(a.trial.value) - score(b.trial.value) || a.number - b.number);
+  const gamma = settings.gamma(trials.length);
+  const goodComplete = complete.slice(0, gamma);
+  const goodPruned = pruned.slice(0, Math.max(0, gamma - goodComplete.length));
+  const below = [...goodComplete, ...goodPruned];
+  const above = [...complete.slice(goodComplete.length), ...pruned.slice(goodPruned.length)];
+  const byNumber = (a: { number: number }, b: { number: number }): number => a.number - b.number;
+  const rows = (list: { row: number[] | null }[]): number[][] => list.map((t) => t.row!);
+  const liars = settings.liar ? pending.map((p) => encodeRow(space, p)).filter((r): r is number[] => r !== null) : [];
+  return { below: rows(below.sort(byNumber)), above: [...rows(above.sort(byNumber)), ...liars] };
+}
+
+export function encodeRow(space: Space, params: Record<string, unknown>): number[] | null {
+  const row: number[] = [];
+  for (const dim of space) {
+    const x = encode(dim, params[dim.name]);
+    if (x === null) return null;
+    row.push(x);
+  }
+  return row;
+}
