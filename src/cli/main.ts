@@ -111,6 +111,19 @@ async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'serve',
+      'a live web page on the sweep database (read-only): sweeps, runs, charts, alerts',
+      (y) =>
+        common(y)
+          .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to bind; any other than loopback requires a token' })
+          .option('port', { type: 'number', default: 0, describe: 'port (0: any free port)' })
+          .option('token', { type: 'string', describe: 'access token (default: generated when --host is not loopback)' }),
+      async (args) => {
+        const { serveCommand } = await import('./commands/serve.js');
+        exitCode = await serveCommand({ db: args.db, runsDir: args['runs-dir'], host: args.host, port: args.port, token: args.token }, io);
+      },
+    )
+    .command(
       'pretrain',
       'build the embedded base model that `init: base` fine-tunes (cached under <runs-dir>/models/)',
       (y) =>
@@ -174,7 +187,7 @@ async function main(argv: string[]): Promise<number> {
           .demandCommand(1, 'name a clip command: embed, tokenize, eval');
       },
     )
-    .demandCommand(1, 'name a command: run, status, cancel, ls, export, report, pretrain, clip')
+    .demandCommand(1, 'name a command: run, status, cancel, ls, export, report, serve, pretrain, clip')
     .strict()
     .recommendCommands()
     .help()

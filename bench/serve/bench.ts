@@ -1,0 +1,171 @@
+// Benchmark of `sweep serve` (issue 15). Prints figures; asserts nothing about time.
+//   node dist/bench/serve/bench.js [--runs 200] [--steps 20000] [--live-runs 100] [--rate 10] [--seconds 60] [--db FILE]
+// 1. A finished sweep of runs x steps x 6 metrics: time until the sweep page is usable in
+//    Chromium (first charts drawn), with the server warmed (it loads the latest sweep on start)
+//    and, for reference, how long that warm-up took.
+// 2. A running sweep of live-runs runs each logging `rate` lines a second (this process is the
+//    one writer, through the store's ingest, committing every 100 ms): the latency from commit
+//    to the page receiving the point (server-sent event) and to the point being in the chart,
+//    p50/p95, and the server's RSS over time.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { liveSweep, writeBigSweep } from './db.js';
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : fallback;
+};
+const RUNS = Number(arg('runs', '200'));
+const STEPS = Number(arg('steps', '20000'));
+const LIVE_RUNS = Number(arg('live-runs', '100'));
+const RATE = Number(arg('rate', '10'));
+const SECONDS = Number(arg('seconds', '60'));
+const dir = mkdtempSync(join(tmpdir(), 'clipsweep-bench-serve-'));
+const bigDb = arg('db', join(dir, 'big.db'));
+const CHILD = fileURLToPath(new URL('./server-child.js', import.meta.url));
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+/** CPU seconds a process has used (user + system): under a shared, loaded machine the fairer figure. */
+const cpuS = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+
+async function startChild(db: string): Promise<{ child: ChildProcess; url: string; listening: number; warmed: Promise<number>; diagnosed: Promise<number> }> {
+  const child = spawn(process.execPath, [CHILD, db], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const it = lines[Symbol.asyncIterator]();
+  const first = JSON.parse((await it.next()).value as string) as { url: string; listening_ms: number };
+  const warmed = it.next().then((r) => (JSON.parse(r.value as string) as { warmed_ms: number }).warmed_ms);
+  const diagnosed = warmed.then(() => it.next()).then((r) => (JSON.parse(r.value as string) as { diagnosed_ms: number }).diagnosed_ms);
+  diagnosed.catch(() => undefined);
+  return { child, url: first.url, listening: first.listening_ms, warmed, diagnosed };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  const done = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await done;
+}
+
+/** Opens the sweep page; ms until the table has its rows and the first chart canvas is drawn. */
+async function pageUsable(browser: Browser, url: string, rows: number): Promise<number> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const started = performance.now();
+  await page.goto(url);
+  await page.waitForFunction(
+    (n) => document.querySelectorAll('#runs tbody tr[data-run]').length === n && Number(document.querySelector('#charts canvas')?.getAttribute('data-points') ?? 0) > 0,
+    rows,
+    { timeout: 120_000, polling: 20 },
+  );
+  const ms = performance.now() - started;
+  await page.close();
+  return ms;
+}
+
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+try {
+  // ---- 1. page load on a big finished sweep --------------------------------------------------
+  if (!existsSync(bigDb)) {
+    const t = performance.now();
+    writeBigSweep(bigDb, RUNS, STEPS, dir);
+    out(`wrote ${RUNS} runs x ${STEPS} steps x 6 metrics in ${((performance.now() - t) / 1000).toFixed(1)} s (${(statSync(bigDb).size / 1e6).toFixed(0)} MB)`);
+  }
+  {
+    const server = await startChild(bigDb);
+    const warmed = await server.warmed;
+    out(`server: listening after ${server.listening.toFixed(0)} ms; latest sweep's drawn series ready (downsampled by SQLite) after ${(warmed / 1000).toFixed(2)} s (${cpuS(server.child.pid!).toFixed(1)} CPU s; load average ${load()}); RSS ${rssMb(server.child.pid!).toFixed(0)} MB`);
+    const origin = new URL(server.url).origin;
+    const loads = [];
+    const cpuBefore = cpuS(server.child.pid!);
+    for (let i = 0; i < 3; i++) loads.push(await pageUsable(browser, `${origin}/sweep/big`, RUNS));
+    const diagnosedBy = await Promise.race([server.diagnosed, new Promise<null>((r) => setTimeout(() => r(null), 0))]);
+    out(`background diagnoses (full series, 150 ms per poll): ${diagnosedBy === null ? 'still running after the page loads' : `done after ${(diagnosedBy / 1000).toFixed(1)} s`}`);
+    out(`sweep page usable (${RUNS} rows, first chart drawn): ${loads.map((m) => (m / 1000).toFixed(2)).join(' s, ')} s (3 loads; server ${(cpuS(server.child.pid!) - cpuBefore).toFixed(1)} CPU s for them, with its background diagnoses; load average ${load()}); server RSS ${rssMb(server.child.pid!).toFixed(0)} MB`);
+    await stop(server.child);
+  }
+
+  // ---- 2. live updates ------------------------------------------------------------------------
+  {
+    const db = join(dir, 'live.db');
+    const writer = liveSweep(db, LIVE_RUNS, dir);
+    writer.tick(1);
+    const server = await startChild(db);
+    await server.warmed;
+    const origin = new URL(server.url).origin;
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(`${origin}/sweep/live`);
+    await page.waitForFunction((n) => document.querySelectorAll('#runs tbody tr[data-run]').length === n, LIVE_RUNS, { timeout: 60_000 });
+    // In the page: when each step of run l0 arrives by event, and when the chart first shows it.
+    await page.evaluate(() => {
+      const w = window as unknown as { arrived: Record<number, number>; drawn: Record<number, number> };
+      w.arrived = {};
+      w.drawn = {};
+      const source = new EventSource('/api/sweeps/live/events');
+      source.addEventListener('delta', (ev) => {
+        const now = Date.now();
+        for (const p of JSON.parse((ev as MessageEvent).data).points) if (p.run === 'l0' && p.key === 'logit_scale') for (const x of p.x) w.arrived[x] ??= now;
+      });
+      const C = (window as unknown as { Chart: { getChart(c: Element): { data: { datasets: { label: string; data: { x: number }[] }[] } } | undefined } }).Chart;
+      setInterval(() => {
+        const canvas = document.querySelector('section[data-chart="scale"] canvas');
+        const data = canvas ? C.getChart(canvas)?.data.datasets.find((d) => d.label === 'live0')?.data : undefined;
+        if (!data || data.length === 0) return;
+        const last = data[data.length - 1]!.x;
+        const now = Date.now();
+        for (let s = last; s >= 0 && w.drawn[s] === undefined; s--) w.drawn[s] = now;
+      }, 50);
+    });
+    const committed: Record<number, number> = {};
+    const rss: string[] = [];
+    const perTick = RATE / 10;
+    let carry = 0;
+    const t0 = Date.now();
+    let nextRss = t0;
+    while (Date.now() - t0 < SECONDS * 1000) {
+      carry += perTick;
+      const n = Math.floor(carry);
+      carry -= n;
+      if (n > 0) {
+        const last = writer.tick(n);
+        const at = Date.now();
+        for (let s = last - n + 1; s <= last; s++) committed[s] = at;
+      }
+      if (Date.now() >= nextRss) {
+        rss.push(`${Math.round((Date.now() - t0) / 1000)}s:${rssMb(server.child.pid!).toFixed(0)}MB`);
+        nextRss += 10_000;
+      }
+      await new Promise((r) => setTimeout(r, Math.max(0, 100 - ((Date.now() - t0) % 100))));
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+    const { arrived, drawn } = await page.evaluate(() => {
+      const w = window as unknown as { arrived: Record<number, number>; drawn: Record<number, number> };
+      return { arrived: w.arrived, drawn: w.drawn };
+    });
+    const lat = (seen: Record<number, number>) => Object.entries(committed).flatMap(([s, at]) => (seen[Number(s)] !== undefined ? [seen[Number(s)]! - at] : []));
+    const a = lat(arrived);
+    const d = lat(drawn);
+    const steps = Object.keys(committed).length;
+    out(`live: ${LIVE_RUNS} runs x ${RATE} lines/s for ${SECONDS} s (${(LIVE_RUNS * RATE).toLocaleString()} lines/s, ${steps} steps per run; load average ${load()})`);
+    out(`  commit -> page receives the point (SSE): p50 ${pct(a, 50)} ms, p95 ${pct(a, 95)} ms, max ${Math.max(...a)} ms (${a.length}/${steps} steps seen)`);
+    out(`  commit -> point drawn in the chart:      p50 ${pct(d, 50)} ms, p95 ${pct(d, 95)} ms, max ${Math.max(...d)} ms (${d.length}/${steps} steps seen)`);
+    out(`  server RSS: ${rss.join(' ')} (end ${rssMb(server.child.pid!).toFixed(0)} MB)`);
+    await page.close();
+    writer.close();
+    await stop(server.child);
+  }
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,118 @@
+// Follows the database and fans changes out to the open pages. One timer for the whole server:
+// each tick asks SQLite whether anything was committed since (PRAGMA data_version, no table
+// read); only then are the sweeps that someone watches polled, and each delta is sent once per
+// subscriber. A page that connects gets a snapshot first, then only deltas.
+import { resolveThresholds, type Thresholds } from '../report/options.js';
+import { LiveReader, type LiveSweepRow } from '../store/live-reads.js';
+import { SweepLive } from './live.js';
+
+export interface Subscriber {
+  /** null: the sweeps list; otherwise a sweep name. */
+  sweep: string | null;
+  /** `json`: the event's data, serialised once for every subscriber. */
+  send(event: string, json: string): void;
+}
+
+export interface SweepListItem {
+  name: string;
+  created_at: number;
+  updated_at: number;
+  counts: Record<string, number>;
+  total: number;
+}
+
+export class LiveHub {
+  readonly reader: LiveReader;
+  private readonly thresholds: Thresholds;
+  private readonly sweeps = new Map<string, SweepLive>();
+  private readonly subscribers = new Set<Subscriber>();
+  private timer: NodeJS.Timeout | null = null;
+  private version = -1;
+  private listJson = '';
+
+  constructor(dbFile: string, options: { thresholds?: Partial<Thresholds> } = {}) {
+    this.reader = new LiveReader(dbFile);
+    this.thresholds = resolveThresholds(options.thresholds ?? {});
+  }
+
+  start(pollMs: number): void {
+    this.timer = setInterval(() => this.tick(), pollMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.subscribers.clear();
+    this.reader.close();
+  }
+
+  list(): SweepListItem[] {
+    return this.reader.sweeps().map(listItem);
+  }
+
+  /** The sweep's live state, built (all series read once) on first use. */
+  sweep(name: string): SweepLive | undefined {
+    let live = this.sweeps.get(name);
+    if (!live) {
+      const row = this.reader.sweeps().find((s) => s.name === name);
+      if (!row) return undefined;
+      this.reader.refreshKeys();
+      live = new SweepLive(this.reader, row, this.thresholds);
+      this.sweeps.set(name, live);
+    }
+    return live;
+  }
+
+  /** Catches the sweep up (sending what changed to the pages already open), then adds `sub`. */
+  subscribe(sub: Subscriber): void {
+    if (sub.sweep !== null) {
+      const live = this.sweep(sub.sweep);
+      if (live) this.pollSweep(live);
+    }
+    this.subscribers.add(sub);
+  }
+
+  unsubscribe(sub: Subscriber): void {
+    this.subscribers.delete(sub);
+  }
+
+  /** One poll; public so that tests and the benchmark can drive it. */
+  tick(): void {
+    const version = this.reader.dataVersion();
+    // Unchanged database: nothing to do unless diagnoses were left over by the last poll's budget.
+    if (version === this.version && ![...this.sweeps.values()].some((l) => l.pendingDiagnoses())) return;
+    this.version = version;
+    this.reader.refreshKeys();
+    const watched = new Set([...this.subscribers].map((s) => s.sweep));
+    if (watched.has(null)) {
+      const list = this.list();
+      const json = JSON.stringify(list);
+      if (json !== this.listJson) {
+        this.listJson = json;
+        for (const s of this.subscribers) if (s.sweep === null) s.send('sweeps', json);
+      }
+    }
+    for (const live of this.sweeps.values()) {
+      // Watched sweeps follow the database; the others only finish their diagnoses (their
+      // alerts are then in the next page's snapshot).
+      if (watched.has(live.sweep.name) || live.pendingDiagnoses()) this.pollSweep(live);
+    }
+  }
+
+  /** True while some loaded sweep has runs whose diagnostics are still to be computed. */
+  pendingDiagnoses(): boolean {
+    return [...this.sweeps.values()].some((l) => l.pendingDiagnoses());
+  }
+
+  private pollSweep(live: SweepLive): void {
+    const delta = live.poll(Date.now() / 1000);
+    if (!delta) return;
+    const json = JSON.stringify(delta);
+    for (const s of this.subscribers) if (s.sweep === live.sweep.name) s.send('delta', json);
+  }
+}
+
+function listItem(s: LiveSweepRow): SweepListItem {
+  return { name: s.name, created_at: s.createdAt, updated_at: s.updatedAt, counts: s.counts as Record<string, number>, total: s.total };
+}

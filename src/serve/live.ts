@@ -1,0 +1,382 @@
+// What the server knows about a sweep between polls: per run its row, a drawn (downsampled) copy
+// of each chart series, the last step sent per key, and its diagnostics and alerts. A poll reads
+// only what changed (runs whose metric_lines moved, and their rows after the last step sent) and
+// returns one delta that every open page of the sweep receives: whole series are never resent.
+import { groupConfigurations, styleOf } from '../report/configs.js';
+import { diagnose, RETRIEVAL_KEY, type RunDiagnostics } from '../report/diagnostics.js';
+import { DRAW_POINTS, DRAWN_KEYS } from '../report/model.js';
+import { chooseObjective, type ObjectiveChoice } from '../report/objective.js';
+import type { Thresholds } from '../report/options.js';
+import { lttb, round4, type Series } from '../report/series.js';
+import type { LivePoints, LiveReader, LiveRunRow, LiveSweepRow } from '../store/live-reads.js';
+
+/** A drawn series: finite points only (NaN and infinities are diagnostics, not lines). */
+export interface Drawn {
+  x: number[];
+  y: number[];
+  /** Epoch at each point where the trainer logged one. */
+  e: (number | null)[];
+}
+
+export interface Alert {
+  run: string;
+  kind: 'overfit' | 'scale-dip' | 'scale-rebound' | 'diverged' | 'early-stop' | 'pruned' | 'failed';
+  step: number | null;
+  message: string;
+}
+
+export interface RunView {
+  id: string;
+  name: string;
+  params: Record<string, unknown>;
+  ordinal: number;
+  status: string;
+  attempt: number;
+  slot: string | null;
+  gpu: number | null;
+  queued_at: number | null;
+  started_at: number | null;
+  ended_at: number | null;
+  failure_kind: string | null;
+  reason: string | null;
+  total_steps: number | null;
+  last_step: number | null;
+  prune_rung: number | null;
+  color: string;
+  dash: number[];
+  configuration: string;
+  /** Last logged value per key (NaN shown as such). */
+  latest: Record<string, number | string>;
+}
+
+export interface DiagView {
+  run: string;
+  diagnostics: RunDiagnostics;
+  gap: { x: number[]; y: number[] };
+}
+
+export interface PointsDelta {
+  run: string;
+  key: string;
+  x: number[];
+  y: (number | string)[];
+  e: (number | null)[];
+}
+
+export interface SweepDelta {
+  sweep: string;
+  now: number;
+  runs: RunView[];
+  points: PointsDelta[];
+  diags: DiagView[];
+  alerts: Alert[];
+  /** Runs started over (a new attempt): their series were cleared. */
+  resets: string[];
+}
+
+interface RunState {
+  row: LiveRunRow;
+  view: RunView;
+  drawn: Map<string, Drawn>;
+  lastStep: Map<string, number>;
+  diag: DiagView | null;
+  alerts: Map<string, Alert>;
+  diagDirty: boolean;
+  /** Last value sent per key, for the runs table. */
+  latestValues: Record<string, number | string>;
+}
+
+/** Points in a page's first snapshot, all series together, and the least per series. */
+const SNAPSHOT_POINTS = 120_000;
+const MIN_SNAPSHOT_POINTS = 50;
+
+/** A drawn series for JSON: at most `points` (LTTB), 4 significant digits, epochs only if logged. */
+function compact(d: Drawn, points: number): { x: number[]; y: number[]; e?: (number | null)[] } {
+  let x = d.x;
+  let y = d.y;
+  let e = d.e;
+  if (x.length > points) {
+    const epochAt = new Map(x.map((step, i) => [step, e[i] ?? null]));
+    const reduced = lttb(x, y, points);
+    x = reduced.x;
+    y = reduced.y;
+    e = x.map((step) => epochAt.get(step) ?? null);
+  }
+  const out: { x: number[]; y: number[]; e?: (number | null)[] } = { x, y: y.map(round4) };
+  if (e.some((v) => v !== null)) out.e = e;
+  return out;
+}
+
+/** Non-finite values travel as strings: JSON has no NaN. */
+export const jsonValue = (v: number): number | string => (Number.isFinite(v) ? v : String(v));
+
+export class SweepLive {
+  readonly sweep: LiveSweepRow;
+  private readonly runs = new Map<number, RunState>();
+  private readonly keys = new Set<string>();
+  private objective: ObjectiveChoice;
+  /** Step buckets per series on first load. */
+  private readonly firstBuckets: number;
+  /** Diagnostics re-read full series: this caps the time one poll spends on them. */
+  private readonly diagBudgetMs: number;
+
+  constructor(
+    private readonly reader: LiveReader,
+    sweep: LiveSweepRow,
+    private readonly thresholds: Thresholds,
+    options: { diagBudgetMs?: number } = {},
+  ) {
+    this.sweep = sweep;
+    this.diagBudgetMs = options.diagBudgetMs ?? 150;
+    const rows = reader.runs(sweep.pk);
+    let drawnSeries = 0;
+    for (const row of rows) for (const key of reader.runKeys(row.pk)) this.keys.add(key);
+    this.objective = this.chooseObjective(rows);
+    for (const row of rows) drawnSeries += reader.runKeys(row.pk).filter((k) => this.wanted(k)).length;
+    // Read no finer than the first snapshot sends: 2 points per bucket, SNAPSHOT_POINTS in all.
+    this.firstBuckets = Math.max(MIN_SNAPSHOT_POINTS / 2, Math.min(DRAW_POINTS / 2, Math.floor(SNAPSHOT_POINTS / 2 / Math.max(1, drawnSeries))));
+    this.applyRows(rows, null);
+  }
+
+  pendingDiagnoses(): boolean {
+    for (const s of this.runs.values()) if (s.diagDirty) return true;
+    return false;
+  }
+
+  get objectiveKey(): string {
+    return this.objective.key;
+  }
+
+  /** The page's first load: every run, its drawn series, diagnostics and alerts. */
+  snapshot(now: number, withSeries = true): {
+    sweep: { name: string; created_at: number; updated_at: number };
+    now: number;
+    objective: ObjectiveChoice;
+    clamp: number;
+    keys: string[];
+    runs: RunView[];
+    series: Record<string, Record<string, { x: number[]; y: number[]; e?: (number | null)[] }>>;
+    diags: DiagView[];
+    alerts: Alert[];
+  } {
+    // The first load carries about SNAPSHOT_POINTS points in all (200 runs x 6 keys: 100 per
+    // series, a 1-2 MB page of JSON); appended points then come at full resolution.
+    let count = 0;
+    for (const state of this.runs.values()) count += state.drawn.size;
+    const perSeries = Math.max(MIN_SNAPSHOT_POINTS, Math.min(DRAW_POINTS, Math.floor(SNAPSHOT_POINTS / Math.max(1, count))));
+    const series: Record<string, Record<string, { x: number[]; y: number[]; e?: (number | null)[] }>> = {};
+    for (const state of this.runs.values()) {
+      const own: Record<string, { x: number[]; y: number[]; e?: (number | null)[] }> = {};
+      if (withSeries) for (const [key, d] of state.drawn) own[key] = compact(d, perSeries);
+      series[state.row.id] = own;
+    }
+    return {
+      sweep: { name: this.sweep.name, created_at: this.sweep.createdAt, updated_at: this.sweep.updatedAt },
+      now,
+      objective: this.objective,
+      clamp: this.thresholds.scaleClamp,
+      keys: [...this.keys].sort(),
+      runs: [...this.runs.values()].map((s) => s.view),
+      series,
+      diags: [...this.runs.values()].flatMap((s) => (s.diag ? [s.diag] : [])),
+      alerts: [...this.runs.values()].flatMap((s) => [...s.alerts.values()]),
+    };
+  }
+
+  /** One poll: what changed since the last one (null when nothing did). */
+  poll(now: number): SweepDelta | null {
+    const delta: SweepDelta = { sweep: this.sweep.name, now, runs: [], points: [], diags: [], alerts: [], resets: [] };
+    this.applyRows(this.reader.runs(this.sweep.pk), delta);
+    this.diagnoseDirty(this.diagBudgetMs, delta);
+    const empty = delta.runs.length + delta.points.length + delta.diags.length + delta.alerts.length + delta.resets.length === 0;
+    return empty ? null : delta;
+  }
+
+  runState(id: string): { row: LiveRunRow; view: RunView; diag: DiagView | null; alerts: Alert[] } | undefined {
+    for (const s of this.runs.values()) if (s.row.id === id) return { row: s.row, view: s.view, diag: s.diag, alerts: [...s.alerts.values()] };
+    return undefined;
+  }
+
+  /** Keys the sweep page draws: the report's chart keys, the objective and recall@k. */
+  private wanted(key: string): boolean {
+    return DRAWN_KEYS.includes(key) || key === this.objective.key || RETRIEVAL_KEY.test(key);
+  }
+
+  private chooseObjective(rows: readonly LiveRunRow[]): ObjectiveChoice {
+    const sizes = new Set(rows.map((r) => r.params['batch_size']).filter((b) => b !== undefined).map((b) => JSON.stringify(b)));
+    return chooseObjective(undefined, this.keys, new Set(), sizes);
+  }
+
+  private applyRows(rows: readonly LiveRunRow[], delta: SweepDelta | null): void {
+    const styles = new Map<string, { color: string; dash: number[]; name: string }>();
+    groupConfigurations(rows).forEach((group, index) => {
+      for (const run of group.runs) styles.set(run.id, { ...styleOf(index), name: group.name });
+    });
+    let keysGrew = false;
+    for (const row of rows) {
+      const style = styles.get(row.id) ?? { ...styleOf(0), name: row.name };
+      let state = this.runs.get(row.pk);
+      const reset = state !== undefined && state.row.attempt !== row.attempt && row.metricLines < state.row.metricLines;
+      const isNew = state === undefined || reset;
+      if (state === undefined || reset) {
+        const view = viewOf(row, style, {});
+        state = { row, view, drawn: new Map(), lastStep: new Map(), diag: null, alerts: new Map(), diagDirty: true, latestValues: {} };
+        this.runs.set(row.pk, state);
+        if (reset && delta) delta.resets.push(row.id);
+      }
+      const previous = state.row;
+      const moved = isNew || previous.metricLines !== row.metricLines;
+      if (moved) {
+        for (const key of this.reader.runKeys(row.pk)) {
+          if (!this.keys.has(key)) {
+            this.keys.add(key);
+            keysGrew = true;
+          }
+          if (!this.wanted(key)) continue;
+          const since = state.lastStep.get(key);
+          if (since === undefined && delta === null) {
+            // First load: SQLite downsamples; the series never pass through JavaScript whole.
+            const { drawn, last } = this.reader.bucketed(row.pk, key, this.firstBuckets);
+            if (!last) continue;
+            state.lastStep.set(key, last.step);
+            state.drawn.set(key, { x: drawn.steps, y: drawn.values, e: drawn.epochs });
+            state.latestValues[key] = jsonValue(last.value);
+            continue;
+          }
+          const fresh = this.reader.pointsSince(row.pk, key, since ?? -Infinity);
+          if (fresh.steps.length === 0) continue;
+          state.lastStep.set(key, fresh.steps[fresh.steps.length - 1]!);
+          appendDrawn(state.drawn, key, fresh);
+          if (delta) delta.points.push({ run: row.id, key, x: fresh.steps, y: fresh.values.map(jsonValue), e: fresh.epochs });
+          state.latestValues[key] = jsonValue(fresh.values[fresh.values.length - 1]!);
+        }
+        state.diagDirty = true;
+      }
+      const changed =
+        moved || previous.status !== row.status || previous.attempt !== row.attempt || previous.slot !== row.slot || previous.totalSteps !== row.totalSteps;
+      if (previous.status !== row.status) state.diagDirty = true;
+      state.row = row;
+      if (changed) {
+        state.view = viewOf(row, style, state.latestValues);
+        if (delta) delta.runs.push(state.view);
+      }
+    }
+    if (keysGrew) {
+      const next = this.chooseObjective(rows);
+      if (next.key !== this.objective.key) {
+        this.objective = next;
+        for (const s of this.runs.values()) s.diagDirty = true;
+      }
+    }
+  }
+
+  /** Diagnoses dirty runs, oldest first, until `budgetMs` is spent; the rest wait for the next poll. */
+  private diagnoseDirty(budgetMs: number, delta: SweepDelta | null): void {
+    const start = performance.now();
+    for (const state of this.runs.values()) {
+      if (!state.diagDirty) continue;
+      if (performance.now() - start > budgetMs) break;
+      const series = new Map<string, Series>();
+      for (const key of this.reader.runKeys(state.row.pk)) {
+        if (!this.wanted(key)) continue;
+        series.set(key, this.reader.seriesValues(state.row.pk, key));
+      }
+      this.diagnoseRun(state, series, delta);
+    }
+  }
+
+  /** The report's diagnostics on the run's full series; alerts are raised once per kind. */
+  private diagnoseRun(state: RunState, series: ReadonlyMap<string, Series>, delta: SweepDelta | null): void {
+    state.diagDirty = false;
+    const facts = {
+      status: state.row.status,
+      startedAt: state.row.startedAt,
+      endedAt: state.row.endedAt,
+      failureKind: state.row.failureKind,
+      reason: state.row.reason,
+      earlyStop: isEarlyStop(state.row, this.reader.events(state.row.pk)),
+    };
+    const { diagnostics, gap } = diagnose(facts, series, this.thresholds, this.objective, Date.now() / 1000);
+    const drawnGap = lttb(gap.steps, gap.values, DRAW_POINTS);
+    state.diag = { run: state.row.id, diagnostics, gap: drawnGap };
+    if (delta) delta.diags.push(state.diag);
+    for (const alert of alertsOf(state.row, diagnostics, this.thresholds)) {
+      if (state.alerts.has(alert.kind)) continue;
+      state.alerts.set(alert.kind, alert);
+      if (delta) delta.alerts.push(alert);
+    }
+  }
+}
+
+function appendDrawn(drawn: Map<string, Drawn>, key: string, fresh: LivePoints): void {
+  let d = drawn.get(key);
+  if (!d) drawn.set(key, (d = { x: [], y: [], e: [] }));
+  for (let i = 0; i < fresh.steps.length; i++) {
+    if (!Number.isFinite(fresh.values[i])) continue;
+    d.x.push(fresh.steps[i]!);
+    d.y.push(fresh.values[i]!);
+    d.e.push(fresh.epochs[i]!);
+  }
+  // Keep between DRAW_POINTS and 2 x DRAW_POINTS points: LTTB again when the copy doubles, so
+  // memory per series stays bounded however long the run.
+  if (d.x.length > 2 * DRAW_POINTS) {
+    const epochAt = new Map(d.x.map((x, i) => [x, d!.e[i]!]));
+    const reduced = lttb(d.x, d.y, DRAW_POINTS);
+    drawn.set(key, { x: reduced.x, y: reduced.y, e: reduced.x.map((x) => epochAt.get(x) ?? null) });
+  }
+}
+
+function viewOf(row: LiveRunRow, style: { color: string; dash: number[]; name: string }, latest: Record<string, number | string>): RunView {
+  return {
+    id: row.id,
+    name: row.name,
+    params: row.params,
+    ordinal: row.ordinal,
+    status: row.status,
+    attempt: row.attempt,
+    slot: row.slot,
+    gpu: row.gpu,
+    queued_at: row.queuedAt,
+    started_at: row.startedAt,
+    ended_at: row.endedAt,
+    failure_kind: row.failureKind,
+    reason: row.reason,
+    total_steps: row.totalSteps,
+    last_step: row.lastStep,
+    prune_rung: row.pruneRung,
+    color: style.color,
+    dash: style.dash,
+    configuration: style.name,
+    latest: { ...latest },
+  };
+}
+
+export function alertsOf(row: LiveRunRow, d: RunDiagnostics, t: Thresholds): Alert[] {
+  const out: Alert[] = [];
+  const add = (kind: Alert['kind'], step: number | null, message: string) => out.push({ run: row.id, kind, step, message });
+  if (d.overfit_onset_step !== null) {
+    add('overfit', d.overfit_onset_step, `overfitting from step ${d.overfit_onset_step}: validation loss ${fmt(d.best_val_loss)} at its best (step ${d.best_val_step}), rising since while training loss falls`);
+  }
+  if (d.scale_max !== null && d.scale_final !== null && d.scale_final < d.scale_max * (1 - t.scaleDip) && !d.scale_rebound) {
+    add('scale-dip', d.scale_min_step, `logit scale falling away: ${fmt(d.scale_final)} now, down from ${fmt(d.scale_max)} (clamp ${t.scaleClamp})`);
+  }
+  if (d.scale_rebound) add('scale-rebound', d.scale_rebound_step, `logit scale back at the clamp (${t.scaleClamp}) at step ${d.scale_rebound_step} after a dip to ${fmt(d.scale_min)}`);
+  if (d.diverged) {
+    const what = d.divergence_kind === 'explode' ? 'loss exploding' : `${d.divergence_metric} is ${d.divergence_kind === 'nan' ? 'NaN' : 'infinite'}`;
+    add('diverged', d.divergence_step, `diverged at step ${d.divergence_step}: ${what}`);
+  }
+  if (d.early_stop) add('early-stop', d.last_step, `stopped early at step ${d.last_step}`);
+  if (row.status === 'pruned') add('pruned', row.lastStep, `pruned${row.pruneRung !== null ? ` at rung ${row.pruneRung}` : ''} (step ${row.lastStep ?? '?'})`);
+  if (row.status === 'failed') add('failed', row.lastStep, `failed: ${[row.failureKind, row.reason].filter(Boolean).join(': ') || 'unknown reason'}`);
+  return out;
+}
+
+function fmt(v: number | null): string {
+  return v === null ? '?' : Number(v.toPrecision(4)).toString();
+}
+
+function isEarlyStop(row: LiveRunRow, events: readonly { kind: string; payload: Record<string, unknown> }[]): boolean {
+  const reasonOf = (x: unknown) => (x !== null && typeof x === 'object' ? (x as Record<string, unknown>)['reason'] : undefined);
+  if (reasonOf(row.summary) === 'early_stop') return true;
+  return events.some((e) => e.kind === 'finished' && (e.payload['reason'] === 'early_stop' || reasonOf(e.payload['summary']) === 'early_stop'));
+}

@@ -1,0 +1,90 @@
+// The server's view of a sweep between polls, on a real SQLite file written by the store: a poll
+// returns only what is new (points after the last step sent, per run and key), nothing when
+// nothing changed, a run's state changes, and each alert once.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { LiveHub } from '../../src/serve/hub.js';
+import { SqliteStore } from '../../src/store/index.js';
+import type { MetricRow } from '../../src/store/types.js';
+import { ROOT, tempDir } from '../helpers.js';
+
+test('a poll carries only the new points, the changed runs and new alerts, once', () => {
+  const dir = tempDir();
+  const db = join(dir, 'sweeps.db');
+  const store = SqliteStore.open(db);
+  const sweep = store.registerSweep({ name: 's', specPath: null, spec: {}, specHash: 'x', runsDir: dir });
+  store.registerRuns(sweep.pk, [
+    { id: 'a', name: 'a', params: { lr: 1 }, ordinal: 0, runDir: join(dir, 'a') },
+    { id: 'b', name: 'b', params: { lr: 2 }, ordinal: 1, runDir: join(dir, 'b') },
+  ]);
+  const [a, b] = store.listRuns(sweep.pk);
+  store.claimRun(a!.pk, 'o', 'cpu0', null);
+  const write = (runPk: number, from: number, to: number, loss: (s: number) => number) => {
+    const metrics: MetricRow[] = [];
+    for (let s = from; s < to; s++) metrics.push({ key: 'train/loss', step: s, value: loss(s), time: s }, { key: 'logit_scale', step: s, value: 50, time: s });
+    store.ingest([{ runPk, attempt: 1, metrics, events: [], offset: to, lines: to - from, badLines: 0, lastStep: to - 1, totalSteps: 100 }]);
+  };
+  write(a!.pk, 0, 10, (s) => 3 - s * 0.1);
+
+  const hub = new LiveHub(db);
+  const live = hub.sweep('s')!;
+  const snap = live.snapshot(0);
+  assert.deepEqual(snap.series['a']!['train/loss']!.x, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(snap.runs.map((r) => r.status), ['running', 'queued']);
+  // Diagnoses are deferred from the first load to the polls (a time budget per poll).
+  const first = live.poll(1)!;
+  assert.deepEqual([first.points, first.runs, first.diags.map((d) => d.run)], [[], [], ['a', 'b']]);
+  assert.equal(live.poll(1.5), null, 'nothing changed');
+
+  write(a!.pk, 10, 13, (s) => 3 - s * 0.1);
+  const delta = live.poll(2)!;
+  assert.deepEqual(
+    delta.points.map((p) => [p.run, p.key, p.x]),
+    [['a', 'logit_scale', [10, 11, 12]], ['a', 'train/loss', [10, 11, 12]]],
+  );
+  assert.deepEqual(delta.runs.map((r) => [r.id, r.last_step, r.latest['train/loss']]), [['a', 12, 3 - 12 * 0.1]]);
+  assert.equal(live.poll(3), null, 'the same points are never sent twice');
+
+  // A NaN loss: the point travels as the string "NaN" and the divergence alert is raised once.
+  write(a!.pk, 13, 15, () => NaN);
+  const nan = live.poll(4)!;
+  assert.deepEqual(nan.points.find((p) => p.key === 'train/loss')!.y, ['NaN', 'NaN']);
+  assert.deepEqual(nan.alerts.map((x) => [x.run, x.kind, x.step]), [['a', 'diverged', 13]]);
+  write(a!.pk, 15, 16, () => NaN);
+  assert.deepEqual(live.poll(5)!.alerts, [], 'an alert is raised once');
+
+  // A state change alone is a changed run, with no points.
+  store.claimRun(b!.pk, 'o', 'cpu1', null);
+  const started = live.poll(6)!;
+  assert.deepEqual(started.runs.map((r) => [r.id, r.status, r.slot]), [['b', 'running', 'cpu1']]);
+  assert.deepEqual(started.points, []);
+  hub.stop();
+  store.close();
+});
+
+test('database files of every schema version are read as they are, never migrated', () => {
+  const fixtures = join(ROOT, 'test', 'store', 'fixtures');
+  const versions = readdirSync(fixtures).flatMap((f) => (/^v(\d+)\.db$/.exec(f) ? [Number(/^v(\d+)/.exec(f)![1])] : []));
+  assert.ok(versions.length >= 4, `fixtures: ${versions.join(', ')}`);
+  for (const version of versions) {
+    const file = join(fixtures, `v${version}.db`);
+    const before = readFileSync(file);
+    const hub = new LiveHub(file);
+    const list = hub.list();
+    assert.ok(list.length > 0, `v${version}: no sweep listed`);
+    const live = hub.sweep(list[0]!.name)!;
+    const snap = live.snapshot(0);
+    assert.ok(snap.runs.length > 0, `v${version}: no run`);
+    if (version < 3) assert.ok(snap.runs.every((r) => r.prune_rung === null));
+    hub.stop();
+    assert.ok(readFileSync(file).equals(before), `v${version}: the file changed`);
+  }
+});
+
+test('a file that is not a clipsweep database is refused with a one-line error', () => {
+  const file = join(tempDir(), 'other.db');
+  writeFileSync(file, 'not a database at all, just text'.repeat(200));
+  assert.throws(() => new LiveHub(file), (error: Error) => !error.message.includes('\n') && error.message.includes(file));
+});
