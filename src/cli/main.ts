@@ -104,10 +104,11 @@ async function main(argv: string[]): Promise<number> {
           .positional('sweep', { type: 'string' })
           .option('out', { type: 'string', describe: 'output folder (default reports/<sweep>/)' })
           .option('objective', { type: 'string', describe: 'metric to rank by, e.g. val/loss or max:val/i2t_R@1' })
-          .option('format', { type: 'string', default: 'html,png,json,csv', describe: 'comma-separated: html, png, json, csv' }),
+          .option('format', { type: 'string', default: 'html,png,json,csv', describe: 'comma-separated: html, png, json, csv' })
+          .option('x', { type: 'string', describe: 'charts per step, epoch or samples (default: epoch when the sweep varies batch_size, else step)' }),
       async (args) => {
         const { reportCommand } = await import('./commands/report.js');
-        exitCode = await reportCommand({ sweep: args.sweep, db: args.db, runsDir: args['runs-dir'], out: args.out, objective: args.objective, format: args.format }, io);
+        exitCode = await reportCommand({ sweep: args.sweep, db: args.db, runsDir: args['runs-dir'], out: args.out, objective: args.objective, format: args.format, x: args.x }, io);
       },
     )
     .command(
@@ -126,10 +127,14 @@ async function main(argv: string[]): Promise<number> {
     .command(
       'pretrain',
       'build the embedded base model that `init: base` fine-tunes (cached under <runs-dir>/models/)',
-      (y) => y.option('runs-dir', { type: 'string', describe: 'folder holding models/ (default ./runs)' }).option('force', { type: 'boolean', default: false, describe: 'rebuild even if cached' }),
+      (y) =>
+        y
+          .option('runs-dir', { type: 'string', describe: 'folder holding models/ (default ./runs)' })
+          .option('force', { type: 'boolean', default: false, describe: 'rebuild even if cached or shipped' })
+          .option('export', { type: 'string', describe: 'also write the OpenCLIP files (safetensors, config, vocab, metrics) here, e.g. models/base-tiny' }),
       async (args) => {
         const { pretrainCommand } = await import('./commands/pretrain.js');
-        exitCode = await pretrainCommand({ runsDir: args['runs-dir'], force: args.force }, io);
+        exitCode = await pretrainCommand({ runsDir: args['runs-dir'], force: args.force, exportDir: args.export }, io);
       },
     )
     .command(

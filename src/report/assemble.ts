@@ -3,7 +3,8 @@
 import type { RunDiagnostics } from './diagnostics.js';
 import type { ConfigDiagnostics, ConfigReport, RunReport } from './model.js';
 import { BATCH_PARAM, type ObjectiveChoice } from './objective.js';
-import type { Thresholds } from './options.js';
+import { observe, type Observations } from './observations.js';
+import type { Thresholds, XAxis } from './options.js';
 import { mean } from './series.js';
 
 export const REPORT_SCHEMA = 1;
@@ -46,6 +47,15 @@ export interface ReportModel {
   runs: RunReport[];
   comparison: Comparison | null;
   heatmaps: Heatmap[];
+  /** The three observations in words, per named configuration (the best one when none is named). */
+  observations: Observations[];
+  /** The checkpoint the best configuration means: its runs' best val-loss steps, when it overfits. */
+  best_checkpoint: { configuration: string; overfits: boolean; runs: { run: string; step: number }[] } | null;
+  /** Parameters equal in every configuration (shown once), and the keys that vary (shown per row). */
+  params_constant: Record<string, unknown>;
+  params_varying: string[];
+  /** The charts' x axis: the default, and every axis all configurations can be drawn on. */
+  x_axis: { default: XAxis; available: XAxis[] };
   /** Child-seconds spent, against an estimate of what running every run to its end would cost. */
   compute: { child_seconds: number; full_estimate_seconds: number; pruned_runs: number; saved_fraction: number | null };
   /** Null unless the runs were proposed by a search (TPE). */
@@ -61,6 +71,8 @@ export interface AssembleInput {
   batchDependent: string[];
   configurations: ConfigReport[];
   runs: RunReport[];
+  /** `--x`: requested x axis; default epochs when the sweep varies batch_size and epochs are known. */
+  xAxis?: XAxis;
   search?: SearchTrials | null;
 }
 
@@ -106,6 +118,10 @@ export function assembleModel(input: AssembleInput): ReportModel {
     runs: input.runs,
     comparison: compare(configs, ranked[0] ?? null, objective),
     heatmaps: heatmaps(configs),
+    observations: observations(configs, input.runs, ranked[0] ?? null, input.thresholds),
+    best_checkpoint: bestCheckpoint(ranked[0] ?? null, input.runs),
+    ...paramsSplit(configs),
+    x_axis: xAxis(configs, input.xAxis),
     compute: compute(input.runs),
     search: input.search ?? null,
     warnings,
@@ -137,7 +153,9 @@ const COMPARED: { key: keyof ConfigDiagnostics; label: string; better: 'lower' |
   { key: 'final_gap', label: 'final gap', better: 'lower' },
   { key: 'scale_min', label: 'logit scale min', better: null },
   { key: 'scale_final', label: 'logit scale final', better: null },
+  { key: 'scale_dip', label: 'logit scale dip (fraction)', better: 'lower' },
   { key: 'scale_rebound_runs', label: 'runs with scale rebound', better: 'lower' },
+  { key: 'retain_loss_rise', label: 'retain/loss rise (forgetting)', better: 'lower' },
   { key: 'diverged_runs', label: 'diverged runs', better: 'lower' },
   { key: 'duration_s', label: 'duration (s)', better: null },
 ];
@@ -188,3 +206,47 @@ function heatmaps(configs: ConfigReport[]): Heatmap[] {
 }
 
 export type { RunDiagnostics };
+
+function runsOf(c: ConfigReport, runs: RunReport[]): RunReport[] {
+  const names = new Set(c.runs);
+  return runs.filter((r) => r.configuration === c.name && names.has(r.name));
+}
+
+function observations(configs: ConfigReport[], runs: RunReport[], best: ConfigReport | null, t: Thresholds): Observations[] {
+  const named = configs.filter((c) => c.named);
+  const chosen = named.length > 0 ? named : best ? [best] : [];
+  return chosen.map((c) => observe(c.name, runsOf(c, runs).map((r) => ({ seed: r.params['seed'], diagnostics: r.diagnostics })), t));
+}
+
+function bestCheckpoint(best: ConfigReport | null, runs: RunReport[]): ReportModel['best_checkpoint'] {
+  if (!best) return null;
+  const mine = runsOf(best, runs);
+  return {
+    configuration: best.name,
+    overfits: best.diagnostics.overfit_onset_step !== null,
+    runs: mine.flatMap((r) => (r.diagnostics.best_val_step === null ? [] : [{ run: r.name, step: r.diagnostics.best_val_step }])),
+  };
+}
+
+function paramsSplit(configs: ConfigReport[]): Pick<ReportModel, 'params_constant' | 'params_varying'> {
+  const keys = [...new Set(configs.flatMap((c) => Object.keys(c.params)))].sort();
+  const constant: Record<string, unknown> = {};
+  const varying: string[] = [];
+  for (const key of keys) {
+    const values = new Set(configs.map((c) => (key in c.params ? JSON.stringify(c.params[key]) : '\u0000absent')));
+    // With a single configuration nothing varies: its parameters are all shown once.
+    if (values.size === 1 && configs.every((c) => key in c.params)) constant[key] = configs[0]!.params[key];
+    else varying.push(key);
+  }
+  return { params_constant: constant, params_varying: varying };
+}
+
+function xAxis(configs: ConfigReport[], requested: XAxis | undefined): ReportModel['x_axis'] {
+  const drawn = configs.filter((c) => Object.keys(c.series).length > 0);
+  const available: XAxis[] = ['step'];
+  if (drawn.length > 0 && drawn.every((c) => c.x_per_step.epoch !== null)) available.push('epoch');
+  if (drawn.length > 0 && drawn.every((c) => c.x_per_step.samples !== null)) available.push('samples');
+  const batches = new Set(configs.map((c) => JSON.stringify(c.params[BATCH_PARAM])));
+  const fallback: XAxis = batches.size > 1 && available.includes('epoch') ? 'epoch' : 'step';
+  return { default: requested !== undefined && available.includes(requested) ? requested : fallback, available };
+}

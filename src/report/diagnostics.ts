@@ -7,6 +7,7 @@ export const KEYS = {
   train: 'train/loss',
   val: 'val/loss',
   trainEval: 'train_eval/loss',
+  retain: 'retain/loss',
   scale: 'logit_scale',
   lr: 'lr',
 } as const;
@@ -22,12 +23,25 @@ export interface RunDiagnostics {
   final_gap: number | null;
   /** What the gap subtracts from val loss: train_eval/loss, or the smoothed train/loss. */
   gap_source: 'train_eval' | 'smoothed_train' | null;
+  /** Highest val loss after the best step, as a fraction above the best (0.05: 5 %), and its step. */
+  val_rise_after_best: number | null;
+  val_rise_step: number | null;
+  /** The train reference (train_eval/loss, else smoothed train loss) at the best val step and at the end. */
+  train_ref_at_best: number | null;
+  train_ref_final: number | null;
+  /** retain/loss (the pretraining domain: forgetting) at the first and the last evaluation. */
+  retain_loss_start: number | null;
+  retain_loss_final: number | null;
+  retain_loss_rise: number | null;
+  scale_start: number | null;
   scale_min: number | null;
   scale_min_step: number | null;
   scale_final: number | null;
   scale_max: number | null;
   scale_rebound: boolean;
   scale_rebound_step: number | null;
+  /** Largest fall below the running maximum, as a fraction of it (0.2: fell 20 %). */
+  scale_dip: number | null;
   diverged: boolean;
   divergence_step: number | null;
   divergence_kind: 'nan' | 'inf' | 'explode' | null;
@@ -43,6 +57,11 @@ export interface RunDiagnostics {
   /** Recall@k at the best val step and at the last evaluation, by metric key. */
   retrieval_at_best: Record<string, number>;
   retrieval_final: Record<string, number>;
+  /**
+   * Recall@k keys that were higher at the last evaluation than at the best val-loss step, with
+   * both values: recall kept improving while validation loss said the model got worse.
+   */
+  recall_rising_after_best: Record<string, { from: number; to: number }>;
 }
 
 export interface RunFacts {
@@ -101,6 +120,26 @@ export function diagnose(
     if (i >= 0) retrievalAtBest[key] = f.values[i]!;
   }
 
+  const recallRising: Record<string, { from: number; to: number }> = {};
+  if (bestStep !== null) {
+    for (const [key, to] of Object.entries(retrievalFinal)) {
+      const from = retrievalAtBest[key];
+      const s = series.get(key)!;
+      const lastEval = s.steps[s.steps.length - 1]!;
+      if (from !== undefined && lastEval > bestStep && to > from) recallRising[key] = { from, to };
+    }
+  }
+  const rise = bestIdx >= 0 ? riseAfter(val, bestIdx) : { rise: null, step: null };
+  const retain = finite(series.get(KEYS.retain));
+  const retainStart = retain.values.length > 0 ? retain.values[0]! : null;
+  const retainFinal = retain.values.length > 0 ? retain.values[retain.values.length - 1]! : null;
+  const refAt = (step: number | null): number | null => {
+    if (!trainRef || step === null) return null;
+    const v = at(trainRef, step);
+    return Number.isFinite(v) ? v : null;
+  };
+  const lastValStep = val.steps.length > 0 ? val.steps[val.steps.length - 1]! : null;
+
   let lastStep: number | null = null;
   for (const s of series.values()) if (s.steps.length > 0) lastStep = Math.max(lastStep ?? 0, s.steps[s.steps.length - 1]!);
 
@@ -118,6 +157,13 @@ export function diagnose(
       gap_at_best: gapAt(bestStep),
       final_gap: gap.values.length > 0 ? gap.values[gap.values.length - 1]! : null,
       gap_source: gap.values.length === 0 ? null : trainRef === trainEval ? 'train_eval' : 'smoothed_train',
+      val_rise_after_best: rise.rise,
+      val_rise_step: rise.step,
+      train_ref_at_best: refAt(bestStep),
+      train_ref_final: refAt(lastValStep),
+      retain_loss_start: retainStart,
+      retain_loss_final: retainFinal,
+      retain_loss_rise: retainStart !== null && retainFinal !== null ? retainFinal - retainStart : null,
       ...scale,
       ...divergence,
       early_stop: facts.earlyStop,
@@ -129,8 +175,18 @@ export function diagnose(
       objective_step: obj.step,
       retrieval_at_best: retrievalAtBest,
       retrieval_final: retrievalFinal,
+      recall_rising_after_best: recallRising,
     },
   };
+}
+
+/** The highest val loss after the best evaluation, as a fraction above the best; null when the best is the last. */
+function riseAfter(val: Series, bestIdx: number): { rise: number | null; step: number | null } {
+  const best = val.values[bestIdx]!;
+  let top = -1;
+  for (let i = bestIdx + 1; i < val.values.length; i++) if (top < 0 || val.values[i]! > val.values[top]!) top = i;
+  if (top < 0 || best === 0) return { rise: null, step: null };
+  return { rise: (val.values[top]! - best) / Math.abs(best), step: val.steps[top]! };
 }
 
 function finite(s: Series | undefined): Series {
@@ -186,17 +242,18 @@ function overfitOnset(val: Series, bestIdx: number, trainRef: Series | undefined
   return null;
 }
 
-type ScaleFacts = Pick<RunDiagnostics, 'scale_min' | 'scale_min_step' | 'scale_final' | 'scale_max' | 'scale_rebound' | 'scale_rebound_step'>;
+type ScaleFacts = Pick<RunDiagnostics, 'scale_start' | 'scale_dip' | 'scale_min' | 'scale_min_step' | 'scale_final' | 'scale_max' | 'scale_rebound' | 'scale_rebound_step'>;
 
 /** A rebound: the scale fell `scaleDip` below its running maximum, then climbed back near the clamp. */
 function scaleFacts(s: Series, t: Thresholds): ScaleFacts {
   if (s.values.length === 0) {
-    return { scale_min: null, scale_min_step: null, scale_final: null, scale_max: null, scale_rebound: false, scale_rebound_step: null };
+    return { scale_start: null, scale_dip: null, scale_min: null, scale_min_step: null, scale_final: null, scale_max: null, scale_rebound: false, scale_rebound_step: null };
   }
   let minIdx = 0;
   let max = -Infinity;
   let runningMax = -Infinity;
   let dipped = false;
+  let dip = 0;
   let reboundStep: number | null = null;
   const near = t.scaleClamp * (1 - t.reboundTolerance);
   for (let i = 0; i < s.values.length; i++) {
@@ -204,10 +261,13 @@ function scaleFacts(s: Series, t: Thresholds): ScaleFacts {
     if (v < s.values[minIdx]!) minIdx = i;
     max = Math.max(max, v);
     if (v < runningMax * (1 - t.scaleDip)) dipped = true;
+    if (runningMax > 0 && Number.isFinite(runningMax)) dip = Math.max(dip, (runningMax - v) / runningMax);
     if (dipped && reboundStep === null && v >= near) reboundStep = s.steps[i]!;
     runningMax = Math.max(runningMax, v);
   }
   return {
+    scale_start: s.values[0]!,
+    scale_dip: dip,
     scale_min: s.values[minIdx]!,
     scale_min_step: s.steps[minIdx]!,
     scale_final: s.values[s.values.length - 1]!,

@@ -9,7 +9,7 @@ import { renderPngs } from './charts/png.js';
 import { renderHtml } from './html/render.js';
 import { loadModel } from './load.js';
 import { loadGpuReport, type GpuReport } from './gpu.js';
-import { resolveFormats, resolveThresholds, type Format, type Thresholds } from './options.js';
+import { resolveFormats, resolveThresholds, type Format, type Thresholds, type XAxis } from './options.js';
 import { rankingCsv, reportJson } from './tables.js';
 
 export { DEFAULT_THRESHOLDS, type Thresholds } from './options.js';
@@ -26,6 +26,8 @@ export interface BuildReportOptions {
   /** Default: all four. */
   formats?: Format[];
   thresholds?: Partial<Thresholds>;
+  /** The charts' x axis; default epochs when the sweep varies batch_size, else steps. */
+  xAxis?: XAxis;
 }
 
 export interface BuildReportResult {
@@ -46,7 +48,11 @@ export async function buildReport(options: BuildReportOptions): Promise<BuildRep
   try {
     const sweep = options.sweep !== undefined ? store.getSweep(options.sweep) : store.latestSweep();
     if (!sweep) throw new NotFoundError(`no sweep in ${options.dbFile}`);
-    const loadOptions = { thresholds, now: Date.now() / 1000, ...(options.objective !== undefined ? { objective: options.objective } : {}) };
+    const loadOptions = {
+      thresholds, now: Date.now() / 1000,
+      ...(options.objective !== undefined ? { objective: options.objective } : {}),
+      ...(options.xAxis !== undefined ? { xAxis: options.xAxis } : {}),
+    };
     model = loadModel(store, sweep, loadOptions);
     gpu = loadGpuReport(store, sweep.pk, store.listRuns(sweep.pk));
   } finally {

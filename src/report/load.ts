@@ -4,15 +4,15 @@ import type { StoreReader } from '../store/index.js';
 import type { RunRecord, SweepRecord } from '../store/types.js';
 import { assembleModel, type ReportModel, type SearchTrials } from './assemble.js';
 import { groupConfigurations, namedConfigurations } from './configs.js';
-import { RETRIEVAL_KEY } from './diagnostics.js';
+import { KEYS, RETRIEVAL_KEY } from './diagnostics.js';
 import { DRAWN_KEYS, summarizeConfig, type ConfigReport, type RunReport } from './model.js';
 import { BATCH_PARAM, batchDependentKeys, chooseObjective } from './objective.js';
-import type { Thresholds } from './options.js';
+import type { Thresholds, XAxis } from './options.js';
 
 export function loadModel(
   store: StoreReader,
   sweep: SweepRecord,
-  options: { objective?: string; thresholds: Thresholds; now: number },
+  options: { objective?: string; thresholds: Thresholds; now: number; xAxis?: XAxis },
 ): ReportModel {
   const runs = store.listRuns(sweep.pk);
   const events = new Map(runs.map((r) => [r.pk, store.events(r.pk)]));
@@ -28,7 +28,7 @@ export function loadModel(
   const runReports: RunReport[] = [];
   groupConfigurations(runs).forEach((group, index) => {
     const inputs = group.runs.map((run) => {
-      const wanted = (runKeys.get(run.pk) ?? []).filter((k) => DRAWN_KEYS.includes(k) || k === objective.key || RETRIEVAL_KEY.test(k));
+      const wanted = (runKeys.get(run.pk) ?? []).filter((k) => DRAWN_KEYS.includes(k) || k === KEYS.retain || k === objective.key || RETRIEVAL_KEY.test(k));
       return {
         id: run.id,
         name: run.name,
@@ -44,6 +44,7 @@ export function loadModel(
         totalSteps: run.totalSteps,
         summary: run.summary,
         earlyStop: isEarlyStop(run, events.get(run.pk) ?? []),
+        stepsPerEpoch: stepsPerEpoch(events.get(run.pk) ?? []),
         series: store.seriesColumns(run.pk, wanted),
       };
     });
@@ -60,6 +61,7 @@ export function loadModel(
     batchDependent: [...batchDependent].sort(),
     configurations,
     runs: runReports,
+    ...(options.xAxis !== undefined ? { xAxis: options.xAxis } : {}),
     search: searchTrials(store, sweep, runs),
   });
 }
@@ -91,4 +93,15 @@ function isEarlyStop(run: RunRecord, events: readonly { kind: string; payload: R
   const reasonOf = (x: unknown) => (x !== null && typeof x === 'object' ? (x as Record<string, unknown>)['reason'] : undefined);
   if (reasonOf(run.summary) === 'early_stop') return true;
   return events.some((e) => e.kind === 'finished' && (e.payload['reason'] === 'early_stop' || reasonOf(e.payload['summary']) === 'early_stop'));
+}
+
+/** Steps per epoch as the trainer announced it (`started` event, info.steps_per_epoch), if it did. */
+function stepsPerEpoch(events: readonly { kind: string; payload: Record<string, unknown> }[]): number | null {
+  for (const e of events) {
+    if (e.kind !== 'started') continue;
+    const info = e.payload['info'];
+    const spe = info !== null && typeof info === 'object' ? (info as Record<string, unknown>)['steps_per_epoch'] : undefined;
+    if (typeof spe === 'number' && Number.isFinite(spe) && spe > 0) return spe;
+  }
+  return null;
 }

@@ -3,6 +3,7 @@
 import { styleOf } from './configs.js';
 import { diagnose, KEYS, type RunDiagnostics, type RunFacts } from './diagnostics.js';
 import type { Objective, Thresholds } from './options.js';
+import { BATCH_PARAM } from './objective.js';
 import { lttb, mean, round4, seedBand, std, type DrawSeries, type Series } from './series.js';
 
 /** Points per drawn series: enough for a 1400 px wide chart, small enough for a 10 MB page. */
@@ -39,6 +40,8 @@ export interface ConfigDiagnostics {
   final_gap: number | null;
   scale_min: number | null;
   scale_final: number | null;
+  scale_dip: number | null;
+  retain_loss_rise: number | null;
   scale_rebound_runs: number;
   diverged_runs: number;
   early_stop_runs: number;
@@ -61,6 +64,8 @@ export interface ConfigReport {
   rank: number | null;
   objective: { mean: number | null; std: number | null; n: number };
   diagnostics: ConfigDiagnostics;
+  /** Converts a step to epochs / samples seen (null where the runs did not say): the charts' x axes. */
+  x_per_step: { epoch: number | null; samples: number | null };
   /** Drawn series by metric key (plus "gap"); a band (lo/hi) where there are several seeds. */
   series: Record<string, DrawSeries>;
 }
@@ -80,6 +85,8 @@ export interface RunInput {
   totalSteps: number | null;
   summary: unknown;
   earlyStop: boolean;
+  /** From the trainer's `started` event; null when it did not say. */
+  stepsPerEpoch?: number | null;
   series: ReadonlyMap<string, Series>;
 }
 
@@ -174,6 +181,8 @@ export function summarizeConfig(
         final_gap: avg((x) => x.final_gap),
         scale_min: avg((x) => x.scale_min),
         scale_final: avg((x) => x.scale_final),
+        scale_dip: avg((x) => x.scale_dip),
+        retain_loss_rise: avg((x) => x.retain_loss_rise),
         scale_rebound_runs: d.filter((x) => x.scale_rebound).length,
         diverged_runs: d.filter((x) => x.diverged).length,
         early_stop_runs: d.filter((x) => x.early_stop).length,
@@ -182,8 +191,22 @@ export function summarizeConfig(
         retrieval_at_best: meanRecords(d.map((x) => x.retrieval_at_best)),
         retrieval_final: meanRecords(d.map((x) => x.retrieval_final)),
       },
+      x_per_step: xPerStep(runs),
       series,
     },
+  };
+}
+
+/** One step in epochs (1 / steps per epoch) and in samples (the batch size), when every run agrees. */
+function xPerStep(runs: readonly RunInput[]): ConfigReport['x_per_step'] {
+  const spe = new Set(runs.map((r) => r.stepsPerEpoch ?? null));
+  const batch = new Set(runs.map((r) => r.params[BATCH_PARAM]));
+  const one = <T>(s: Set<T>): T | undefined => (s.size === 1 ? [...s][0] : undefined);
+  const e = one(spe);
+  const b = one(batch);
+  return {
+    epoch: typeof e === 'number' && e > 0 ? 1 / e : null,
+    samples: typeof b === 'number' && Number.isFinite(b) && b > 0 ? b : null,
   };
 }
 

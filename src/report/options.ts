@@ -62,6 +62,15 @@ export function resolveFormats(formats: readonly string[] | undefined): Format[]
   return [...new Set(list as Format[])];
 }
 
+/** What the charts' x axis counts: optimiser steps, epochs, or training samples seen. */
+export type XAxis = 'step' | 'epoch' | 'samples';
+export const X_AXES: readonly XAxis[] = ['step', 'epoch', 'samples'];
+
+export function parseXAxis(text: string): XAxis {
+  if (!(X_AXES as readonly string[]).includes(text)) throw new UsageError(`--x: expected one of ${X_AXES.join(', ')}, received "${text}"`);
+  return text as XAxis;
+}
+
 export type Direction = 'min' | 'max';
 
 export interface Objective {

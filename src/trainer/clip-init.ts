@@ -6,15 +6,21 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { findArchBeside, readArch } from '../clip/arch.js';
 import { loadClipWeights, saveClipWeights, type ClipWeights } from '../clip/weights.js';
-import { findVocab, loadClipTokenizer, type ClipBpeTokenizer } from '../clip/tokenizer/index.js';
+import { findVocab, loadClipTokenizer } from '../clip/tokenizer/index.js';
+import { createTokenizer } from './data/tokenizer.js';
+import type { Tokenizer } from '../model/tokenizer.js';
+import { isWordVocab, readWordVocab, VOCAB_FILE } from './base-export.js';
 import { FORMAT, type Loaded, type TokenizerSource } from './checkpoint.js';
 import type { ParamMap } from './model/clip.js';
 import { BadInputError } from '../errors.js';
 
 export interface ClipInit {
   weights: ClipWeights;
-  tokenizer: ClipBpeTokenizer;
-  tokenizerSource: TokenizerSource;
+  tokenizer: Tokenizer;
+  /** CLIP's BPE vocabulary, recorded in checkpoints; null for a word vocabulary (the checkpoint keeps the words). */
+  tokenizerSource: TokenizerSource | null;
+  /** The vocabulary file or folder used. */
+  vocabFile: string;
   /** The weights as an init checkpoint for train(). */
   loaded: Loaded;
   archFile: string;
@@ -28,7 +34,10 @@ export function isClipWeightsFile(init: string): boolean {
 function vocabPath(weightsFile: string, given: string | undefined): string {
   if (given) return path.resolve(given);
   const dir = path.dirname(weightsFile);
-  const gz = fs.readdirSync(dir).find((f) => /^bpe_simple_vocab.*\.txt\.gz$/.test(f));
+  const files = fs.readdirSync(dir);
+  const gz = files.find((f) => /^bpe_simple_vocab.*\.txt\.gz$/.test(f));
+  // The built-in base model ships a word vocabulary (vocab.txt) instead of CLIP's BPE.
+  if (!gz && files.includes(VOCAB_FILE) && !files.includes('merges.txt')) return path.join(dir, VOCAB_FILE);
   return gz ? path.join(dir, gz) : dir;
 }
 
@@ -39,7 +48,8 @@ export function loadClipInit(opts: { init: string; modelConfig?: string | undefi
   const arch = readArch(archFile);
   const weights = loadClipWeights(file, arch);
   const vocab = vocabPath(file, opts.vocab);
-  const tokenizer = loadClipTokenizer(findVocab(vocab), arch.config.contextLength);
+  const words = isWordVocab(vocab) ? readWordVocab(vocab) : null;
+  const tokenizer: Tokenizer = words ? createTokenizer(words, arch.config.contextLength) : loadClipTokenizer(findVocab(vocab), arch.config.contextLength);
   if (tokenizer.vocabSize > arch.config.vocabSize) {
     throw new BadInputError(`vocab ${vocab} has ${tokenizer.vocabSize} tokens, the model ${arch.config.vocabSize} (${archFile})`);
   }
@@ -49,14 +59,14 @@ export function loadClipInit(opts: { init: string; modelConfig?: string | undefi
   weights.params.clear();
   const loaded: Loaded = {
     manifest: {
-      format: FORMAT, kind: 'init', weights: file, config: arch.config, vocab: [],
-      tokenizer: { kind: 'clip-bpe', vocab }, tensors: [], optimizer: null,
+      format: FORMAT, kind: 'init', weights: file, config: arch.config, vocab: words ?? [],
+      ...(words ? {} : { tokenizer: { kind: 'clip-bpe' as const, vocab } }), tensors: [], optimizer: null,
       state: { step: 0, totalSteps: 0, bestValue: null, bestStep: null, evalsWithoutImprovement: 0 },
       info: { naming: weights.naming, dtype: weights.dtype, model_config: archFile },
     },
     tensors,
   };
-  return { weights, tokenizer, tokenizerSource: { kind: 'clip-bpe', vocab }, loaded, archFile };
+  return { weights, tokenizer, tokenizerSource: words ? null : { kind: 'clip-bpe', vocab }, vocabFile: vocab, loaded, archFile };
 }
 
 /** Writes the model's current parameters as <dir>/<kind>.safetensors in the source's layout. */

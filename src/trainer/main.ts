@@ -74,7 +74,7 @@ async function main(): Promise<number> {
       // Missing or unusable files are bad parameters: exit 2, and the message names the file.
       throw new UsageError((e as Error).message, { cause: e });
     }
-    sink.event('info', { clip_weights: path.resolve(params.init), naming: clip.weights.naming, dtype: clip.weights.dtype, model_config: clip.archFile, vocab: clip.tokenizerSource.vocab });
+    sink.event('info', { clip_weights: path.resolve(params.init), naming: clip.weights.naming, dtype: clip.weights.dtype, model_config: clip.archFile, vocab: clip.vocabFile });
   } else if (params.model_config || params.vocab) {
     throw new UsageError('model_config and vocab apply to real CLIP weights only (init: a .safetensors file)');
   }
@@ -104,7 +104,7 @@ async function main(): Promise<number> {
   const source = resume ?? init;
   const size = source?.manifest.config ?? params.model;
   // A checkpoint of a run fine-tuned from real CLIP weights names its BPE vocabulary.
-  const bpe = source?.manifest.tokenizer ?? clip?.tokenizerSource;
+  const bpe = source?.manifest.tokenizer ?? clip?.tokenizerSource ?? undefined;
   const tokenizer: Tokenizer | undefined = clip?.tokenizer ?? (bpe ? loadClipTokenizer(findVocab(bpe.vocab), size.contextLength) : undefined);
   const bundle = await loadDataset({
     dataset: params.dataset,

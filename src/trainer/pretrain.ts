@@ -5,26 +5,36 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadDataset } from './data/index.js';
+import { DEFAULT_EMBEDDED_SIZES } from './data/embedded/generate.js';
 import type { DatasetRequest } from './data/types.js';
 import { parseParams } from './params.js';
-import { presets, type ModelSize } from '../model/config.js';
+import { presets, type ModelConfig, type ModelSize } from '../model/config.js';
 import { disposeParams, train } from './train.js';
-import { saveCheckpoint } from './checkpoint.js';
+import { restore, saveCheckpoint, disposeLoaded } from './checkpoint.js';
+import { exportOpenClip, WEIGHTS_FILE } from './base-export.js';
+import { loadClipInit } from './clip-init.js';
+import { initParams, type ParamMap } from './model/clip.js';
+import { fileURLToPath } from 'node:url';
 import type { MetricsSink } from './protocol.js';
 import { currentBackend, selectBackend } from './backend.js';
 import * as tf from '@tensorflow/tfjs';
 
 /** Bump when the recipe changes, so that an old cache is not reused. */
-export const PRETRAIN_VERSION = 1;
+export const PRETRAIN_VERSION = 3;
 
-/** The recipe: a few epochs over the pretraining split, OpenCLIP-style AdamW and cosine schedule. */
+/**
+ * The recipe, OpenCLIP's from scratch: AdamW (0.9, 0.98, eps 1e-6), weight decay 0.1, linear
+ * warmup then cosine, the logit scale from ln(1/0.07) clamped at ln(100). Short (3 epochs of the
+ * 4,000 pretraining images): a longer one that brings the scale to the clamp, as a real CLIP's is,
+ * is still to be found (docs/trainer.md, "The base model").
+ */
 export const pretrainRecipe = {
   seed: 0,
   batch_size: 64,
   lr: 2e-3,
   warmup: 100,
   weight_decay: 0.1,
-  epochs: 3,
+  steps: 187,
   schedule: 'cosine',
   augment: true,
   eval_every: 1000,
@@ -33,11 +43,67 @@ export const pretrainRecipe = {
   dataset: 'embedded-pretrain',
 } as const;
 
+/** The generated pretraining domain (the fine-tuning sizes are the data set's defaults). */
+export const PRETRAIN_SIZES = { ...DEFAULT_EMBEDDED_SIZES };
+
+/** The recipe with a caller's changes; a length in epochs replaces the recipe's steps. */
+function effectiveRecipe(changes: PretrainOptions['recipe']): Record<string, unknown> {
+  const { steps, ...rest } = pretrainRecipe;
+  return changes && 'epochs' in changes ? { ...rest, ...changes } : { ...rest, steps, ...changes };
+}
+
 export function baseDir(runsDir: string, preset: string): string {
   return path.join(runsDir, 'models', `base-${preset}-v${PRETRAIN_VERSION}`);
 }
 
 export const BASE_MANIFEST = 'model.json';
+
+/** The base model shipped with clipsweep (models/base-<preset>/ at the package root), if any. */
+export function shippedBaseDir(preset: string): string {
+  return fileURLToPath(new URL(`../../../models/base-${preset}/`, import.meta.url));
+}
+
+/**
+ * Installs the shipped base model into the cache as a trainer checkpoint, when it was built by
+ * this recipe version: a fresh clone fine-tunes at once, without pretraining. Returns false when
+ * there is none to install.
+ */
+function installShipped(preset: string, dir: string, log: (l: string) => void): boolean {
+  const weights = path.join(shippedBaseDir(preset), WEIGHTS_FILE);
+  if (!fs.existsSync(weights)) return false;
+  const clip = loadClipInit({ init: weights });
+  if (clip.weights.source.metadata?.['pretrain_version'] !== String(PRETRAIN_VERSION)) {
+    disposeLoaded(clip.loaded);
+    return false;
+  }
+  // Mean 0 / std 1 is how the export says "no normalisation": keep the trainer's own config.
+  // Likewise the defaults the config file spells out (exact GELU, one MLP ratio): the installed
+  // checkpoint's config is then the one the build wrote.
+  const { imageMean, imageStd, quickGelu, textMlpRatio, ...rest } = clip.loaded.manifest.config;
+  const identity = imageMean?.every((v) => v === 0) && imageStd?.every((v) => v === 1);
+  const config: ModelConfig = {
+    ...rest,
+    ...(identity || !imageMean || !imageStd ? {} : { imageMean, imageStd }),
+    ...(quickGelu ? { quickGelu } : {}),
+    ...(textMlpRatio !== undefined && textMlpRatio !== rest.mlpRatio ? { textMlpRatio } : {}),
+  };
+  const params: ParamMap = initParams(config, 0);
+  restore(clip.loaded, params, null);
+  disposeLoaded(clip.loaded);
+  const tmp = `${dir}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  saveCheckpoint(tmp, 'model', {
+    config, vocab: clip.tokenizer.vocab, params, optimizer: null,
+    state: { step: 0, totalSteps: 0, bestValue: null, bestStep: null, evalsWithoutImprovement: 0 },
+    info: { shipped: weights, rebuild: 'sweep pretrain --force' },
+  });
+  disposeParams(params);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.renameSync(tmp, dir);
+  log(`installed the shipped base model ${weights}`);
+  return true;
+}
 
 export interface PretrainOptions {
   runsDir: string;
@@ -46,10 +112,16 @@ export interface PretrainOptions {
   /** Model preset (default "tiny"). */
   preset?: string;
   /** Tests: a smaller recipe and data set (the cache folder name does not change: use a scratch runsDir). */
-  recipe?: Partial<Record<keyof typeof pretrainRecipe, unknown>>;
+  recipe?: Partial<Record<keyof typeof pretrainRecipe | 'epochs', unknown>>;
   embeddedSizes?: DatasetRequest['embeddedSizes'];
   /** Polled between steps and while waiting for another builder (SIGTERM): throws PretrainInterrupted. */
   shouldStop?: () => boolean;
+  /** Also write the OpenCLIP-format files (safetensors, config, vocab, metrics) here: how models/base-tiny/ is rebuilt. */
+  exportDir?: string;
+  /** Tests: never install the shipped base model; build. */
+  noShipped?: boolean;
+  /** Where to write `last` / `best` checkpoints while pretraining (to watch a long build); none by default. */
+  checkpointDir?: string;
 }
 
 export class PretrainInterrupted extends Error {
@@ -105,10 +177,12 @@ export async function runPretrain(opts: PretrainOptions): Promise<{ checkpointPa
   return withLock(`${dir}.lock`, log, shouldStop, async () => {
     if (!opts.force && fs.existsSync(manifest)) return { checkpointPath: manifest };
     if (!currentBackend()) await selectBackend('auto');
-    const params = parseParams({ ...pretrainRecipe, ...opts.recipe, model: preset });
+    if (!opts.force && !opts.noShipped && !opts.recipe && !opts.embeddedSizes && installShipped(preset, dir, log)) return { checkpointPath: manifest };
+    const recipe = effectiveRecipe(opts.recipe);
+    const params = parseParams({ ...recipe, model: preset });
     const bundle = await loadDataset({
       dataset: 'embedded-pretrain', imageSize: size.imageSize, contextLength: size.contextLength, cacheDir: path.join(opts.runsDir, 'cache'),
-      ...(opts.embeddedSizes ? { embeddedSizes: opts.embeddedSizes } : {}),
+      embeddedSizes: opts.embeddedSizes ?? PRETRAIN_SIZES,
     });
     log(`pretraining the ${preset} base model on ${bundle.description} (backend ${tf.getBackend()})`);
     const tmp = `${dir}.tmp-${process.pid}`;
@@ -123,7 +197,7 @@ export async function runPretrain(opts: PretrainOptions): Promise<{ checkpointPa
       },
       event() {},
     };
-    const r = await train({ params, bundle, sink, checkpointDir: null, shouldStop });
+    const r = await train({ params, bundle, sink, checkpointDir: opts.checkpointDir ?? null, shouldStop });
     fs.closeSync(metrics);
     if (r.reason === 'interrupted') {
       disposeParams(r.params);
@@ -133,9 +207,17 @@ export async function runPretrain(opts: PretrainOptions): Promise<{ checkpointPa
     saveCheckpoint(tmp, 'model', {
       config: r.config, vocab: bundle.tokenizer.vocab, params: r.params, optimizer: null,
       state: { step: r.step, totalSteps: r.totalSteps, bestValue: null, bestStep: null, evalsWithoutImprovement: 0 },
-      info: { recipe: { ...pretrainRecipe, ...opts.recipe }, preset, backend: tf.getBackend(), summary: r.summary, rebuild: 'sweep pretrain --force' },
+      info: { recipe, preset, backend: tf.getBackend(), summary: r.summary, rebuild: 'sweep pretrain --force' },
     });
+    const values = new Map<string, Float32Array>();
+    for (const [name, v] of r.params) values.set(name, v.dataSync() as Float32Array);
+    const metadata = { pretrain_version: String(PRETRAIN_VERSION), recipe: JSON.stringify(recipe), backend: tf.getBackend(), rebuild: 'sweep pretrain --force' };
+    exportOpenClip(tmp, r.config, bundle.tokenizer.vocab, values, metadata);
     disposeParams(r.params);
+    if (opts.exportDir) {
+      fs.mkdirSync(opts.exportDir, { recursive: true });
+      for (const f of fs.readdirSync(tmp)) if (!/\.(bin|json)$/.test(f) || f === 'open_clip_config.json') fs.copyFileSync(path.join(tmp, f), path.join(opts.exportDir, f));
+    }
     fs.rmSync(dir, { recursive: true, force: true });
     fs.renameSync(tmp, dir);
     log(`base model written to ${manifest}`);

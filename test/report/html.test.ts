@@ -81,6 +81,36 @@ test('a run named <script> is shown as text, and its error text is escaped', asy
   assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
 });
 
+test('the summary tells the observations, names the best-step checkpoint, and shows constant parameters once', async () => {
+  const obs = await page.$$eval('.observations', (els) => els.map((el) => ({ name: el.getAttribute('data-config'), items: Array.from(el.querySelectorAll('li')).map((li) => li.textContent ?? '') })));
+  assert.deepEqual(obs.map((o) => o.name), ['overfit', 'rebound']);
+  assert.match(obs[0]!.items[0]!, /^Overfitting: validation loss lowest at step 1000/);
+  assert.match(obs[0]!.items[2]!, /recall alone would have picked the overfitted weights/);
+  assert.match(obs[1]!.items[1]!, /back at 97 or more by step 1370/);
+  assert.match(await page.textContent('#observations + p') ?? '', /recall alone would have picked the overfitting configuration/);
+  assert.match(await page.textContent('.best .checkpoint') ?? '', /checkpoint at the best validation-loss step \(overfit: step 1,?000; the run's best checkpoint\)/);
+  assert.equal((await page.textContent('p.constant'))?.trim(), 'Same in every configuration: warmup=100');
+  const params = await page.$$eval('#ranking tbody tr td:nth-child(3)', (cells) => cells.map((c) => c.textContent ?? ''));
+  assert.ok(params.every((p) => !p.includes('warmup')), params.join(' | '));
+  assert.ok(params.some((p) => p.includes('batch_size=256 lr=0.000005')), params.join(' | '));
+});
+
+test('the x-axis switch redraws every chart per sample seen, and back', async () => {
+  const titles = () => page.$$eval('#charts section.chart h3', (hs) => hs.map((h) => h.textContent ?? ''));
+  const count = () => page.locator('#charts canvas').count();
+  const before = await count();
+  assert.ok((await titles()).includes('Generalisation gap over steps'));
+  assert.equal(await page.locator('input[name="x-axis"][value="epoch"]').count(), 0); // no steps-per-epoch in this sweep
+  await page.check('input[name="x-axis"][value="samples"]');
+  assert.ok((await titles()).includes('Generalisation gap over samples seen'));
+  assert.ok((await titles()).some((t) => t === 'Overfitting: train vs validation loss'));
+  assert.equal(await count(), before);
+  await page.check('input[name="x-axis"][value="step"]');
+  assert.ok((await titles()).includes('Generalisation gap over steps'));
+  assert.equal(await count(), before);
+  assert.deepEqual(problems, []);
+});
+
 test('screenshot for a human check: the whole page renders, tall and not blank', async () => {
   const file = join(tempDir(), 'page.png');
   await page.screenshot({ path: file, fullPage: true });

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { runPretrain } from '../../trainer/pretrain.js';
 import { resolveRunsDir } from '../defaults.js';
 import { EXIT } from '../exit-codes.js';
@@ -6,6 +7,7 @@ import type { Io } from './run.js';
 export interface PretrainCommandOptions {
   runsDir?: string | undefined;
   force: boolean;
+  exportDir?: string | undefined;
 }
 
 /** Builds (or finds cached) the embedded base model that `init: base` fine-tunes. */
@@ -13,6 +15,7 @@ export async function pretrainCommand(options: PretrainCommandOptions, io: Io): 
   const result = await runPretrain({
     runsDir: resolveRunsDir(options.runsDir, io.cwd),
     force: options.force,
+    ...(options.exportDir !== undefined ? { exportDir: resolve(io.cwd, options.exportDir) } : {}),
     log: (line) => io.err.write(`${line}\n`),
   });
   io.out.write(`base model: ${result.checkpointPath}\n`);

@@ -1,6 +1,7 @@
 import { relative, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { buildReport } from '../../report/index.js';
+import { parseXAxis } from '../../report/options.js';
 import { resolveDb, resolveRunsDir } from '../defaults.js';
 import { EXIT } from '../exit-codes.js';
 import type { Io } from './run.js';
@@ -12,6 +13,8 @@ export interface ReportOptions {
   out?: string | undefined;
   objective?: string | undefined;
   format: string;
+  /** step, epoch or samples. */
+  x?: string | undefined;
 }
 
 const FORMATS = ['html', 'png', 'json', 'csv'] as const;
@@ -30,6 +33,7 @@ export async function reportCommand(options: ReportOptions, io: Io): Promise<num
     ...(options.out !== undefined ? { outDir: resolve(io.cwd, options.out) } : {}),
     ...(options.objective !== undefined ? { objective: options.objective } : {}),
     formats: formats as Format[],
+    ...(options.x !== undefined ? { xAxis: parseXAxis(options.x) } : {}),
   });
   for (const warning of result.warnings) io.err.write(`warning: ${warning}\n`);
   io.out.write(`report for sweep ${result.sweep}: ${result.files.length} file(s) in ${relative(io.cwd, result.outDir) || '.'}\n`);

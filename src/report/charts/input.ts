@@ -10,6 +10,7 @@ export function chartInput(model: ReportModel): ChartInput {
     clamp: model.thresholds.scaleClamp,
     maxPanels: MAX_PANELS,
     maxLegend: MAX_LEGEND,
+    x_axis: model.x_axis.default,
     ...(model.search ? { trials: { metric: model.search.metric, mode: model.search.mode, points: model.search.trials.map((t) => ({ trial: t.trial, name: t.name, origin: t.origin ?? '', value: t.value, best: t.best })) } } : {}),
     configs: model.configurations.map((c) => ({
       id: c.id,
@@ -25,6 +26,7 @@ export function chartInput(model: ReportModel): ChartInput {
       onset: c.diagnostics.overfit_onset_step,
       retrieval_best: c.diagnostics.retrieval_at_best,
       retrieval_final: c.diagnostics.retrieval_final,
+      x_per_step: c.x_per_step,
     })),
   };
 }

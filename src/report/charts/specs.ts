@@ -18,7 +18,12 @@ export interface ChartConfiguration {
   onset: number | null;
   retrieval_best: Record<string, number>;
   retrieval_final: Record<string, number>;
+  /** One step in epochs and in samples seen (null: unknown); needed for those x axes. */
+  x_per_step?: { epoch: number | null; samples: number | null };
 }
+
+/** What the x axis counts. */
+export type XAxisKind = 'step' | 'epoch' | 'samples';
 
 export interface ChartInput {
   configs: ChartConfiguration[];
@@ -27,8 +32,33 @@ export interface ChartInput {
   maxPanels: number;
   /** Legends are drawn only up to this many configurations. */
   maxLegend: number;
+  /** Default 'step'; 'epoch' or 'samples' where every configuration has its x_per_step factor. */
+  x_axis?: XAxisKind;
   /** A search's runs in the order proposed, with the objective's best so far. */
   trials?: { metric: string; mode: string; points: { trial: number; name: string; origin: string; value: number | null; best: number | null }[] };
+}
+
+const X_TITLES: Record<XAxisKind, string> = { step: 'step', epoch: 'epoch', samples: 'samples seen' };
+const X_OVER: Record<XAxisKind, string> = { step: 'over steps', epoch: 'over epochs', samples: 'over samples seen' };
+
+/** The configurations with every step (series x, best step, onset) in the chosen axis' unit. */
+function onAxis(input: ChartInput): { configs: ChartConfiguration[]; axis: XAxisKind } {
+  const wanted = input.x_axis ?? 'step';
+  if (wanted === 'step') return { configs: input.configs, axis: 'step' };
+  const factor = (c: ChartConfiguration) => (c.x_per_step ? c.x_per_step[wanted] : null);
+  // One configuration without the factor would be drawn on another scale: fall back to steps.
+  if (!input.configs.every((c) => factor(c) !== null)) return { configs: input.configs, axis: 'step' };
+  const configs = input.configs.map((c) => {
+    const k = factor(c)!;
+    const conv = (v: number) => Math.round(v * k * 1000) / 1000;
+    const series: Record<string, DrawnSeries> = {};
+    for (const key of Object.keys(c.series)) {
+      const s = c.series[key]!;
+      series[key] = { ...s, x: s.x.map(conv) };
+    }
+    return { ...c, series, best_step: c.best_step === null ? null : conv(c.best_step), onset: c.onset === null ? null : conv(c.onset) };
+  });
+  return { configs, axis: wanted };
 }
 
 export interface PanelSpec { title: string; config: Record<string, unknown> }
@@ -141,6 +171,10 @@ function lineConfig(datasets: Dataset[], o: { title: string; xTitle?: string; yT
   };
 }
 
+function xTitle(input: ChartInput): string {
+  return X_TITLES[input.x_axis ?? 'step'];
+}
+
 function hline(y: number, xMax: number, label: string): Dataset {
   return { label, data: [{ x: 0, y }, { x: xMax, y }], borderColor: '#555555', borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0, fill: false };
 }
@@ -162,8 +196,8 @@ function overfitPanels(input: ChartInput): ChartDef | null {
       datasets.push({ label: 'best val step', data: [{ x: c.best_step, y: c.best_val }], type: 'scatter', pointStyle: 'triangle', pointRadius: 8, backgroundColor: '#000000', borderColor: '#000000' });
       datasets.push({ label: 'best step', data: [{ x: c.best_step, y: yMin }, { x: c.best_step, y: yMax }], borderColor: '#000000', borderDash: [2, 3], borderWidth: 1, pointRadius: 0, fill: false, helper: true });
     }
-    const title = `${c.rank !== null ? '#' + c.rank + ' ' : ''}${c.name}${c.onset !== null ? ' (overfits from ' + c.onset + ')' : ''}`;
-    return { title, config: lineConfig(datasets, { title, yTitle: 'loss', xMax, yMin, yMax, legend: false }) };
+    const title = `${c.rank !== null ? '#' + c.rank + ' ' : ''}${c.name}${c.onset !== null ? ' (overfits from ' + xTitle(input) + ' ' + c.onset + ')' : ''}`;
+    return { title, config: lineConfig(datasets, { title, xTitle: xTitle(input), yTitle: 'loss', xMax, yMin, yMax, legend: false }) };
   });
   const more = input.configs.length > shown.length ? ` Showing the first ${shown.length} of ${input.configs.length} configurations.` : '';
   return {
@@ -180,7 +214,7 @@ function allLines(input: ChartInput, key: string, id: string, title: string, yTi
   // Past a handful of configurations, overlapping seed bands turn into mud: lines only.
   const datasets = shown.flatMap((c) => seriesDatasets(c, key, c.name, undefined, shown.length <= MAX_BANDS));
   if (extra) datasets.push(...extra(xMax));
-  const config = lineConfig(datasets, { title: '', yTitle, xMax, legend: shown.length <= input.maxLegend, ...(range ?? {}), ...(yTicks ? { yTicks } : {}) });
+  const config = lineConfig(datasets, { title: '', xTitle: xTitle(input), yTitle, xMax, legend: shown.length <= input.maxLegend, ...(range ?? {}), ...(yTicks ? { yTicks } : {}) });
   return { id, file: `${id}.png`, title, note, panels: [{ title: '', config }] };
 }
 
@@ -194,7 +228,7 @@ function scaleGroups(input: ChartInput, param: string, label: string): ChartDef 
     const datasets = shown.flatMap((c) => seriesDatasets(c, 'logit_scale', c.name, undefined, shown.length <= MAX_BANDS));
     datasets.push(hline(input.clamp, xMax, `clamp ${input.clamp}`));
     const title = `${param} = ${JSON.parse(v)}`;
-    return { title, config: lineConfig(datasets, { title, yTitle: 'logit scale', xMax, yMin: 0, yMax: input.clamp * 1.08, legend: false }) };
+    return { title, config: lineConfig(datasets, { title, xTitle: xTitle(input), yTitle: 'logit scale', xMax, yMin: 0, yMax: input.clamp * 1.08, legend: false }) };
   });
   return { id: `scale-by-${label}`, file: `scale-by-${label}.png`, title: `Logit scale by ${param}`, note: `One panel per ${param}; colours as in every chart; dashed grey line: the clamp at ${input.clamp}.`, panels };
 }
@@ -258,12 +292,14 @@ function bestSoFar(input: ChartInput): ChartDef | null {
   };
 }
 
-export function buildCharts(input: ChartInput): ChartDef[] {
+export function buildCharts(raw: ChartInput): ChartDef[] {
+  const { configs, axis } = onAxis(raw);
+  const input: ChartInput = { ...raw, configs, x_axis: axis };
   const sci = (v: number) => Number(v).toExponential(1);
   const charts = [
     bestSoFar(input),
     overfitPanels(input),
-    allLines(input, 'gap', 'gap', 'Generalisation gap over steps', 'val loss − train loss',
+    allLines(input, 'gap', 'gap', `Generalisation gap ${X_OVER[axis]}`, 'val loss − train loss',
       'Validation loss minus train_eval loss (or the smoothed train loss where train_eval is absent), every configuration; dotted line at 0.',
       (xMax) => [{ ...hline(0, xMax, 'zero'), borderDash: [2, 3] }]),
     allLines(input, 'logit_scale', 'scale', 'Logit scale trajectory', 'logit scale (exp s)',
@@ -272,7 +308,7 @@ export function buildCharts(input: ChartInput): ChartDef[] {
     scaleGroups(input, 'batch_size', 'batch'),
     scaleGroups(input, 'lr', 'lr'),
     retrieval(input),
-    allLines(input, 'lr', 'lr', 'Learning rate over steps', 'learning rate', 'The schedule each run actually applied: warmup, then decay.', undefined, undefined, sci),
+    allLines(input, 'lr', 'lr', `Learning rate ${X_OVER[axis]}`, 'learning rate', 'The schedule each run actually applied: warmup, then decay.', undefined, undefined, sci),
   ];
   return charts.filter((c): c is ChartDef => c !== null);
 }

@@ -4,6 +4,12 @@ export const PAGE_SCRIPT = String.raw`
 var data = JSON.parse(document.getElementById('report-data').textContent);
 var host = document.getElementById('charts');
 Chart.defaults.font.size = 12;
+var drawn = [];
+function draw(axis) {
+drawn.forEach(function (chart) { chart.destroy(); });
+drawn = [];
+host.textContent = '';
+data.charts.x_axis = axis;
 buildCharts(data.charts).forEach(function (def) {
   var section = document.createElement('section');
   section.className = 'chart';
@@ -32,8 +38,13 @@ buildCharts(data.charts).forEach(function (def) {
     grid.appendChild(box);
     var config = panel.config;
     config.options = Object.assign({}, config.options, { responsive: true, maintainAspectRatio: false, animation: false });
-    new Chart(canvas, config);
+    drawn.push(new Chart(canvas, config));
   });
+});
+}
+draw(data.charts.x_axis || 'step');
+document.querySelectorAll('input[name="x-axis"]').forEach(function (input) {
+  input.addEventListener('change', function () { if (input.checked) draw(input.value); });
 });
 
 document.querySelectorAll('table.sortable').forEach(function (table) {

@@ -50,6 +50,7 @@ ${ranking(model)}
 ${comparison(model)}
 <h2 id="charts-title">Charts</h2>
 <p class="hint">Hover for values; click a legend entry to show or hide a configuration. One colour per configuration in every chart; bands span the seeds (min..max) around their mean.</p>
+${xAxisSwitch(model)}
 <div id="charts"></div>
 <h3>Learning rate x batch size</h3>
 ${heatmaps(model)}
@@ -65,4 +66,16 @@ ${scriptText(PAGE_SCRIPT)}
 })();</script>
 </body></html>
 `;
+}
+
+const X_LABELS: Record<string, string> = { step: 'steps', epoch: 'epochs', samples: 'samples seen' };
+
+/** Radio buttons that redraw every chart on another x axis (page-script.ts listens to them). */
+function xAxisSwitch(model: ReportModel): string {
+  const { available, default: chosen } = model.x_axis;
+  const why = chosen === 'epoch' ? ' Epochs by default: the sweep varies batch_size, so runs take different numbers of steps for the same data.' : '';
+  const buttons = available
+    .map((a) => `<label><input type="radio" name="x-axis" value="${e(a)}"${a === chosen ? ' checked' : ''}> ${e(X_LABELS[a] ?? a)}</label>`)
+    .join(' ');
+  return `<p id="x-axis-switch" class="hint">x axis: ${buttons}.${e(why)}</p>`;
 }

@@ -4,6 +4,7 @@ import type { ReportModel } from '../assemble.js';
 import { heatColor } from '../charts/scale.js';
 import type { ConfigReport } from '../model.js';
 import { statusText } from '../tables.js';
+import { recallOrder } from '../observations.js';
 import { escapeHtml as e } from './escape.js';
 import { duration, num, params } from './format.js';
 
@@ -29,14 +30,39 @@ export function summary(model: ReportModel): string {
     d.early_stop_runs > 0 ? `early-stopped in ${d.early_stop_runs}/${best.runs.length} runs` : 'not early-stopped',
     `duration ${duration(d.duration_s)}`,
   ];
+  const ck = model.best_checkpoint;
+  const checkpoint =
+    ck && ck.overfits && ck.runs.length > 0
+      ? `<p class="checkpoint">It overfits: what is meant is its <b>checkpoint at the best validation-loss step</b> (${ck.runs.map((r) => `${e(r.run)}: step ${num(r.step)}`).join(', ')}; the run's <code>best</code> checkpoint), not its final weights.</p>`
+      : '';
   return `${head}${searched}${spent}${warnings}<div class="best" style="border-color:${e(best.color)}"><h3>Best configuration: <span class="swatch" style="background:${e(best.color)}"></span>${e(best.name)}</h3>
-<p>${params(best.params)}</p><p>${e(o.key)} = <b>${num(best.objective.mean)}</b>${best.objective.n > 1 ? ` ± ${num(best.objective.std)} (${best.objective.n} seeds)` : ''}</p><ul>${facts.map((f) => `<li>${f}</li>`).join('')}</ul></div>`;
+<p>${params(pick(best.params, model.params_varying))}</p>${checkpoint}<p>${e(o.key)} = <b>${num(best.objective.mean)}</b>${best.objective.n > 1 ? ` ± ${num(best.objective.std)} (${best.objective.n} seeds)` : ''}</p><ul>${facts.map((f) => `<li>${f}</li>`).join('')}</ul></div>${observations(model)}`;
+}
+
+/** The parameters of `p` named in `keys` (the ones that vary across the sweep). */
+export function pick(p: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => k in p).map((k) => [k, p[k]]));
+}
+
+/** The seed's three observations in words, per named configuration. */
+export function observations(model: ReportModel): string {
+  if (model.observations.length === 0) return '';
+  const items = model.observations
+    .map((o) => {
+      const c = model.configurations.find((x) => x.name === o.configuration);
+      const swatch = c ? `<span class="swatch" style="background:${e(c.color)}"></span>` : '';
+      return `<div class="observations" data-config="${e(o.configuration)}"><h3>${swatch}${e(o.configuration)}</h3><ul>
+<li class="obs-overfitting">${e(o.overfitting)}</li><li class="obs-scale">${e(o.scale)}</li><li class="obs-recall">${e(o.recall)}</li></ul></div>`;
+    })
+    .join('');
+  return `<h3 id="observations">What the runs show</h3><p>Overfitting, the logit scale's dip and climb back to the clamp, and recall that keeps rising after the best validation-loss step, per configuration and seed. The last one matters because recall alone would have picked the overfitting configuration's final weights: validation loss (and the best-step checkpoint) is what catches it.</p>${items}`;
 }
 
 const COLUMNS: [string, (c: ConfigReport) => [string, string | number | null]][] = [
   ['rank', (c) => [c.rank === null ? '—' : String(c.rank), c.rank]],
   ['configuration', (c) => [`<span class="swatch" style="background:${e(c.color)}"></span>${e(c.name)}`, c.name]],
   ['parameters', (c) => [params(c.params), JSON.stringify(c.params)]],
+  ['recall rising after best', (c) => [recallRising(c), Object.keys(c.diagnostics.retrieval_final).filter((k) => (c.diagnostics.retrieval_final[k] ?? 0) > (c.diagnostics.retrieval_at_best[k] ?? Infinity)).length]],
   ['objective', (c) => [`${num(c.objective.mean)}${c.objective.n > 1 ? ` ± ${num(c.objective.std)}` : ''}`, c.objective.mean]],
   ['best val loss', (c) => [num(c.diagnostics.best_val_loss), c.diagnostics.best_val_loss]],
   ['final gap', (c) => [num(c.diagnostics.final_gap), c.diagnostics.final_gap]],
@@ -47,15 +73,28 @@ const COLUMNS: [string, (c: ConfigReport) => [string, string | number | null]][]
   ['status', (c) => [e(statusText(c.status_counts)) + (c.diagnostics.partial ? ' <span class="tag">partial</span>' : ''), statusText(c.status_counts)]],
 ];
 
+/** Recall@k keys higher at the end than at the best val-loss step (mean over seeds). */
+function recallRising(c: ConfigReport): string {
+  const d = c.diagnostics;
+  const keys = Object.keys(d.retrieval_final)
+    .filter((k) => d.retrieval_at_best[k] !== undefined && d.retrieval_final[k]! > d.retrieval_at_best[k]!)
+    .sort((a, b) => recallOrder(a) - recallOrder(b));
+  if (keys.length === 0) return '—';
+  return keys.map((k) => `${e(k.replace(/^val\//, ''))} ${num(d.retrieval_at_best[k]!)}→${num(d.retrieval_final[k]!)}`).join('<br>');
+}
+
 export function ranking(model: ReportModel): string {
   const head = COLUMNS.map(([name]) => `<th scope="col" tabindex="0">${e(name)}</th>`).join('');
+  const constant = Object.keys(model.params_constant).length > 0
+    ? `<p class="constant">Same in every configuration: ${params(model.params_constant)}</p>`
+    : '';
   const rows = model.configurations
-    .map((c) => `<tr data-config="${e(c.id)}">${COLUMNS.map(([, cell]) => {
-      const [html, key] = cell(c);
+    .map((c) => `<tr data-config="${e(c.id)}">${COLUMNS.map(([name, cell]) => {
+      const [html, key] = name === 'parameters' ? [params(pick(c.params, model.params_varying)), JSON.stringify(pick(c.params, model.params_varying))] : cell(c);
       return `<td data-sort="${e(key ?? '')}">${html}</td>`;
     }).join('')}</tr>`)
     .join('\n');
-  return `<p class="hint">Click a column header to sort.</p><table id="ranking" class="sortable"><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
+  return `${constant}<p class="hint">Click a column header to sort. Parameters: only those that vary across the sweep.</p><table id="ranking" class="sortable"><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
 }
 
 export function comparison(model: ReportModel): string {

@@ -115,6 +115,20 @@ describe('embedded data set', () => {
     }
   });
 
+  it('names every attribute in pretraining captions, within the tiny model\'s 16-token context', () => {
+    const tok = createTokenizer(embeddedVocab(), 16);
+    const words: Record<string, RegExp> = { small: /small|little|tiny/, large: /large|big|huge/, white: /white/, gray: /gr[ae]y/, black: /black|dark/ };
+    for (const s of drawScenes('pretrain', 'val', 200, 1)) {
+      for (const c of captionsFor(s, 'pretrain', 'val')) {
+        assert.match(c, words[s.attributes.size]!, c);
+        assert.match(c, words[s.attributes.background]!, c);
+        const ids = Array.from(tok.encode(c));
+        // <sot>, the words, <eot>: nothing cut off.
+        assert.ok(ids.includes(tok.eotToken), `truncated: ${c}`);
+      }
+    }
+  });
+
   it('renders at any size, anti-aliased', () => {
     const [scene] = drawScenes('pretrain', 'train', 1, 1);
     for (const size of [5, 16, 33, 64]) {
