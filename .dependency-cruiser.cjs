@@ -16,7 +16,18 @@ const allowed = {
   search: ['errors', 'random', 'sweep-file', 'store/types'],
   // The recorder writes through the store's MetricSink role, nothing else of the store.
   metrics: ['errors', 'protocol', 'sweep-file', 'store/types', 'store/interfaces'],
-  orchestrator: ['errors', 'protocol', 'prune', 'sweep-file', 'store', 'resources', 'executor', 'plan', 'search', 'metrics'],
+  orchestrator: [
+    'errors',
+    'protocol',
+    'prune',
+    'sweep-file',
+    'store',
+    'resources',
+    'executor',
+    'plan',
+    'search',
+    'metrics',
+  ],
   // Live displays only observe events.
   progress: ['errors', 'orchestrator/events', 'executor/classify'],
   report: ['errors', 'protocol', 'sweep-file', 'store'],
@@ -28,7 +39,12 @@ const allowed = {
 };
 
 const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
-const target = (entry) => (entry.includes('/') ? `src/${escapeRe(entry)}\\.ts$` : entry === 'errors' ? 'src/errors\\.ts$' : `src/${escapeRe(entry)}/`);
+const target = (entry) =>
+  entry.includes('/')
+    ? `src/${escapeRe(entry)}\\.ts$`
+    : entry === 'errors'
+      ? 'src/errors\\.ts$'
+      : `src/${escapeRe(entry)}/`;
 
 const layerRules = Object.entries(allowed)
   .filter(([, list]) => list !== null)
@@ -39,13 +55,22 @@ const layerRules = Object.entries(allowed)
     from: { path: folder === 'errors' ? '^src/errors\\.ts$' : `^src/${escapeRe(folder)}/` },
     to: {
       path: '^src/',
-      pathNot: [folder === 'errors' ? '^src/errors\\.ts$' : `^src/${escapeRe(folder)}/`, ...list.map((e) => `^${target(e)}`)],
+      pathNot: [
+        folder === 'errors' ? '^src/errors\\.ts$' : `^src/${escapeRe(folder)}/`,
+        ...list.map((e) => `^${target(e)}`),
+      ],
     },
   }));
 
 module.exports = {
   forbidden: [
-    { name: 'no-circular', severity: 'error', comment: 'import cycles hide the direction of data flow', from: {}, to: { circular: true } },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'import cycles hide the direction of data flow',
+      from: {},
+      to: { circular: true },
+    },
     {
       name: 'known-folders',
       severity: 'error',
@@ -53,8 +78,20 @@ module.exports = {
       from: { path: '^src/', pathNot: `^src/(${Object.keys(allowed).map(escapeRe).join('|')})(/|\\.ts$)` },
       to: {},
     },
-    { name: 'no-cli-imports', severity: 'error', comment: 'nothing but the CLI itself imports cli/', from: { pathNot: '^src/cli/' }, to: { path: '^src/cli/' } },
-    { name: 'src-not-tests', severity: 'error', comment: 'src/ never imports test/ or bench/', from: { path: '^src/' }, to: { path: '^(test|bench)/' } },
+    {
+      name: 'no-cli-imports',
+      severity: 'error',
+      comment: 'nothing but the CLI itself imports cli/',
+      from: { pathNot: '^src/cli/' },
+      to: { path: '^src/cli/' },
+    },
+    {
+      name: 'src-not-tests',
+      severity: 'error',
+      comment: 'src/ never imports test/ or bench/',
+      from: { path: '^src/' },
+      to: { path: '^(test|bench)/' },
+    },
     ...layerRules,
   ],
   options: {
@@ -62,6 +99,10 @@ module.exports = {
     exclude: { path: '^(dist|node_modules)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.js'],
+    },
   },
 };

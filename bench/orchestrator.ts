@@ -58,7 +58,10 @@ async function benchOverhead(): Promise<void> {
   // Bare loop: the same children, the same concurrency, nothing else.
   const queue = new PQueue({ concurrency: 2 });
   const bareStart = performance.now();
-  for (let i = 0; i < N; i++) void queue.add(() => execa(TRUE, [], { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', detached: true }));
+  for (let i = 0; i < N; i++)
+    void queue.add(() =>
+      execa(TRUE, [], { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', detached: true }),
+    );
   await queue.onIdle();
   const bareMs = performance.now() - bareStart;
 
@@ -90,11 +93,19 @@ async function benchOverhead(): Promise<void> {
   }
   const childMs = log.map((l) => l.end - l.start);
   console.log(`\n1. Orchestration overhead: ${N} runs of ${TRUE}, 2 slots`);
-  console.log(`   bare loop (execa + p-queue only): ${(bareMs / 1000).toFixed(2)} s, ${ms((bareMs * 2) / N)} per run per slot`);
-  console.log(`   clipsweep (store, run folders, recorder, executor): ${(sweepMs / 1000).toFixed(2)} s, ${ms((sweepMs * 2) / N)} per run per slot`);
+  console.log(
+    `   bare loop (execa + p-queue only): ${(bareMs / 1000).toFixed(2)} s, ${ms((bareMs * 2) / N)} per run per slot`,
+  );
+  console.log(
+    `   clipsweep (store, run folders, recorder, executor): ${(sweepMs / 1000).toFixed(2)} s, ${ms((sweepMs * 2) / N)} per run per slot`,
+  );
   console.log(`   per-run bookkeeping from wall time: ${ms(((sweepMs - bareMs) * 2) / N)} (target < 5 ms)`);
-  console.log(`   executor.run per child (spawn, wait, classify, log tail): median ${ms(quantile(childMs, 0.5))}, p95 ${ms(quantile(childMs, 0.95))}`);
-  console.log(`   idle gap on a freed slot (end of one run to start of the next, all bookkeeping between): median ${ms(quantile(gaps, 0.5))}, p95 ${ms(quantile(gaps, 0.95))}`);
+  console.log(
+    `   executor.run per child (spawn, wait, classify, log tail): median ${ms(quantile(childMs, 0.5))}, p95 ${ms(quantile(childMs, 0.95))}`,
+  );
+  console.log(
+    `   idle gap on a freed slot (end of one run to start of the next, all bookkeeping between): median ${ms(quantile(gaps, 0.5))}, p95 ${ms(quantile(gaps, 0.95))}`,
+  );
 }
 
 async function benchIngestion(rate = 0): Promise<void> {
@@ -103,7 +114,16 @@ async function benchIngestion(rate = 0): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'clipsweep-bench-'));
   const store = SqliteStore.open(join(dir, 'sweeps.db'));
   const sweep = store.registerSweep({ name: 'ingest', specPath: null, spec: {}, specHash: 'x', runsDir: dir });
-  store.registerRuns(sweep.pk, Array.from({ length: CHILDREN }, (_, i) => ({ id: `r${i}`, name: `r${i}`, params: {}, ordinal: i, runDir: join(dir, `r${i}`) })));
+  store.registerRuns(
+    sweep.pk,
+    Array.from({ length: CHILDREN }, (_, i) => ({
+      id: `r${i}`,
+      name: `r${i}`,
+      params: {},
+      ordinal: i,
+      runDir: join(dir, `r${i}`),
+    })),
+  );
   const runs = store.listRuns(sweep.pk);
   const lags: number[] = [];
   let rows = 0;
@@ -123,12 +143,21 @@ async function benchIngestion(rate = 0): Promise<void> {
   const recorder = new Recorder(sink, { pollMs: 100 });
   for (const run of runs) {
     mkdirSync(run.runDir, { recursive: true });
-    recorder.watch({ runPk: run.pk, attempt: 1, metricsFile: join(run.runDir, 'metrics.jsonl'), problemsFile: join(run.runDir, 'problems.log'), offset: 0, linesBefore: 0 });
+    recorder.watch({
+      runPk: run.pk,
+      attempt: 1,
+      metricsFile: join(run.runDir, 'metrics.jsonl'),
+      problemsFile: join(run.runDir, 'problems.log'),
+      offset: 0,
+      linesBefore: 0,
+    });
   }
   const start = performance.now();
   await Promise.all(
     runs.map((run) =>
-      execa(process.execPath, [join(ROOT, 'bench/fixtures/writer.mjs')], { env: { SWEEP_METRICS_FILE: join(run.runDir, 'metrics.jsonl'), LINES: String(LINES), RATE: String(rate) } }),
+      execa(process.execPath, [join(ROOT, 'bench/fixtures/writer.mjs')], {
+        env: { SWEEP_METRICS_FILE: join(run.runDir, 'metrics.jsonl'), LINES: String(LINES), RATE: String(rate) },
+      }),
     ),
   );
   const writersDone = performance.now();
@@ -138,17 +167,30 @@ async function benchIngestion(rate = 0): Promise<void> {
   const total = store.listRuns(sweep.pk).reduce((n, r) => n + store.countMetrics(r.pk), 0);
   store.close();
   const pace = rate > 0 ? `at ${rate} lines/s each (a steady load)` : 'as fast as they can';
-  console.log(`\n2. Ingestion: ${CHILDREN} children x ${LINES} lines x 3 metrics, ${pace}, recorder polling every 100 ms`);
+  console.log(
+    `\n2. Ingestion: ${CHILDREN} children x ${LINES} lines x 3 metrics, ${pace}, recorder polling every 100 ms`,
+  );
   console.log(`   rows in SQLite: ${total} (expected ${CHILDREN * LINES * 3})`);
-  console.log(`   children wrote for ${((writersDone - start) / 1000).toFixed(2)} s; everything ingested ${((end - writersDone) / 1000).toFixed(2)} s after the last child exited`);
-  console.log(`   end-to-end ${Math.round(rows / ((end - start) / 1000)).toLocaleString('en')} rows/s while the children compete for the 2 cores`);
-  console.log(`   SQLite insert alone: ${Math.round(rows / (insertMs / 1000)).toLocaleString('en')} rows/s (target > 300,000)`);
-  console.log(`   lag from line written to row committed: median ${ms(quantile(lags, 0.5))}, p95 ${ms(quantile(lags, 0.95))}`);
+  console.log(
+    `   children wrote for ${((writersDone - start) / 1000).toFixed(2)} s; everything ingested ${((end - writersDone) / 1000).toFixed(2)} s after the last child exited`,
+  );
+  console.log(
+    `   end-to-end ${Math.round(rows / ((end - start) / 1000)).toLocaleString('en')} rows/s while the children compete for the 2 cores`,
+  );
+  console.log(
+    `   SQLite insert alone: ${Math.round(rows / (insertMs / 1000)).toLocaleString('en')} rows/s (target > 300,000)`,
+  );
+  console.log(
+    `   lag from line written to row committed: median ${ms(quantile(lags, 0.5))}, p95 ${ms(quantile(lags, 0.95))}`,
+  );
 }
 
 async function benchRss(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'clipsweep-bench-'));
-  const child = await execa(process.execPath, [fileURLToPath(new URL('./rss-child.js', import.meta.url)), dir], { reject: false, all: true });
+  const child = await execa(process.execPath, [fileURLToPath(new URL('./rss-child.js', import.meta.url)), dir], {
+    reject: false,
+    all: true,
+  });
   console.log(`\n3. Peak RSS, a sweep of 10,000 queued runs of ${TRUE} (4 slots), in a fresh process`);
   console.log(`   ${child.all.trim().split('\n').join('\n   ')}`);
 }

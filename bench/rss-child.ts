@@ -45,7 +45,9 @@ const summary = await runSweep({
 clearInterval(sampler);
 const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
 const mb = (bytes: number): string => (bytes / 1048576).toFixed(0);
-console.log(`${N} runs planned, ${peakQueued} queued at once, ${summary.completed} completed in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+console.log(
+  `${N} runs planned, ${peakQueued} queued at once, ${summary.completed} completed in ${((performance.now() - start) / 1000).toFixed(1)} s`,
+);
 console.log(`peak RSS (VmHWM): ${hwm ? (Number(hwm) / 1024).toFixed(0) : '?'} MB (target < 200 MB)`);
 console.log(
   `at the highest sample (every 25 ms), RSS ${mb(peak.rss)} MB: V8 heap ${mb(peak.heapTotal)} MB (${mb(peak.heapUsed)} in use), external ${mb(peak.external)} MB, the rest (code, native, SQLite) ${mb(peak.rss - peak.heapTotal - peak.external)} MB`,

@@ -20,7 +20,8 @@ export type ErrorCode =
   | 'DISK_FULL';
 
 /** Why the built-in trainer's data set cannot be used (src/trainer/data/). */
-export type DatasetErrorCode = 'DATASET_NOT_FOUND' | 'DATASET_LAYOUT' | 'DATASET_ANNOTATIONS' | 'DATASET_EMPTY' | 'DATASET_REQUEST';
+export type DatasetErrorCode =
+  'DATASET_NOT_FOUND' | 'DATASET_LAYOUT' | 'DATASET_ANNOTATIONS' | 'DATASET_EMPTY' | 'DATASET_REQUEST';
 /** Why CLIP's tokenizer files cannot be used (src/clip/tokenizer/). */
 export type ClipTokenizerErrorCode = 'TOKENIZER_NOT_FOUND' | 'TOKENIZER_FORMAT' | 'TOKENIZER_ARGUMENT';
 
@@ -37,7 +38,12 @@ export class ClipsweepError extends Error {
 export class SpecError extends ClipsweepError {
   readonly file: string;
   readonly problems: readonly string[];
-  constructor(file: string, problems: readonly string[], code: ErrorCode = 'SPEC_INVALID', options?: { cause?: unknown }) {
+  constructor(
+    file: string,
+    problems: readonly string[],
+    code: ErrorCode = 'SPEC_INVALID',
+    options?: { cause?: unknown },
+  ) {
     super(
       code,
       problems.length === 1

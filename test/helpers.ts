@@ -18,7 +18,10 @@ export function tempDir(prefix = 'clipsweep-test-'): string {
 /** A sweep file driving the test trainer; `extra` is appended YAML. */
 export function writeSweep(dir: string, body: string, file = 'sweep.yaml'): string {
   const path = join(dir, file);
-  writeFileSync(path, body.replaceAll('$TRAINER', JSON.stringify(TRAINER)).replaceAll('$OPENCLIP', JSON.stringify(OPENCLIP_REPLAY)));
+  writeFileSync(
+    path,
+    body.replaceAll('$TRAINER', JSON.stringify(TRAINER)).replaceAll('$OPENCLIP', JSON.stringify(OPENCLIP_REPLAY)),
+  );
   return path;
 }
 
@@ -44,7 +47,11 @@ export function openStore(dir: string): SqliteStore {
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function waitFor<T>(check: () => T | undefined | false | null, what: string, timeoutMs = 60_000): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | undefined | false | null,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let value: T | undefined | false | null;

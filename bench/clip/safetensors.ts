@@ -12,7 +12,8 @@ const argv = process.argv.slice(2);
 const opt = (name: string, dflt: number): number => {
   const i = argv.indexOf(`--${name}`);
   const value = i >= 0 ? Number(argv[i + 1]) : dflt;
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer, got ${argv[i + 1]}`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`--${name} must be a positive integer, got ${argv[i + 1]}`);
   return value;
 };
 const n = opt('values', 32 * 2 ** 20);
@@ -23,13 +24,15 @@ const values = new Float32Array(n);
 let seed = 12345;
 for (let i = 0; i < n; i++) {
   seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-  values[i] = ((seed / 2 ** 32) - 0.5) * 2 ** ((seed & 15) - 10);
+  values[i] = (seed / 2 ** 32 - 0.5) * 2 ** ((seed & 15) - 10);
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const dir = mkdtempSync(join(tmpdir(), 'clipsweep-bench-st-'));
 const mb = (bytes: number) => bytes / 1e6;
-console.log(`safetensors bench: ${n} values (${mb(n * 4).toFixed(0)} MB as F32), median of ${rounds} rounds, node ${process.version}`);
+console.log(
+  `safetensors bench: ${n} values (${mb(n * 4).toFixed(0)} MB as F32), median of ${rounds} rounds, node ${process.version}`,
+);
 try {
   for (const dtype of ['F16', 'BF16', 'F32'] as Dtype[]) {
     const path = join(dir, `${dtype}.safetensors`);

@@ -15,16 +15,64 @@ const vocabPath = opt('vocab', process.env.CLIP_BPE_VOCAB ?? '/work/shared/data/
 const count = Number(opt('captions', '100000'));
 const coco = opt('coco', '');
 
-const SUBJECTS = ['a man', 'a woman', 'two dogs', 'a black cat', 'a group of people', 'a young boy', 'an elephant', 'a red double-decker bus', 'three giraffes', 'a surfer', "the chef's knife", 'a plate of food'];
-const VERBS = ['riding', 'standing next to', 'sitting on', 'holding', 'looking at', 'walking across', 'eating', 'parked beside', "that's near", 'flying over'];
-const OBJECTS = ['a wave', 'the street', 'a wooden bench', 'a large pizza', 'a snowy mountain', 'a kitchen counter', 'a frisbee', 'the ocean', 'a traffic light', 'a laptop computer'];
-const TAILS = ['.', ' on a sunny day.', ' in 2017.', ' at the park!', ', with 3 others.', ' &amp; smiling.', ' near café Zürich.', ''];
+const SUBJECTS = [
+  'a man',
+  'a woman',
+  'two dogs',
+  'a black cat',
+  'a group of people',
+  'a young boy',
+  'an elephant',
+  'a red double-decker bus',
+  'three giraffes',
+  'a surfer',
+  "the chef's knife",
+  'a plate of food',
+];
+const VERBS = [
+  'riding',
+  'standing next to',
+  'sitting on',
+  'holding',
+  'looking at',
+  'walking across',
+  'eating',
+  'parked beside',
+  "that's near",
+  'flying over',
+];
+const OBJECTS = [
+  'a wave',
+  'the street',
+  'a wooden bench',
+  'a large pizza',
+  'a snowy mountain',
+  'a kitchen counter',
+  'a frisbee',
+  'the ocean',
+  'a traffic light',
+  'a laptop computer',
+];
+const TAILS = [
+  '.',
+  ' on a sunny day.',
+  ' in 2017.',
+  ' at the park!',
+  ', with 3 others.',
+  ' &amp; smiling.',
+  ' near café Zürich.',
+  '',
+];
 
 function syntheticCaptions(n: number): string[] {
   const rng = makeRng(7);
   const pick = (xs: readonly string[]) => xs[rng.int(xs.length)]!;
   // A number in some captions keeps the distinct-word count realistic (COCO: ~30k words).
-  return Array.from({ length: n }, (_, i) => `${pick(SUBJECTS)} ${pick(VERBS)} ${pick(OBJECTS)}${i % 5 === 0 ? ` number${rng.int(20000)}` : ''}${pick(TAILS)}`);
+  return Array.from(
+    { length: n },
+    (_, i) =>
+      `${pick(SUBJECTS)} ${pick(VERBS)} ${pick(OBJECTS)}${i % 5 === 0 ? ` number${rng.int(20000)}` : ''}${pick(TAILS)}`,
+  );
 }
 
 function cocoCaptions(file: string, n: number): string[] {
@@ -52,9 +100,12 @@ const reloadMs = performance.now() - t0;
 
 const cold = timeEncode(tokenizer, captions);
 const warm = timeEncode(tokenizer, captions);
-const ids = captions.slice(0, 1000).reduce((n, c) => n + tokenizer.encodeIds(c).length, 0) / Math.min(1000, captions.length);
+const ids =
+  captions.slice(0, 1000).reduce((n, c) => n + tokenizer.encodeIds(c).length, 0) / Math.min(1000, captions.length);
 console.log(`vocabulary: ${vocabPath} (${tokenizer.vocabSize} tokens)`);
 console.log(`load: ${loadMs.toFixed(0)} ms first, ${reloadMs.toFixed(0)} ms second`);
-console.log(`captions: ${captions.length} (${coco ? coco : 'synthetic'}), ${ids.toFixed(1)} BPE ids per caption on average`);
+console.log(
+  `captions: ${captions.length} (${coco ? coco : 'synthetic'}), ${ids.toFixed(1)} BPE ids per caption on average`,
+);
 console.log(`encode, empty word cache: ${cold.toFixed(2)} s, ${(captions.length / cold).toFixed(0)} captions/s`);
 console.log(`encode, filled word cache: ${warm.toFixed(2)} s, ${(captions.length / warm).toFixed(0)} captions/s`);

@@ -33,8 +33,14 @@ function syntheticSplit(n: number): ImageCaptionSplit {
     tokens[i * ctx + len + 1] = 49407;
   }
   return {
-    images: Float32Array.from({ length: n * s * s * 3 }, () => rng.normal()), imageSize: s, count: n,
-    tokens, contextLength: ctx, captionImage: Int32Array.from({ length: n }, (_, i) => i), captions: [], imageIds: [],
+    images: Float32Array.from({ length: n * s * s * 3 }, () => rng.normal()),
+    imageSize: s,
+    count: n,
+    tokens,
+    contextLength: ctx,
+    captionImage: Int32Array.from({ length: n }, (_, i) => i),
+    captions: [],
+    imageIds: [],
   };
 }
 
@@ -56,7 +62,11 @@ async function bench(choice: BackendChoice, batch: number, steps: number, warmup
     const b = makeBatch(split, config, 49407, idx, idx, null, null);
     const t0 = performance.now();
     tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => contrastiveLoss(model.encodeImage(b.image, fwd), model.encodeText(b.text, fwd), params.get('logit_scale')!), vars);
+      const { value, grads } = tf.variableGrads(
+        () =>
+          contrastiveLoss(model.encodeImage(b.image, fwd), model.encodeText(b.text, fwd), params.get('logit_scale')!),
+        vars,
+      );
       // Reading the loss and one gradient waits for all the work (and keeps it from being skipped).
       value.dataSync();
       Object.values(grads)[0]!.dataSync();
@@ -69,11 +79,18 @@ async function bench(choice: BackendChoice, batch: number, steps: number, warmup
   for (let i = 0; i < steps; i++) times.push(step());
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
   const mem = process.memoryUsage();
-  console.log(JSON.stringify({
-    backend: choice, tf_backend: tf.getBackend(), params: countParams(params), batch, steps,
-    ms_per_step: Math.round(mean), samples_per_sec: Number(((batch * 1000) / mean).toFixed(3)),
-    rss_mb: Math.round(mem.rss / 2 ** 20),
-  }));
+  console.log(
+    JSON.stringify({
+      backend: choice,
+      tf_backend: tf.getBackend(),
+      params: countParams(params),
+      batch,
+      steps,
+      ms_per_step: Math.round(mean),
+      samples_per_sec: Number(((batch * 1000) / mean).toFixed(3)),
+      rss_mb: Math.round(mem.rss / 2 ** 20),
+    }),
+  );
   model.dispose();
   disposeParams(params);
 }

@@ -3,17 +3,21 @@
 // on the GPU it fits tightest), and a lower bound no schedule can beat.
 import type { SimGpu, SimRun } from './simulate.js';
 
-export function offlineSchedule(gpus: readonly SimGpu[], runs: readonly SimRun[]): { makespan: number; gpuSeconds: number } {
+export function offlineSchedule(
+  gpus: readonly SimGpu[],
+  runs: readonly SimRun[],
+): { makespan: number; gpuSeconds: number } {
   const waiting = [...runs].sort((a, b) => b.duration - a.duration || b.memMiB - a.memMiB);
   const free = gpus.map((g) => g.totalMiB - g.foreignMiB);
   const lastEnd = gpus.map(() => 0);
   const ends: { at: number; gpu: number; mib: number }[] = [];
   let now = 0;
   for (;;) {
-    for (let i = 0; i < waiting.length; ) {
+    for (let i = 0; i < waiting.length;) {
       const run = waiting[i]!;
       let best = -1;
-      for (let g = 0; g < gpus.length; g++) if (free[g]! >= run.memMiB && (best < 0 || free[g]! < free[best]!)) best = g;
+      for (let g = 0; g < gpus.length; g++)
+        if (free[g]! >= run.memMiB && (best < 0 || free[g]! < free[best]!)) best = g;
       if (best < 0) {
         i++;
         continue;
@@ -47,7 +51,10 @@ export function lowerBound(gpus: readonly SimGpu[], runs: readonly SimRun[]): nu
     const hosts = gpus.filter((g) => g.totalMiB - g.foreignMiB >= size);
     // Two of these never share a GPU.
     if (hosts.every((g) => g.totalMiB - g.foreignMiB < 2 * size) && hosts.length > 0) {
-      const these = runs.filter((r) => r.memMiB === size).map((r) => r.duration).sort((a, b) => b - a);
+      const these = runs
+        .filter((r) => r.memMiB === size)
+        .map((r) => r.duration)
+        .sort((a, b) => b - a);
       exclusive = Math.max(exclusive, Math.ceil(these.length / hosts.length) * these[these.length - 1]!);
     }
   }

@@ -61,8 +61,23 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
 
 async function run(options: SimOptions, store: SqliteStore): Promise<SimResult> {
   const trainer = { command: ['train.py'] };
-  const sweep = store.registerSweep({ name: 'sim', specPath: null, spec: { trainer }, specHash: 'sim', runsDir: '/nonexistent' });
-  store.registerRuns(sweep.pk, options.runs.map((r, ordinal) => ({ id: `r${ordinal}`, name: r.name, params: r.params, ordinal, runDir: `/nonexistent/r${ordinal}` })));
+  const sweep = store.registerSweep({
+    name: 'sim',
+    specPath: null,
+    spec: { trainer },
+    specHash: 'sim',
+    runsDir: '/nonexistent',
+  });
+  store.registerRuns(
+    sweep.pk,
+    options.runs.map((r, ordinal) => ({
+      id: `r${ordinal}`,
+      name: r.name,
+      params: r.params,
+      ordinal,
+      runDir: `/nonexistent/r${ordinal}`,
+    })),
+  );
   const records = store.listRuns(sweep.pk).sort((a, b) => a.ordinal - b.ordinal);
   const byPk = new Map(records.map((rec, i) => [rec.pk, options.runs[i]!]));
 
@@ -72,17 +87,44 @@ async function run(options: SimOptions, store: SqliteStore): Promise<SimResult> 
   const read = async (): Promise<GpuReading> => ({
     gpus: options.gpus.map((g, index) => {
       const ours = [...(onGpu.get(index)?.values() ?? [])].reduce((a, b) => a + b, 0);
-      return { index, uuid: `sim-${index}`, name: 'sim', totalMiB: g.totalMiB, usedMiB: g.foreignMiB + ours, util: ours > 0 ? 90 : 0 };
+      return {
+        index,
+        uuid: `sim-${index}`,
+        name: 'sim',
+        totalMiB: g.totalMiB,
+        usedMiB: g.foreignMiB + ours,
+        util: ours > 0 ? 90 : 0,
+      };
     }),
-    processes: [...onGpu].flatMap(([gpu, runs]) => [...runs].map(([runPk, mib]) => ({ pid: pidOf(runPk), gpuUuid: `sim-${gpu}`, usedMiB: mib }))),
+    processes: [...onGpu].flatMap(([gpu, runs]) =>
+      [...runs].map(([runPk, mib]) => ({ pid: pidOf(runPk), gpuUuid: `sim-${gpu}`, usedMiB: mib })),
+    ),
   });
   const resources = resourcesSchema.parse(
     options.pack.memory
-      ? { gpus: 'auto', pack: 'memory', memory_margin_mib: options.pack.marginMiB, gpu_poll_ms: 1e9, gpu_record_ms: 1e9 }
+      ? {
+          gpus: 'auto',
+          pack: 'memory',
+          memory_margin_mib: options.pack.marginMiB,
+          gpu_poll_ms: 1e9,
+          gpu_record_ms: 1e9,
+        }
       : { gpus: 'auto', runs_per_gpu: options.pack.runsPerGpu, gpu_poll_ms: 1e9, gpu_record_ms: 1e9 },
   );
-  const slots = buildSlots(resources, options.gpus.map((g, index) => ({ index, name: 'sim', memoryMiB: g.totalMiB })), 'sim.yaml');
-  const gpuUse = (await startGpuUse({ store, sweepPk: sweep.pk, resources, trainer, slots, monitor: { read, ownerOf: (pid, leaders) => leaders.get(pid) ?? null }, now: () => now * 1000 }))!;
+  const slots = buildSlots(
+    resources,
+    options.gpus.map((g, index) => ({ index, name: 'sim', memoryMiB: g.totalMiB })),
+    'sim.yaml',
+  );
+  const gpuUse = (await startGpuUse({
+    store,
+    sweepPk: sweep.pk,
+    resources,
+    trainer,
+    slots,
+    monitor: { read, ownerOf: (pid, leaders) => leaders.get(pid) ?? null },
+    now: () => now * 1000,
+  }))!;
   const allocator = new SlotAllocator(slots, gpuUse.placement ?? firstFreeSlot);
   gpuUse.onChange(() => allocator.wake());
 
@@ -115,7 +157,15 @@ async function run(options: SimOptions, store: SqliteStore): Promise<SimResult> 
       lastEnd.set(gpu, now);
       const outcome = fits
         ? ({ status: 'completed', durationMs: seconds * 1000 } as const)
-        : ({ status: 'failed', kind: 'oom', exitCode: 1, signal: null, reason: 'CUDA out of memory', stderrTail: '', durationMs: seconds * 1000 } as const);
+        : ({
+            status: 'failed',
+            kind: 'oom',
+            exitCode: 1,
+            signal: null,
+            reason: 'CUDA out of memory',
+            stderrTail: '',
+            durationMs: seconds * 1000,
+          } as const);
       gpuUse.observer.ended(runPk, slot, outcome);
       allocator.release(slot);
       if (fits) {
@@ -127,8 +177,16 @@ async function run(options: SimOptions, store: SqliteStore): Promise<SimResult> 
       if (knownBefore) result.oomsAfterMeasured++;
       const record = store.getRun(runPk);
       const decision = decideAttempt({
-        outcome, prune: null, aborted: false, slot, attemptNo: attempts.get(runPk)!, attemptsHere: attempts.get(runPk)!, retries: 0,
-        excludedGpus: record.excludedGpus, slots, sharedGpu: gpuUse.placement.wasShared?.(runPk) ?? false,
+        outcome,
+        prune: null,
+        aborted: false,
+        slot,
+        attemptNo: attempts.get(runPk)!,
+        attemptsHere: attempts.get(runPk)!,
+        retries: 0,
+        excludedGpus: record.excludedGpus,
+        slots,
+        sharedGpu: gpuUse.placement.wasShared?.(runPk) ?? false,
       });
       if (decision.excludeGpu !== null) store.excludeGpu(runPk, decision.excludeGpu);
       if (decision.retry === null) {

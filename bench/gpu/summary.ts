@@ -14,12 +14,33 @@ for (const run of store.listRuns(sweep.pk)) {
   const end = t.at(-1)?.at ?? NaN;
   spans.push({ gpu: run.gpu, start, end });
   const r1 = store.series(run.pk, 'val/i2t_R@1').at(-1)?.value;
-  console.log(JSON.stringify({ run: run.id, lr: run.params.lr, status: run.status, slot: run.slot, gpu: run.gpu, cuda_visible_devices: info.cuda_visible_devices ?? null, device: info.device ?? null, seconds: Number((end - start).toFixed(2)), 'val/i2t_R@1': r1 }));
+  console.log(
+    JSON.stringify({
+      run: run.id,
+      lr: run.params.lr,
+      status: run.status,
+      slot: run.slot,
+      gpu: run.gpu,
+      cuda_visible_devices: info.cuda_visible_devices ?? null,
+      device: info.device ?? null,
+      seconds: Number((end - start).toFixed(2)),
+      'val/i2t_R@1': r1,
+    }),
+  );
 }
 // Most runs running at once on one GPU: sweep the start and end instants per GPU.
 let overlap = 0;
 for (const gpu of new Set(spans.map((s) => s.gpu))) {
-  const edges = spans.filter((s) => s.gpu === gpu).flatMap((s) => [[s.start, 1], [s.end, -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const edges = spans
+    .filter((s) => s.gpu === gpu)
+    .flatMap(
+      (s) =>
+        [
+          [s.start, 1],
+          [s.end, -1],
+        ] as const,
+    )
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let now = 0;
   for (const [, d] of edges) overlap = Math.max(overlap, (now += d));
 }

@@ -32,10 +32,16 @@ const { values: args } = parseArgs({
   },
 });
 
-function numberArg(name: string, raw: string | undefined, check: (n: number) => boolean, expected: string): number | undefined {
+function numberArg(
+  name: string,
+  raw: string | undefined,
+  check: (n: number) => boolean,
+  expected: string,
+): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || !check(n)) throw new Error(`--${name}: expected ${expected}, got "${raw}"`);
+  if (raw.trim() === '' || !Number.isFinite(n) || !check(n))
+    throw new Error(`--${name}: expected ${expected}, got "${raw}"`);
   return n;
 }
 
@@ -58,7 +64,9 @@ const recorded: RecordedRun[] = store
     name: r.name,
     duration: r.endedAt! - r.startedAt!,
     warmup: runWarmupSteps(r.params.warmup, r.totalSteps),
-    points: store.series(r.pk, metric).map((p) => ({ step: p.step, value: p.value, at: (p.time ?? r.endedAt!) - r.startedAt! })),
+    points: store
+      .series(r.pk, metric)
+      .map((p) => ({ step: p.step, value: p.value, at: (p.time ?? r.endedAt!) - r.startedAt! })),
   }))
   .filter((r) => r.points.length > 0);
 store.close();
@@ -73,7 +81,10 @@ function rules(): EarlyTermination[] {
     const flags: Record<string, unknown> = {
       metric,
       mode,
-      grace: numberArg('grace', args.grace, (n) => n > 0, 'a positive number of steps') ?? base['grace'] ?? Math.max(1, Math.round(shortest / 9)),
+      grace:
+        numberArg('grace', args.grace, (n) => n > 0, 'a positive number of steps') ??
+        base['grace'] ??
+        Math.max(1, Math.round(shortest / 9)),
     };
     if (type === 'asha') {
       const reduction = numberArg('reduction', args.reduction, (n) => n > 1, 'a number > 1');
@@ -81,14 +92,22 @@ function rules(): EarlyTermination[] {
       if (args['few-runs'] !== undefined) flags['few_runs'] = args['few-runs'];
       if (args['rung-value'] !== undefined) flags['rung_value'] = args['rung-value'];
     } else {
-      const minRuns = numberArg('min-runs', args['min-runs'], (n) => Number.isInteger(n) && n > 0, 'a positive integer');
+      const minRuns = numberArg(
+        'min-runs',
+        args['min-runs'],
+        (n) => Number.isInteger(n) && n > 0,
+        'a positive integer',
+      );
       if (minRuns !== undefined) flags['min_runs'] = minRuns;
     }
     // The alternative of that type, so that a bad flag is named rather than "invalid input".
     const schema = earlyTerminationSchema.options.find((option) => option.shape.type.value === type);
     if (!schema) throw new Error(`--rule: expected asha or median, got "${type}"`);
     const parsed = schema.safeParse({ ...base, ...flags });
-    if (!parsed.success) throw new Error(`early termination ${JSON.stringify({ ...base, ...flags })}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success)
+      throw new Error(
+        `early termination ${JSON.stringify({ ...base, ...flags })}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     return parsed.data;
   });
 }
@@ -97,7 +116,10 @@ const nameOf = (id: string): string => recorded.find((r) => r.id === id)!.name;
 const pct = (part: number, whole: number): string => `${((100 * part) / whole).toFixed(1)}%`;
 
 function describe(config: EarlyTermination): string {
-  const extra = config.type === 'asha' ? `reduction ${config.reduction}, few_runs ${config.few_runs}, rung_value ${config.rung_value}` : `min_runs ${config.min_runs}`;
+  const extra =
+    config.type === 'asha'
+      ? `reduction ${config.reduction}, few_runs ${config.few_runs}, rung_value ${config.rung_value}`
+      : `min_runs ${config.min_runs}`;
   return `${config.type} (grace ${config.grace} steps${config.warmup_aware ? ' after warmup' : ''}, ${extra})`;
 }
 
@@ -113,7 +135,9 @@ function rungCounts(config: EarlyTermination, sim: Simulation): string {
       return run.points.some((p) => p.step - offset >= milestone && p.at <= fate.spent);
     }).length;
     if (reached === 0) break;
-    parts.push(`rung ${rung} (${milestone} steps): ${reached} reached, ${sim.runs.filter((r) => r.stop?.decision.rung === rung).length} stopped`);
+    parts.push(
+      `rung ${rung} (${milestone} steps): ${reached} reached, ${sim.runs.filter((r) => r.stop?.decision.rung === rung).length} stopped`,
+    );
   }
   return `  ${parts.join('; ')}`;
 }
@@ -121,8 +145,12 @@ function rungCounts(config: EarlyTermination, sim: Simulation): string {
 function trace(sim: Simulation): void {
   console.log('  run                        start  spent  first-pt  fate');
   for (const r of [...sim.runs].sort((a, b) => a.start - b.start)) {
-    const fate = r.stop ? `pruned at ${r.stop.at.toFixed(0)}s: rung ${r.stop.decision.rung}, ${r.stop.decision.value.toPrecision(4)} vs cutoff ${r.stop.decision.cutoff.toPrecision(4)} of ${r.stop.decision.peers}` : 'finished';
-    console.log(`  ${nameOf(r.id).padEnd(26)} ${r.start.toFixed(0).padStart(5)} ${r.spent.toFixed(0).padStart(6)} ${r.beforeFirstPoint.toFixed(0).padStart(9)}  ${fate}; best ${r.best.toPrecision(4)}@${r.bestStep}`);
+    const fate = r.stop
+      ? `pruned at ${r.stop.at.toFixed(0)}s: rung ${r.stop.decision.rung}, ${r.stop.decision.value.toPrecision(4)} vs cutoff ${r.stop.decision.cutoff.toPrecision(4)} of ${r.stop.decision.peers}`
+      : 'finished';
+    console.log(
+      `  ${nameOf(r.id).padEnd(26)} ${r.start.toFixed(0).padStart(5)} ${r.spent.toFixed(0).padStart(6)} ${r.beforeFirstPoint.toFixed(0).padStart(9)}  ${fate}; best ${r.best.toPrecision(4)}@${r.bestStep}`,
+    );
   }
   const finished = sim.runs.filter((r) => r.stop === null);
   const startup = sim.runs.reduce((s, r) => s + r.beforeFirstPoint, 0);
@@ -135,8 +163,12 @@ function trace(sim: Simulation): void {
 
 const full = simulate(recorded, null, { slots, stopLatency, mode });
 const fullBest = winner(full, mode, 'finished')!;
-console.log(`sweep ${sweep.name}: ${recorded.length} completed runs with ${metric}, replayed on ${slots} slots, stop latency ${stopLatency} s`);
-console.log(`full sweep: ${full.spent.toFixed(0)} child-seconds; best ${nameOf(fullBest.id)} (${metric} ${fullBest.best.toPrecision(4)} at step ${fullBest.bestStep})`);
+console.log(
+  `sweep ${sweep.name}: ${recorded.length} completed runs with ${metric}, replayed on ${slots} slots, stop latency ${stopLatency} s`,
+);
+console.log(
+  `full sweep: ${full.spent.toFixed(0)} child-seconds; best ${nameOf(fullBest.id)} (${metric} ${fullBest.best.toPrecision(4)} at step ${fullBest.bestStep})`,
+);
 for (const config of rules()) {
   const sim = simulate(recorded, config, { slots, stopLatency, mode });
   const verdict = (among: 'reported' | 'finished'): string => {
@@ -151,7 +183,9 @@ for (const config of rules()) {
       `best of the finished runs: ${verdict('finished')}; best as reported (pruned runs rank by what they reached): ${verdict('reported')}`,
   );
   const floor = floorSpent(recorded, config.grace, config.warmup_aware, fullBest.id, stopLatency);
-  console.log(`  floor: ${floor.toFixed(0)} child-seconds (${(100 * (1 - floor / full.spent)).toFixed(1)}% saved) if every run but the best stopped at its first point ${config.grace} steps${config.warmup_aware ? ' after warmup' : ''}`);
+  console.log(
+    `  floor: ${floor.toFixed(0)} child-seconds (${(100 * (1 - floor / full.spent)).toFixed(1)}% saved) if every run but the best stopped at its first point ${config.grace} steps${config.warmup_aware ? ' after warmup' : ''}`,
+  );
   if (args.trace) {
     console.log(rungCounts(config, sim));
     trace(sim);

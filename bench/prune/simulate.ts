@@ -55,8 +55,13 @@ export function better(mode: 'min' | 'max', a: number, b: number): boolean {
   return mode === 'max' ? a > b : a < b;
 }
 
-export function simulate(recorded: readonly RecordedRun[], config: EarlyTermination | null, options: SimulateOptions): Simulation {
-  if (!Number.isInteger(options.slots) || options.slots < 1) throw new Error(`slots: expected a positive integer, got ${options.slots}`);
+export function simulate(
+  recorded: readonly RecordedRun[],
+  config: EarlyTermination | null,
+  options: SimulateOptions,
+): Simulation {
+  if (!Number.isInteger(options.slots) || options.slots < 1)
+    throw new Error(`slots: expected a positive integer, got ${options.slots}`);
   if (!(options.stopLatency >= 0)) throw new Error(`stop latency: expected seconds >= 0, got ${options.stopLatency}`);
   const start = new Map<string, number>();
   const end = new Map<string, number>();
@@ -90,12 +95,22 @@ export function simulate(recorded: readonly RecordedRun[], config: EarlyTerminat
   launch();
   while (active.length > 0) {
     // The next moment something happens: a run exits, or an active run records a point.
-    now = Math.min(...active.flatMap((run) => [end.get(run.id)!, ...run.points.map((p) => start.get(run.id)! + p.at).filter((t) => t > now)]));
+    now = Math.min(
+      ...active.flatMap((run) => [
+        end.get(run.id)!,
+        ...run.points.map((p) => start.get(run.id)! + p.at).filter((t) => t > now),
+      ]),
+    );
     retire();
     if (config) {
       const histories: RunHistory[] = recorded
         .filter((run) => start.has(run.id))
-        .map((run) => ({ id: run.id, running: active.includes(run) && !stops.has(run.id), warmupSteps: run.warmup, points: visible(run) }));
+        .map((run) => ({
+          id: run.id,
+          running: active.includes(run) && !stops.has(run.id),
+          warmupSteps: run.warmup,
+          points: visible(run),
+        }));
       for (const decision of decidePruning(config, histories)) {
         if (decision.action !== 'stop') continue;
         stops.set(decision.id, { at: now, decision });
@@ -112,7 +127,10 @@ export function simulate(recorded: readonly RecordedRun[], config: EarlyTerminat
     const t0 = start.get(run.id)!;
     const spent = end.get(run.id)! - t0;
     const seen = run.points.filter((p) => p.at <= spent);
-    const top = seen.reduce<RecordedPoint | null>((b, p) => (b === null || better(options.mode, p.value, b.value) ? p : b), null);
+    const top = seen.reduce<RecordedPoint | null>(
+      (b, p) => (b === null || better(options.mode, p.value, b.value) ? p : b),
+      null,
+    );
     return {
       id: run.id,
       start: t0,
@@ -141,7 +159,13 @@ export function winner(sim: Simulation, mode: 'min' | 'max', among: 'reported' |
  * The least any rule that judges first at `grace` steps (after warmup) could spend: every run
  * but `keep` stops at its first point there (plus the stop latency), `keep` runs in full.
  */
-export function floorSpent(recorded: readonly RecordedRun[], grace: number, warmupAware: boolean, keep: string, stopLatency: number): number {
+export function floorSpent(
+  recorded: readonly RecordedRun[],
+  grace: number,
+  warmupAware: boolean,
+  keep: string,
+  stopLatency: number,
+): number {
   return recorded.reduce((sum, run) => {
     if (run.id === keep) return sum + run.duration;
     const offset = warmupAware ? (run.warmup ?? 0) : 0;

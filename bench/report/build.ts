@@ -7,5 +7,10 @@ const started = process.hrtime.bigint();
 const result = await buildReport({ dbFile: db, outDir: out });
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 process.stdout.write(
-  JSON.stringify({ seconds, maxRssMb: process.resourceUsage().maxRSS / 1024, indexBytes: statSync(result.indexHtml!).size, files: result.files.length }) + '\n',
+  JSON.stringify({
+    seconds,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    indexBytes: statSync(result.indexHtml!).size,
+    files: result.files.length,
+  }) + '\n',
 );

@@ -27,7 +27,12 @@ function write(): void {
   const warmups = [10_000, 20_000];
   const seedsPer = Math.max(1, Math.round(RUNS / (lrs.length * batches.length * warmups.length)));
   const runs = Array.from({ length: RUNS }, (_, i) => {
-    const params = { lr: lrs[i % 5]!, batch_size: batches[Math.floor(i / 5) % 4]!, warmup: warmups[Math.floor(i / 20) % 2]!, seed: Math.floor(i / 40) % seedsPer };
+    const params = {
+      lr: lrs[i % 5]!,
+      batch_size: batches[Math.floor(i / 5) % 4]!,
+      warmup: warmups[Math.floor(i / 20) % 2]!,
+      seed: Math.floor(i / 40) % seedsPer,
+    };
     return { id: `r${i}`, name: `run${i}`, params, ordinal: i, runDir: join(dir, `r${i}`) };
   });
   store.registerRuns(sweep.pk, runs);
@@ -45,22 +50,50 @@ function write(): void {
         { key: 'train/loss', step, value: 3 * Math.exp(-2 * t) + noise, time: step },
         { key: 'val/loss', step, value: val, time: step },
         { key: 'train_eval/loss', step, value: 3 * Math.exp(-2 * t), time: step },
-        { key: 'logit_scale', step, value: Math.min(100, 100 - 60 * dip * Math.sin(Math.PI * Math.min(1, t * 2))), time: step },
-        { key: 'lr', step, value: p.lr * Math.min(1, (step + 1) / 2000) * 0.5 * (1 + Math.cos(Math.PI * t)), time: step },
+        {
+          key: 'logit_scale',
+          step,
+          value: Math.min(100, 100 - 60 * dip * Math.sin(Math.PI * Math.min(1, t * 2))),
+          time: step,
+        },
+        {
+          key: 'lr',
+          step,
+          value: p.lr * Math.min(1, (step + 1) / 2000) * 0.5 * (1 + Math.cos(Math.PI * t)),
+          time: step,
+        },
         { key: 'val/i2t_R@1', step, value: 0.2 + 0.3 * t, time: step },
       );
     }
-    store.ingest([{ runPk: run.pk, attempt: 1, metrics: batch, events: [], offset: 1, lines: STEPS, badLines: 0, lastStep: STEPS - 1 }]);
+    store.ingest([
+      {
+        runPk: run.pk,
+        attempt: 1,
+        metrics: batch,
+        events: [],
+        offset: 1,
+        lines: STEPS,
+        badLines: 0,
+        lastStep: STEPS - 1,
+      },
+    ]);
     store.finishRun(run.pk, 'bench', { status: 'completed' });
   }
   store.close();
-  process.stdout.write(`wrote ${RUNS} runs x ${STEPS} steps x 6 metrics in ${((Date.now() - started) / 1000).toFixed(1)} s (${(statSync(db).size / 1e6).toFixed(0)} MB)\n`);
+  process.stdout.write(
+    `wrote ${RUNS} runs x ${STEPS} steps x 6 metrics in ${((Date.now() - started) / 1000).toFixed(1)} s (${(statSync(db).size / 1e6).toFixed(0)} MB)\n`,
+  );
 }
 
 if (!existsSync(db)) write();
 const child = fileURLToPath(new URL('./build.js', import.meta.url));
 const out = join(dir, 'report');
-const result = JSON.parse(execFileSync(process.execPath, [child, db, out], { encoding: 'utf8' })) as { seconds: number; maxRssMb: number; indexBytes: number; files: number };
+const result = JSON.parse(execFileSync(process.execPath, [child, db, out], { encoding: 'utf8' })) as {
+  seconds: number;
+  maxRssMb: number;
+  indexBytes: number;
+  files: number;
+};
 const mark = (ok: boolean) => (ok ? 'ok' : 'OVER TARGET');
 process.stdout.write(
   [

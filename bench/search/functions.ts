@@ -12,7 +12,14 @@ export interface Objective {
   optimum: number;
 }
 
-const num = (name: string, low: number, high: number, log = false, int = false) => ({ kind: 'numeric' as const, name, low, high, log, int });
+const num = (name: string, low: number, high: number, log = false, int = false) => ({
+  kind: 'numeric' as const,
+  name,
+  low,
+  high,
+  log,
+  int,
+});
 
 /** Branin-Hoo on [-5, 10] x [0, 15]; minimum 0.397887 at three points. */
 function branin(p: Record<string, unknown>): number {
@@ -63,18 +70,34 @@ function surrogate(p: Record<string, unknown>): number {
   const w = p.warmup as number;
   const best = Math.log10(4e-4) + 0.12 * (b - 1);
   const shape = 0.9 * (u - best) ** 2 + 0.015 * (b - 1.5) ** 2;
-  const unstable = 0.6 / (1 + Math.exp(-8 * (u + 3.2))) * Math.exp(-w / 25);
+  const unstable = (0.6 / (1 + Math.exp(-8 * (u + 3.2)))) * Math.exp(-w / 25);
   const slowStart = 0.08 * (w / 60) ** 2 * (u < best ? 1 : 0.3);
   return Math.min(Math.log(64), 2.0 + shape + unstable + slowStart);
 }
 
 export const OBJECTIVES: Objective[] = [
   { name: 'Branin', space: [num('x1', -5, 10), num('x2', 0, 15)], f: branin, noise: 0, optimum: 0.397887 },
-  { name: 'Hartmann-6', space: Array.from({ length: 6 }, (_, j) => num(`x${j}`, 0, 1)), f: hartmann6, noise: 0, optimum: -3.32237 },
-  { name: 'Hartmann-6, noise sd 0.1', space: Array.from({ length: 6 }, (_, j) => num(`x${j}`, 0, 1)), f: hartmann6, noise: 0.1, optimum: -3.32237 },
+  {
+    name: 'Hartmann-6',
+    space: Array.from({ length: 6 }, (_, j) => num(`x${j}`, 0, 1)),
+    f: hartmann6,
+    noise: 0,
+    optimum: -3.32237,
+  },
+  {
+    name: 'Hartmann-6, noise sd 0.1',
+    space: Array.from({ length: 6 }, (_, j) => num(`x${j}`, 0, 1)),
+    f: hartmann6,
+    noise: 0.1,
+    optimum: -3.32237,
+  },
   {
     name: 'lr x batch x warmup surrogate',
-    space: [num('lr', 1e-5, 3e-3, true), { kind: 'categorical', name: 'batch_size', choices: [16, 32, 64], keys: ['16', '32', '64'] }, num('warmup', 0, 60, false, true)],
+    space: [
+      num('lr', 1e-5, 3e-3, true),
+      { kind: 'categorical', name: 'batch_size', choices: [16, 32, 64], keys: ['16', '32', '64'] },
+      num('warmup', 0, 60, false, true),
+    ],
     f: surrogate,
     noise: 0.01,
     optimum: 2.0341, // at lr 4.0e-4, batch 32, warmup 47 (a dense grid search)

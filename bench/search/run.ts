@@ -33,21 +33,32 @@ const OPTUNA_SCRIPT = fileURLToPath(new URL('../../../bench/search/optuna_tpe.py
 
 /** Debian's python3-optuna, installed the way scripts/ensure-test-deps.mjs installs test packages. */
 function ensureOptuna(): void {
-  const has = (): boolean => existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import optuna'], { stdio: 'ignore' }).status === 0;
+  const has = (): boolean =>
+    existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import optuna'], { stdio: 'ignore' }).status === 0;
   if (has()) return;
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!root || !existsSync('/usr/bin/apt-get')) {
-    console.error('The benchmark needs Optuna for /usr/bin/python3: run "sudo apt-get install -y python3-optuna" (or pass --no-optuna).');
+    console.error(
+      'The benchmark needs Optuna for /usr/bin/python3: run "sudo apt-get install -y python3-optuna" (or pass --no-optuna).',
+    );
     process.exit(1);
   }
   console.log('Installing python3-optuna (apt-get)...');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', '-o', 'DPkg::Lock::Timeout=600', '--no-install-recommends', 'python3-optuna'], { stdio: 'inherit', env });
+  execFileSync(
+    'apt-get',
+    ['install', '-y', '-qq', '-o', 'DPkg::Lock::Timeout=600', '--no-install-recommends', 'python3-optuna'],
+    { stdio: 'inherit', env },
+  );
 }
 
 function optuna(job: Record<string, unknown>): Record<string, unknown> {
-  const out = execFileSync(PYTHON, [OPTUNA_SCRIPT], { input: JSON.stringify(job), maxBuffer: 1 << 28, encoding: 'utf8' });
+  const out = execFileSync(PYTHON, [OPTUNA_SCRIPT], {
+    input: JSON.stringify(job),
+    maxBuffer: 1 << 28,
+    encoding: 'utf8',
+  });
   return JSON.parse(out) as Record<string, unknown>;
 }
 
@@ -63,10 +74,18 @@ function tables(fn: number): { noise: number[][]; durations: number[][] } {
   return { noise, durations };
 }
 
-type Sampler = (space: Space, trials: Trial[], pending: Record<string, unknown>[], rep: number, index: number) => Record<string, unknown>;
+type Sampler = (
+  space: Space,
+  trials: Trial[],
+  pending: Record<string, unknown>[],
+  rep: number,
+  index: number,
+) => Record<string, unknown>;
 
-const tpe = (multivariate: boolean): Sampler => (space, trials, pending, rep, index) =>
-  propose(space, trials, pending, { ...DEFAULT_TPE, multivariate, liar: !NO_LIAR }, rng(mix(rep, index))).params;
+const tpe =
+  (multivariate: boolean): Sampler =>
+  (space, trials, pending, rep, index) =>
+    propose(space, trials, pending, { ...DEFAULT_TPE, multivariate, liar: !NO_LIAR }, rng(mix(rep, index))).params;
 
 const random: Sampler = (space, _trials, _pending, rep, index) => {
   const next = rng(mix(rep, index));
@@ -74,16 +93,35 @@ const random: Sampler = (space, _trials, _pending, rep, index) => {
 };
 
 /** One repetition on `slots` simulated slots: true values in completion order. */
-function simulate(obj: Objective, sample: Sampler, rep: number, slots: number, noise: number[], durations: number[]): { values: number[]; seen: number[] } {
+function simulate(
+  obj: Objective,
+  sample: Sampler,
+  rep: number,
+  slots: number,
+  noise: number[],
+  durations: number[],
+): { values: number[]; seen: number[] } {
   const trials: Trial[] = [];
   const running: { end: number; index: number; params: Record<string, unknown>; value: number; seen: number }[] = [];
   const values: number[] = [];
   const seen: number[] = [];
   let started = 0;
   const start = (now: number): void => {
-    const params = sample(obj.space, trials, running.map((r) => r.params), rep, started);
+    const params = sample(
+      obj.space,
+      trials,
+      running.map((r) => r.params),
+      rep,
+      started,
+    );
     const value = obj.f(params);
-    running.push({ end: now + durations[started]!, index: started, params, value, seen: value + obj.noise * noise[started]! });
+    running.push({
+      end: now + durations[started]!,
+      index: started,
+      params,
+      value,
+      seen: value + obj.noise * noise[started]!,
+    });
     started++;
   };
   while (started < Math.min(slots, TRIALS)) start(0);
@@ -130,7 +168,9 @@ function main(): void {
     ...(WITH_OPTUNA ? [{ name: 'Optuna TPESampler', sample: 'optuna' as const }] : []),
     { name: 'random', sample: random },
   ];
-  console.log(`${REPS} repetitions x ${TRIALS} trials; median best (true value of the best observed) [bootstrap 95% interval]\n`);
+  console.log(
+    `${REPS} repetitions x ${TRIALS} trials; median best (true value of the best observed) [bootstrap 95% interval]\n`,
+  );
   OBJECTIVES.forEach((obj, fn) => {
     if (TIMING_ONLY || (PICKED && !PICKED.includes(fn))) return;
     const { noise, durations } = tables(fn);
@@ -142,7 +182,8 @@ function main(): void {
         const t0 = Date.now();
         let runs: { values: number[]; seen: number[] }[];
         if (method.sample === 'optuna') {
-          runs = optuna({ mode: 'optimise', function: obj.name, reps: REPS, trials: TRIALS, slots, noise, durations }).runs as { values: number[]; seen: number[] }[];
+          runs = optuna({ mode: 'optimise', function: obj.name, reps: REPS, trials: TRIALS, slots, noise, durations })
+            .runs as { values: number[]; seen: number[] }[];
         } else {
           const sample = method.sample;
           runs = Array.from({ length: REPS }, (_, r) => simulate(obj, sample, r, slots, noise[r]!, durations[r]!));
@@ -153,7 +194,9 @@ function main(): void {
           return `${fmt(median(bests))} [${fmt(lo)}, ${fmt(hi)}]`;
         });
         console.log(`| ${method.name} | ${slots} | ${cells.join(' | ')} |`);
-        process.stderr.write(`  ${obj.name} / ${method.name} / ${slots} slot(s): ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+        process.stderr.write(
+          `  ${obj.name} / ${method.name} / ${slots} slot(s): ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+        );
       }
     }
     console.log('');
@@ -164,7 +207,10 @@ function main(): void {
 /** CPU time per proposal with 100 and 1,000 finished (random) trials, median of 20. */
 function timing(): void {
   console.log('### CPU time per proposal (ms, median of 20 [min, max])\n');
-  console.log('| function | finished trials | clipsweep TPE | clipsweep TPE (multivariate) |' + (WITH_OPTUNA ? ' Optuna TPESampler |' : ''));
+  console.log(
+    '| function | finished trials | clipsweep TPE | clipsweep TPE (multivariate) |' +
+      (WITH_OPTUNA ? ' Optuna TPESampler |' : ''),
+  );
   console.log('| --- | --- | --- | --- |' + (WITH_OPTUNA ? ' --- |' : ''));
   for (const fn of [1, 3]) {
     const obj = OBJECTIVES[fn]!;
@@ -193,7 +239,10 @@ function timing(): void {
       console.log(`| ${obj.name} | ${finished} | ${time(false)} | ${time(true)} |${optunaCell}`);
     }
   }
-  if (WITH_OPTUNA) console.log(`\nOptuna ${String(optuna({ mode: 'time', function: 'Branin', finished: 0, asks: 1 }).version)}, ${PYTHON}; Node ${process.version}.`);
+  if (WITH_OPTUNA)
+    console.log(
+      `\nOptuna ${String(optuna({ mode: 'time', function: 'Branin', finished: 0, asks: 1 }).version)}, ${PYTHON}; Node ${process.version}.`,
+    );
 }
 
 main();

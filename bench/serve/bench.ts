@@ -28,7 +28,14 @@ const SECONDS = Number(arg('seconds', '60'));
 const dir = mkdtempSync(join(tmpdir(), 'clipsweep-bench-serve-'));
 const bigDb = arg('db', join(dir, 'big.db'));
 const CHILD = fileURLToPath(new URL('./server-child.js', import.meta.url));
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const pct = (xs: number[], p: number) => {
@@ -41,15 +48,26 @@ const cpuS = (pid: number) => {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 };
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+const rssMb = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 
-async function startChild(db: string): Promise<{ child: ChildProcess; url: string; listening: number; warmed: Promise<number>; diagnosed: Promise<number> }> {
+async function startChild(
+  db: string,
+): Promise<{
+  child: ChildProcess;
+  url: string;
+  listening: number;
+  warmed: Promise<number>;
+  diagnosed: Promise<number>;
+}> {
   const child = spawn(process.execPath, [CHILD, db], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const it = lines[Symbol.asyncIterator]();
   const first = JSON.parse((await it.next()).value as string) as { url: string; listening_ms: number };
   const warmed = it.next().then((r) => (JSON.parse(r.value as string) as { warmed_ms: number }).warmed_ms);
-  const diagnosed = warmed.then(() => it.next()).then((r) => (JSON.parse(r.value as string) as { diagnosed_ms: number }).diagnosed_ms);
+  const diagnosed = warmed
+    .then(() => it.next())
+    .then((r) => (JSON.parse(r.value as string) as { diagnosed_ms: number }).diagnosed_ms);
   diagnosed.catch(() => undefined);
   return { child, url: first.url, listening: first.listening_ms, warmed, diagnosed };
 }
@@ -66,7 +84,9 @@ async function pageUsable(browser: Browser, url: string, rows: number): Promise<
   const started = performance.now();
   await page.goto(url);
   await page.waitForFunction(
-    (n) => document.querySelectorAll('#runs tbody tr[data-run]').length === n && Number(document.querySelector('#charts canvas')?.getAttribute('data-points') ?? 0) > 0,
+    (n) =>
+      document.querySelectorAll('#runs tbody tr[data-run]').length === n &&
+      Number(document.querySelector('#charts canvas')?.getAttribute('data-points') ?? 0) > 0,
     rows,
     { timeout: 120_000, polling: 20 },
   );
@@ -81,19 +101,27 @@ try {
   if (!existsSync(bigDb)) {
     const t = performance.now();
     writeBigSweep(bigDb, RUNS, STEPS, dir);
-    out(`wrote ${RUNS} runs x ${STEPS} steps x 6 metrics in ${((performance.now() - t) / 1000).toFixed(1)} s (${(statSync(bigDb).size / 1e6).toFixed(0)} MB)`);
+    out(
+      `wrote ${RUNS} runs x ${STEPS} steps x 6 metrics in ${((performance.now() - t) / 1000).toFixed(1)} s (${(statSync(bigDb).size / 1e6).toFixed(0)} MB)`,
+    );
   }
   {
     const server = await startChild(bigDb);
     const warmed = await server.warmed;
-    out(`server: listening after ${server.listening.toFixed(0)} ms; latest sweep's drawn series ready (downsampled by SQLite) after ${(warmed / 1000).toFixed(2)} s (${cpuS(server.child.pid!).toFixed(1)} CPU s; load average ${load()}); RSS ${rssMb(server.child.pid!).toFixed(0)} MB`);
+    out(
+      `server: listening after ${server.listening.toFixed(0)} ms; latest sweep's drawn series ready (downsampled by SQLite) after ${(warmed / 1000).toFixed(2)} s (${cpuS(server.child.pid!).toFixed(1)} CPU s; load average ${load()}); RSS ${rssMb(server.child.pid!).toFixed(0)} MB`,
+    );
     const origin = new URL(server.url).origin;
     const loads = [];
     const cpuBefore = cpuS(server.child.pid!);
     for (let i = 0; i < 3; i++) loads.push(await pageUsable(browser, `${origin}/sweep/big`, RUNS));
     const diagnosedBy = await Promise.race([server.diagnosed, new Promise<null>((r) => setTimeout(() => r(null), 0))]);
-    out(`background diagnoses (full series, 150 ms per poll): ${diagnosedBy === null ? 'still running after the page loads' : `done after ${(diagnosedBy / 1000).toFixed(1)} s`}`);
-    out(`sweep page usable (${RUNS} rows, first chart drawn): ${loads.map((m) => (m / 1000).toFixed(2)).join(' s, ')} s (3 loads; server ${(cpuS(server.child.pid!) - cpuBefore).toFixed(1)} CPU s for them, with its background diagnoses; load average ${load()}); server RSS ${rssMb(server.child.pid!).toFixed(0)} MB`);
+    out(
+      `background diagnoses (full series, 150 ms per poll): ${diagnosedBy === null ? 'still running after the page loads' : `done after ${(diagnosedBy / 1000).toFixed(1)} s`}`,
+    );
+    out(
+      `sweep page usable (${RUNS} rows, first chart drawn): ${loads.map((m) => (m / 1000).toFixed(2)).join(' s, ')} s (3 loads; server ${(cpuS(server.child.pid!) - cpuBefore).toFixed(1)} CPU s for them, with its background diagnoses; load average ${load()}); server RSS ${rssMb(server.child.pid!).toFixed(0)} MB`,
+    );
     await stop(server.child);
   }
 
@@ -107,7 +135,9 @@ try {
     const origin = new URL(server.url).origin;
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await page.goto(`${origin}/sweep/live`);
-    await page.waitForFunction((n) => document.querySelectorAll('#runs tbody tr[data-run]').length === n, LIVE_RUNS, { timeout: 60_000 });
+    await page.waitForFunction((n) => document.querySelectorAll('#runs tbody tr[data-run]').length === n, LIVE_RUNS, {
+      timeout: 60_000,
+    });
     // In the page: when each step of run l0 arrives by event, and when the chart first shows it.
     await page.evaluate(() => {
       const w = window as unknown as { arrived: Record<number, number>; drawn: Record<number, number> };
@@ -116,9 +146,16 @@ try {
       const source = new EventSource('/api/sweeps/live/events');
       source.addEventListener('delta', (ev) => {
         const now = Date.now();
-        for (const p of JSON.parse((ev as MessageEvent).data).points) if (p.run === 'l0' && p.key === 'logit_scale') for (const x of p.x) w.arrived[x] ??= now;
+        for (const p of JSON.parse((ev as MessageEvent).data).points)
+          if (p.run === 'l0' && p.key === 'logit_scale') for (const x of p.x) w.arrived[x] ??= now;
       });
-      const C = (window as unknown as { Chart: { getChart(c: Element): { data: { datasets: { label: string; data: { x: number }[] }[] } } | undefined } }).Chart;
+      const C = (
+        window as unknown as {
+          Chart: {
+            getChart(c: Element): { data: { datasets: { label: string; data: { x: number }[] }[] } } | undefined;
+          };
+        }
+      ).Chart;
       setInterval(() => {
         const canvas = document.querySelector('section[data-chart="scale"] canvas');
         const data = canvas ? C.getChart(canvas)?.data.datasets.find((d) => d.label === 'live0')?.data : undefined;
@@ -154,13 +191,20 @@ try {
       const w = window as unknown as { arrived: Record<number, number>; drawn: Record<number, number> };
       return { arrived: w.arrived, drawn: w.drawn };
     });
-    const lat = (seen: Record<number, number>) => Object.entries(committed).flatMap(([s, at]) => (seen[Number(s)] !== undefined ? [seen[Number(s)]! - at] : []));
+    const lat = (seen: Record<number, number>) =>
+      Object.entries(committed).flatMap(([s, at]) => (seen[Number(s)] !== undefined ? [seen[Number(s)]! - at] : []));
     const a = lat(arrived);
     const d = lat(drawn);
     const steps = Object.keys(committed).length;
-    out(`live: ${LIVE_RUNS} runs x ${RATE} lines/s for ${SECONDS} s (${(LIVE_RUNS * RATE).toLocaleString()} lines/s, ${steps} steps per run; load average ${load()})`);
-    out(`  commit -> page receives the point (SSE): p50 ${pct(a, 50)} ms, p95 ${pct(a, 95)} ms, max ${Math.max(...a)} ms (${a.length}/${steps} steps seen)`);
-    out(`  commit -> point drawn in the chart:      p50 ${pct(d, 50)} ms, p95 ${pct(d, 95)} ms, max ${Math.max(...d)} ms (${d.length}/${steps} steps seen)`);
+    out(
+      `live: ${LIVE_RUNS} runs x ${RATE} lines/s for ${SECONDS} s (${(LIVE_RUNS * RATE).toLocaleString()} lines/s, ${steps} steps per run; load average ${load()})`,
+    );
+    out(
+      `  commit -> page receives the point (SSE): p50 ${pct(a, 50)} ms, p95 ${pct(a, 95)} ms, max ${Math.max(...a)} ms (${a.length}/${steps} steps seen)`,
+    );
+    out(
+      `  commit -> point drawn in the chart:      p50 ${pct(d, 50)} ms, p95 ${pct(d, 95)} ms, max ${Math.max(...d)} ms (${d.length}/${steps} steps seen)`,
+    );
     out(`  server RSS: ${rss.join(' ')} (end ${rssMb(server.child.pid!).toFixed(0)} MB)`);
     await page.close();
     writer.close();

@@ -13,7 +13,12 @@ export function writeBigSweep(db: string, runs: number, steps: number, runsDir: 
     Array.from({ length: runs }, (_, i) => ({
       id: `r${i}`,
       name: `run${i}`,
-      params: { lr: lrs[i % 5]!, batch_size: batches[Math.floor(i / 5) % 4]!, warmup: [10_000, 20_000][Math.floor(i / 20) % 2]!, seed: Math.floor(i / 40) },
+      params: {
+        lr: lrs[i % 5]!,
+        batch_size: batches[Math.floor(i / 5) % 4]!,
+        warmup: [10_000, 20_000][Math.floor(i / 20) % 2]!,
+        seed: Math.floor(i / 40),
+      },
       ordinal: i,
       runDir: `${runsDir}/r${i}`,
     })),
@@ -30,12 +35,34 @@ export function writeBigSweep(db: string, runs: number, steps: number, runsDir: 
         { key: 'train/loss', step, value: 3 * Math.exp(-2 * t) + noise, time: step },
         { key: 'val/loss', step, value: 1.5 - t + 1.2 * Math.max(0, t - 0.4 - p.lr * 1e4) ** 2, time: step },
         { key: 'train_eval/loss', step, value: 3 * Math.exp(-2 * t), time: step },
-        { key: 'logit_scale', step, value: Math.min(100, 100 - 60 * dip * Math.sin(Math.PI * Math.min(1, t * 2))), time: step },
-        { key: 'lr', step, value: p.lr * Math.min(1, (step + 1) / 2000) * 0.5 * (1 + Math.cos(Math.PI * t)), time: step },
+        {
+          key: 'logit_scale',
+          step,
+          value: Math.min(100, 100 - 60 * dip * Math.sin(Math.PI * Math.min(1, t * 2))),
+          time: step,
+        },
+        {
+          key: 'lr',
+          step,
+          value: p.lr * Math.min(1, (step + 1) / 2000) * 0.5 * (1 + Math.cos(Math.PI * t)),
+          time: step,
+        },
         { key: 'val/i2t_R@1', step, value: 0.2 + 0.3 * t, time: step },
       );
     }
-    store.ingest([{ runPk: run.pk, attempt: 1, metrics: batch, events: [], offset: 1, lines: steps, badLines: 0, lastStep: steps - 1, totalSteps: steps }]);
+    store.ingest([
+      {
+        runPk: run.pk,
+        attempt: 1,
+        metrics: batch,
+        events: [],
+        offset: 1,
+        lines: steps,
+        badLines: 0,
+        lastStep: steps - 1,
+        totalSteps: steps,
+      },
+    ]);
     store.finishRun(run.pk, 'bench', { status: 'completed' });
   }
   store.close();
@@ -47,7 +74,13 @@ export function liveSweep(db: string, runs: number, runsDir: string): { tick(lin
   const sweep = store.registerSweep({ name: 'live', specPath: null, spec: {}, specHash: 'bench', runsDir });
   store.registerRuns(
     sweep.pk,
-    Array.from({ length: runs }, (_, i) => ({ id: `l${i}`, name: `live${i}`, params: { lr: [1e-6, 5e-6, 1e-5, 5e-5][i % 4]!, seed: i }, ordinal: i, runDir: `${runsDir}/l${i}` })),
+    Array.from({ length: runs }, (_, i) => ({
+      id: `l${i}`,
+      name: `live${i}`,
+      params: { lr: [1e-6, 5e-6, 1e-5, 5e-5][i % 4]!, seed: i },
+      ordinal: i,
+      runDir: `${runsDir}/l${i}`,
+    })),
   );
   const records = store.listRuns(sweep.pk);
   for (const run of records) store.claimRun(run.pk, 'bench', `cpu${run.ordinal}`, null);
@@ -67,7 +100,17 @@ export function liveSweep(db: string, runs: number, runsDir: string): { tick(lin
             );
             if (s % 50 === 49) metrics.push({ key: 'val/loss', step: s, value: 1 + 1 / (1 + s / 500), time });
           }
-          return { runPk: run.pk, attempt: 1, metrics, events: [], offset: (lines + n) * 100, lines: n, badLines: 0, lastStep: step + n - 1, totalSteps: 1_000_000 };
+          return {
+            runPk: run.pk,
+            attempt: 1,
+            metrics,
+            events: [],
+            offset: (lines + n) * 100,
+            lines: n,
+            badLines: 0,
+            lastStep: step + n - 1,
+            totalSteps: 1_000_000,
+          };
         }),
       );
       step += n;

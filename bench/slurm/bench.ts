@@ -54,13 +54,18 @@ const wall = (performance.now() - start) / 1000;
 store.close();
 
 // Steady state: between a quarter and three quarters of the runs ended (no ramp-up, no tail).
-if (samples.length < 8) throw new Error(`only ${samples.length} runs ended: is SLURM running (sudo test/slurm/start.sh)?`);
+if (samples.length < 8)
+  throw new Error(`only ${samples.length} runs ended: is SLURM running (sudo test/slurm/start.sh)?`);
 const a = samples[Math.floor(samples.length / 4)]!;
 const b = samples[Math.floor((3 * samples.length) / 4)]!;
 const minutes = (b.t - a.t) / 60_000;
 const calls = executor.cli.calls;
 console.log(`SLURM executor: ${N} trivial runs, max_parallel ${parallel}, poll_interval ${pollMs} ms`);
-console.log(`  completed ${summary.completed}, failed ${summary.failed}, wall ${wall.toFixed(1)} s, ${(N / wall).toFixed(2)} runs/s`);
+console.log(
+  `  completed ${summary.completed}, failed ${summary.failed}, wall ${wall.toFixed(1)} s, ${(N / wall).toFixed(2)} runs/s`,
+);
 console.log(`  calls: sbatch ${calls.sbatch}, squeue ${calls.squeue}, sacct ${calls.sacct}, scancel ${calls.scancel}`);
-console.log(`  steady state: ${((b.polls - a.polls) / minutes).toFixed(1)} squeue+sacct calls/min (${(((b.polls - a.polls) / minutes) * (pollMs / 60_000)).toFixed(2)} per poll interval) while ${((b.ended - a.ended) / minutes).toFixed(0)} runs/min ended`);
+console.log(
+  `  steady state: ${((b.polls - a.polls) / minutes).toFixed(1)} squeue+sacct calls/min (${(((b.polls - a.polls) / minutes) * (pollMs / 60_000)).toFixed(2)} per poll interval) while ${((b.ended - a.ended) / minutes).toFixed(0)} runs/min ended`,
+);
 console.log(`  runs folder: ${dir}`);

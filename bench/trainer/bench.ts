@@ -39,9 +39,14 @@ function syntheticSplit(n: number): ImageCaptionSplit {
     tokens[i * ctx + 10] = 2;
   }
   return {
-    images: Float32Array.from({ length: n * s * s * 3 }, () => rng.next()), imageSize: s, count: n,
-    tokens, contextLength: ctx, captionImage: Int32Array.from({ length: n }, (_, i) => i),
-    captions: [], imageIds: Array.from({ length: n }, (_, i) => i),
+    images: Float32Array.from({ length: n * s * s * 3 }, () => rng.next()),
+    imageSize: s,
+    count: n,
+    tokens,
+    contextLength: ctx,
+    captionImage: Int32Array.from({ length: n }, (_, i) => i),
+    captions: [],
+    imageIds: Array.from({ length: n }, (_, i) => i),
   };
 }
 
@@ -60,7 +65,15 @@ async function benchTfjs(choice: BackendChoice): Promise<{ backend: string; samp
   // The plain CPU backend is two orders of magnitude slower: fewer steps.
   const n = choice === 'cpu' ? 1 : steps;
   const run = () => {
-    const b = makeBatch(split, config, 2, images, images, { crop: true, cropScale: [0.8, 1], flip: false, wordDropout: 0 }, makeRng(2));
+    const b = makeBatch(
+      split,
+      config,
+      2,
+      images,
+      images,
+      { crop: true, cropScale: [0.8, 1], flip: false, wordDropout: 0 },
+      makeRng(2),
+    );
     stepper.step(b, 1e-4, 0, 0, null);
     b.dispose();
   };
@@ -68,7 +81,9 @@ async function benchTfjs(choice: BackendChoice): Promise<{ backend: string; samp
   const t = performance.now();
   for (let i = 0; i < n; i++) run();
   const sps = (batch * n) / ((performance.now() - t) / 1000);
-  process.stderr.write(`tfjs ${choice}: ${countParams(params)} parameters, ${n} steps at batch ${batch}: ${sps.toFixed(1)} samples/s\n`);
+  process.stderr.write(
+    `tfjs ${choice}: ${countParams(params)} parameters, ${n} steps at batch ${batch}: ${sps.toFixed(1)} samples/s\n`,
+  );
   model.dispose();
   disposeParams(params);
   return { backend: choice, samples_per_sec: sps };
@@ -78,12 +93,18 @@ function benchTorch(): { samples_per_sec: number; params: number } | null {
   if (argv.includes('--no-torch')) return null;
   const here = path.dirname(fileURLToPath(import.meta.url));
   // The script is not compiled: find it in the source tree (dist/bench/trainer -> bench/trainer).
-  const script = [path.resolve(here, '../../../bench/trainer/torch_twin.py'), path.resolve(here, 'torch_twin.py')].find((p) => fs.existsSync(p));
+  const script = [path.resolve(here, '../../../bench/trainer/torch_twin.py'), path.resolve(here, 'torch_twin.py')].find(
+    (p) => fs.existsSync(p),
+  );
   const python = opt('python', fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
   if (!script) return null;
-  const r = spawnSync(python, [script, '--steps', String(steps), '--batch', String(batch), '--threads', '1'], { encoding: 'utf8' });
+  const r = spawnSync(python, [script, '--steps', String(steps), '--batch', String(batch), '--threads', '1'], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) {
-    process.stderr.write(`pytorch twin failed (${python}; needs Debian's python3-torch): ${r.stderr.trim().split('\n').at(-1)}\n`);
+    process.stderr.write(
+      `pytorch twin failed (${python}; needs Debian's python3-torch): ${r.stderr.trim().split('\n').at(-1)}\n`,
+    );
     return null;
   }
   const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { samples_per_sec: number; params: number };

@@ -5,7 +5,12 @@ import { execFileSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/trainer/backend.js';
 
-const shapes: [number, number, number][] = [[1024, 1024, 1024], [4096, 128, 512], [4096, 512, 128], [1024, 128, 384]];
+const shapes: [number, number, number][] = [
+  [1024, 1024, 1024],
+  [4096, 128, 512],
+  [4096, 512, 128],
+  [1024, 128, 384],
+];
 
 await selectBackend('wasm');
 for (const [m, k, n] of shapes) {
@@ -35,7 +40,11 @@ for m, k, n in ${JSON.stringify(shapes)}:
     print(f"torch (1 thread) {m}x{k}x{n}: {2 * m * k * n * reps / (time.perf_counter() - t) / 1e9:.1f} GFLOP/s")
 `;
 try {
-  process.stdout.write(execFileSync('/usr/bin/python3', ['-c', py], { env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' } }));
+  process.stdout.write(
+    execFileSync('/usr/bin/python3', ['-c', py], {
+      env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' },
+    }),
+  );
 } catch (e) {
   console.log(`torch: not run (${(e as Error).message.split('\n')[0]})`);
 }

@@ -16,7 +16,9 @@ import { makeRng } from '../../src/trainer/rng.js';
 
 await selectBackend('wasm');
 const config = { ...presets.tiny!, vocabSize: 1000 };
-const n = 8, s = config.imageSize, ctx = config.contextLength;
+const n = 8,
+  s = config.imageSize,
+  ctx = config.contextLength;
 const rng = makeRng(5);
 const tokens = new Int32Array(n * ctx);
 const eot: number[] = [];
@@ -28,7 +30,16 @@ for (let i = 0; i < n; i++) {
   eot.push(len + 1);
 }
 const images = Float32Array.from({ length: n * s * s * 3 }, () => rng.next());
-const split = { images, imageSize: s, count: n, tokens, contextLength: ctx, captionImage: Int32Array.from({ length: n }, (_, i) => i), captions: [], imageIds: [] };
+const split = {
+  images,
+  imageSize: s,
+  count: n,
+  tokens,
+  contextLength: ctx,
+  captionImage: Int32Array.from({ length: n }, (_, i) => i),
+  captions: [],
+  imageIds: [],
+};
 const params = initParams(config, 3);
 const model = new ClipModel(config, params);
 const idx = Int32Array.from({ length: n }, (_, i) => i);
@@ -36,20 +47,34 @@ const batch = makeBatch(split, config, 2, idx, idx, null, null);
 const fwd = { dropout: 0, dropoutSeed: 0 };
 const watched = ['visual.patch.w', 'visual.blocks.1.attn.qkv.w', 'text.token', 'text.blocks.0.mlp.fc.w', 'logit_scale'];
 const { value, grads } = tf.variableGrads(
-  () => contrastiveLoss(model.encodeImage(batch.image, fwd), model.encodeText(batch.text, fwd), params.get('logit_scale')!),
+  () =>
+    contrastiveLoss(model.encodeImage(batch.image, fwd), model.encodeText(batch.text, fwd), params.get('logit_scale')!),
   watched.map((w) => params.get(w)!),
 );
 const byVar = new Map([...params].map(([k, v]) => [v.name, k]));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clipsweep-twin-'));
-const dump = (o: Record<string, tf.Tensor>) => Object.fromEntries(Object.entries(o).map(([k, t]) => [k, { shape: t.shape, data: Array.from(t.dataSync()) }]));
-fs.writeFileSync(path.join(dir, 'in.json'), JSON.stringify({
-  params: dump(Object.fromEntries(params)),
-  grads: dump(Object.fromEntries(Object.entries(grads).map(([k, g]) => [byVar.get(k)!, g]))),
-  loss: value.dataSync()[0], images: Array.from(images), tokens: Array.from(tokens), eot, n, config,
-}));
+const dump = (o: Record<string, tf.Tensor>) =>
+  Object.fromEntries(Object.entries(o).map(([k, t]) => [k, { shape: t.shape, data: Array.from(t.dataSync()) }]));
+fs.writeFileSync(
+  path.join(dir, 'in.json'),
+  JSON.stringify({
+    params: dump(Object.fromEntries(params)),
+    grads: dump(Object.fromEntries(Object.entries(grads).map(([k, g]) => [byVar.get(k)!, g]))),
+    loss: value.dataSync()[0],
+    images: Array.from(images),
+    tokens: Array.from(tokens),
+    eot,
+    n,
+    config,
+  }),
+);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const script = path.resolve(here, '../../../bench/trainer/twin_check.py');
-const r = spawnSync(fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', [script, path.join(dir, 'in.json')], { encoding: 'utf8' });
+const r = spawnSync(
+  fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3',
+  [script, path.join(dir, 'in.json')],
+  { encoding: 'utf8' },
+);
 process.stdout.write(r.stdout);
 process.stderr.write(r.stderr);
 fs.rmSync(dir, { recursive: true, force: true });

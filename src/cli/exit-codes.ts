@@ -41,6 +41,9 @@ export function describeError(error: unknown): string {
 /** A full disk reached from anywhere (a raw SQLITE_FULL or ENOSPC) is still the user's to fix. */
 function asClipsweepError(error: unknown): ClipsweepError | null {
   if (error instanceof ClipsweepError) return error;
-  if (isDiskFull(error)) return new DiskFullError(pathOf(error) ?? 'a file', 'free space there and run the same command again', { cause: error });
+  if (isDiskFull(error))
+    return new DiskFullError(pathOf(error) ?? 'a file', 'free space there and run the same command again', {
+      cause: error,
+    });
   return null;
 }

@@ -34,28 +34,45 @@ const triple = z.tuple([z.number(), z.number(), z.number()]);
 // refused (an unknown option could change the forward pass).
 const openClipVision = z
   .object({
-    image_size: pos, patch_size: pos, width: pos, layers: pos,
-    head_width: pos.default(64), mlp_ratio: z.number().positive().default(4),
-    patch_dropout: z.literal(0).optional(), ls_init_value: z.null().optional(),
-    attentional_pool: z.literal(false).optional(), no_ln_pre: z.literal(false).optional(),
-    final_ln_after_pool: z.literal(false).optional(), pool_type: z.literal('tok').optional(),
+    image_size: pos,
+    patch_size: pos,
+    width: pos,
+    layers: pos,
+    head_width: pos.default(64),
+    mlp_ratio: z.number().positive().default(4),
+    patch_dropout: z.literal(0).optional(),
+    ls_init_value: z.null().optional(),
+    attentional_pool: z.literal(false).optional(),
+    no_ln_pre: z.literal(false).optional(),
+    final_ln_after_pool: z.literal(false).optional(),
+    pool_type: z.literal('tok').optional(),
     output_tokens: z.boolean().optional(),
   })
   .strict();
 const openClipText = z
   .object({
-    context_length: pos, vocab_size: pos, width: pos, heads: pos, layers: pos,
-    mlp_ratio: z.number().positive().default(4), ls_init_value: z.null().optional(),
-    proj_bias: z.literal(false).optional(), pool_type: z.literal('argmax').optional(),
-    embed_cls: z.literal(false).optional(), no_causal_mask: z.literal(false).optional(),
+    context_length: pos,
+    vocab_size: pos,
+    width: pos,
+    heads: pos,
+    layers: pos,
+    mlp_ratio: z.number().positive().default(4),
+    ls_init_value: z.null().optional(),
+    proj_bias: z.literal(false).optional(),
+    pool_type: z.literal('argmax').optional(),
+    embed_cls: z.literal(false).optional(),
+    no_causal_mask: z.literal(false).optional(),
     output_tokens: z.boolean().optional(),
   })
   .strict();
 const openClipModel = z
   .object({
-    embed_dim: pos, quick_gelu: z.boolean().default(false),
-    vision_cfg: openClipVision, text_cfg: openClipText,
-    custom_text: z.literal(false).optional(), cast_dtype: z.string().optional(),
+    embed_dim: pos,
+    quick_gelu: z.boolean().default(false),
+    vision_cfg: openClipVision,
+    text_cfg: openClipText,
+    custom_text: z.literal(false).optional(),
+    cast_dtype: z.string().optional(),
   })
   .strict();
 const preprocess = z.object({ mean: triple.optional(), std: triple.optional() }).passthrough();
@@ -63,7 +80,10 @@ const preprocess = z.object({ mean: triple.optional(), std: triple.optional() })
 // Hugging Face configs carry dozens of generic keys: read what matters, check what could differ.
 const hfTower = z
   .object({
-    hidden_size: pos, intermediate_size: pos, num_attention_heads: pos, num_hidden_layers: pos,
+    hidden_size: pos,
+    intermediate_size: pos,
+    num_attention_heads: pos,
+    num_hidden_layers: pos,
     hidden_act: z.enum(['gelu', 'quick_gelu']).default('quick_gelu'),
     layer_norm_eps: z.literal(1e-5).default(1e-5),
   })
@@ -73,14 +93,19 @@ const hfModel = z
     model_type: z.literal('clip').optional(),
     projection_dim: pos.default(512),
     text_config: hfTower.extend({ max_position_embeddings: pos.default(77), vocab_size: pos.default(49408) }),
-    vision_config: hfTower.extend({ image_size: pos.default(224), patch_size: pos.default(32), num_channels: z.literal(3).default(3) }),
+    vision_config: hfTower.extend({
+      image_size: pos.default(224),
+      patch_size: pos.default(32),
+      num_channels: z.literal(3).default(3),
+    }),
   })
   .passthrough();
 
 function problems(file: string, err: z.ZodError): ArchError {
   const lines = err.issues.map((i) => {
     const at = i.path.length ? i.path.join('.') : '(top level)';
-    if (i.code === 'unrecognized_keys') return `${at}: unsupported option(s) ${i.keys.join(', ')} (the built-in model implements plain ViT + text transformer CLIPs)`;
+    if (i.code === 'unrecognized_keys')
+      return `${at}: unsupported option(s) ${i.keys.join(', ')} (the built-in model implements plain ViT + text transformer CLIPs)`;
     return `${at}: ${i.message}`;
   });
   return new ArchError(`${file}: not a supported CLIP config:\n${lines.map((l) => `  - ${l}`).join('\n')}`);
@@ -94,11 +119,14 @@ function ratio(file: string, key: string, hidden: number, inner: number): number
 
 function check(file: string, c: ModelConfig): ModelConfig {
   const errs: string[] = [];
-  if (c.imageSize % c.patchSize !== 0) errs.push(`image size ${c.imageSize} is not a multiple of patch size ${c.patchSize}`);
+  if (c.imageSize % c.patchSize !== 0)
+    errs.push(`image size ${c.imageSize} is not a multiple of patch size ${c.patchSize}`);
   if (c.width % c.heads !== 0) errs.push(`vision width ${c.width} is not a multiple of its ${c.heads} heads`);
-  if (c.textWidth % c.textHeads !== 0) errs.push(`text width ${c.textWidth} is not a multiple of its ${c.textHeads} heads`);
+  if (c.textWidth % c.textHeads !== 0)
+    errs.push(`text width ${c.textWidth} is not a multiple of its ${c.textHeads} heads`);
   if (!Number.isInteger(c.width * c.mlpRatio)) errs.push(`vision mlp ratio ${c.mlpRatio} gives a fractional width`);
-  if (!Number.isInteger(c.textWidth * (c.textMlpRatio ?? c.mlpRatio))) errs.push(`text mlp ratio gives a fractional width`);
+  if (!Number.isInteger(c.textWidth * (c.textMlpRatio ?? c.mlpRatio)))
+    errs.push(`text mlp ratio gives a fractional width`);
   if (errs.length) throw new ArchError(`${file}: ${errs.join('; ')}`);
   return c;
 }
@@ -109,14 +137,25 @@ function fromOpenClip(file: string, raw: unknown, pre: unknown): ClipArch {
   const p = preprocess.safeParse(pre ?? {});
   if (!p.success) throw problems(file, p.error);
   const { vision_cfg: v, text_cfg: t } = r.data;
-  if (v.width % v.head_width !== 0) throw new ArchError(`${file}: vision_cfg.width ${v.width} is not a multiple of head_width ${v.head_width}`);
+  if (v.width % v.head_width !== 0)
+    throw new ArchError(`${file}: vision_cfg.width ${v.width} is not a multiple of head_width ${v.head_width}`);
   const config: ModelConfig = {
-    imageSize: v.image_size, patchSize: v.patch_size, width: v.width, layers: v.layers,
-    heads: v.width / v.head_width, mlpRatio: v.mlp_ratio,
-    textWidth: t.width, textLayers: t.layers, textHeads: t.heads, contextLength: t.context_length,
-    textMlpRatio: t.mlp_ratio, embedDim: r.data.embed_dim, vocabSize: t.vocab_size,
+    imageSize: v.image_size,
+    patchSize: v.patch_size,
+    width: v.width,
+    layers: v.layers,
+    heads: v.width / v.head_width,
+    mlpRatio: v.mlp_ratio,
+    textWidth: t.width,
+    textLayers: t.layers,
+    textHeads: t.heads,
+    contextLength: t.context_length,
+    textMlpRatio: t.mlp_ratio,
+    embedDim: r.data.embed_dim,
+    vocabSize: t.vocab_size,
     quickGelu: r.data.quick_gelu,
-    imageMean: p.data.mean ?? CLIP_MEAN, imageStd: p.data.std ?? CLIP_STD,
+    imageMean: p.data.mean ?? CLIP_MEAN,
+    imageStd: p.data.std ?? CLIP_STD,
   };
   return { config: check(file, config), naming: 'openclip', file };
 }
@@ -125,29 +164,46 @@ function fromHf(file: string, raw: unknown): ClipArch {
   const r = hfModel.safeParse(raw);
   if (!r.success) throw problems(file, r.error);
   const { vision_config: v, text_config: t } = r.data;
-  if (v.hidden_act !== t.hidden_act) throw new ArchError(`${file}: the towers use different activations (${v.hidden_act}, ${t.hidden_act}); the built-in model uses one`);
+  if (v.hidden_act !== t.hidden_act)
+    throw new ArchError(
+      `${file}: the towers use different activations (${v.hidden_act}, ${t.hidden_act}); the built-in model uses one`,
+    );
   const config: ModelConfig = {
-    imageSize: v.image_size, patchSize: v.patch_size, width: v.hidden_size, layers: v.num_hidden_layers,
-    heads: v.num_attention_heads, mlpRatio: ratio(file, 'vision_config.intermediate_size', v.hidden_size, v.intermediate_size),
-    textWidth: t.hidden_size, textLayers: t.num_hidden_layers, textHeads: t.num_attention_heads,
+    imageSize: v.image_size,
+    patchSize: v.patch_size,
+    width: v.hidden_size,
+    layers: v.num_hidden_layers,
+    heads: v.num_attention_heads,
+    mlpRatio: ratio(file, 'vision_config.intermediate_size', v.hidden_size, v.intermediate_size),
+    textWidth: t.hidden_size,
+    textLayers: t.num_hidden_layers,
+    textHeads: t.num_attention_heads,
     textMlpRatio: ratio(file, 'text_config.intermediate_size', t.hidden_size, t.intermediate_size),
-    contextLength: t.max_position_embeddings, embedDim: r.data.projection_dim, vocabSize: t.vocab_size,
-    quickGelu: v.hidden_act === 'quick_gelu', imageMean: CLIP_MEAN, imageStd: CLIP_STD,
+    contextLength: t.max_position_embeddings,
+    embedDim: r.data.projection_dim,
+    vocabSize: t.vocab_size,
+    quickGelu: v.hidden_act === 'quick_gelu',
+    imageMean: CLIP_MEAN,
+    imageStd: CLIP_STD,
   };
   return { config: check(file, config), naming: 'hf', file };
 }
 
 /** Parses a config JSON of either family. */
 export function parseArch(file: string, json: unknown): ClipArch {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ArchError(`${file}: expected a JSON object`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new ArchError(`${file}: expected a JSON object`);
   const o = json as Record<string, unknown>;
   if ('model_cfg' in o) return fromOpenClip(file, o.model_cfg, o.preprocess_cfg);
   if ('vision_cfg' in o || 'text_cfg' in o) return fromOpenClip(file, o, undefined);
   if ('vision_config' in o || 'text_config' in o || o.model_type === 'clip') {
-    if (o.model_type !== undefined && o.model_type !== 'clip') throw new ArchError(`${file}: model_type ${JSON.stringify(o.model_type)} is not a CLIPModel`);
+    if (o.model_type !== undefined && o.model_type !== 'clip')
+      throw new ArchError(`${file}: model_type ${JSON.stringify(o.model_type)} is not a CLIPModel`);
     return fromHf(file, o);
   }
-  throw new ArchError(`${file}: unknown architecture: expected OpenCLIP's model config (embed_dim, vision_cfg, text_cfg), an open_clip_config.json (model_cfg) or a Hugging Face CLIPModel config.json (vision_config, text_config)`);
+  throw new ArchError(
+    `${file}: unknown architecture: expected OpenCLIP's model config (embed_dim, vision_cfg, text_cfg), an open_clip_config.json (model_cfg) or a Hugging Face CLIPModel config.json (vision_config, text_config)`,
+  );
 }
 
 export function readArch(file: string): ClipArch {
@@ -155,7 +211,9 @@ export function readArch(file: string): ClipArch {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ArchError(`${file}: cannot read the model config (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new ArchError(
+      `${file}: cannot read the model config (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   let json: unknown;
   try {
@@ -173,5 +231,7 @@ export function findArchBeside(weightsFile: string): string {
     const f = path.join(dir, name);
     if (fs.existsSync(f)) return f;
   }
-  throw new ArchError(`${weightsFile}: no model config given and none beside it (open_clip_config.json or config.json in ${dir}); pass one`);
+  throw new ArchError(
+    `${weightsFile}: no model config given and none beside it (open_clip_config.json or config.json in ${dir}); pass one`,
+  );
 }

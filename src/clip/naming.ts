@@ -31,9 +31,10 @@ type Rule = (c: ModelConfig, m: RegExpMatchArray) => Omit<TensorMapping, 'intern
 const one = (name: string, shape: number[], layout: Layout = 'copy') => ({ external: [{ name, shape }], layout });
 
 function blockRules(naming: Naming, tower: 'visual' | 'text'): [RegExp, Rule][] {
-  const base = naming === 'openclip'
-    ? (l: string) => (tower === 'visual' ? `visual.transformer.resblocks.${l}` : `transformer.resblocks.${l}`)
-    : (l: string) => `${tower === 'visual' ? 'vision_model' : 'text_model'}.encoder.layers.${l}`;
+  const base =
+    naming === 'openclip'
+      ? (l: string) => (tower === 'visual' ? `visual.transformer.resblocks.${l}` : `transformer.resblocks.${l}`)
+      : (l: string) => `${tower === 'visual' ? 'vision_model' : 'text_model'}.encoder.layers.${l}`;
   const width = (c: ModelConfig) => (tower === 'visual' ? c.width : c.textWidth);
   const hidden = (c: ModelConfig) => width(c) * (tower === 'visual' ? c.mlpRatio : (c.textMlpRatio ?? c.mlpRatio));
   const re = (rest: string) => new RegExp(`^${tower}\\.blocks\\.(\\d+)\\.${rest.replace(/\./g, '\\.')}$`);
@@ -90,7 +91,10 @@ function topRules(naming: Naming): [RegExp, Rule][] {
     ];
   }
   return [
-    [exact('visual.patch.w'), (c) => one('vision_model.embeddings.patch_embedding.weight', [c.width, 3, c.patchSize, c.patchSize], 'conv')],
+    [
+      exact('visual.patch.w'),
+      (c) => one('vision_model.embeddings.patch_embedding.weight', [c.width, 3, c.patchSize, c.patchSize], 'conv'),
+    ],
     [exact('visual.class'), (c) => one('vision_model.embeddings.class_embedding', [c.width])],
     [exact('visual.pos'), (c) => one('vision_model.embeddings.position_embedding.weight', [grid(c), c.width])],
     [exact('visual.ln_pre.g'), (c) => one('vision_model.pre_layrnorm.weight', [c.width])],
@@ -123,7 +127,11 @@ export function mappingFor(naming: Naming, c: ModelConfig): TensorMapping[] {
 export function detectNaming(names: Iterable<string>): Naming | null {
   const set = new Set(names);
   if (set.has('visual.conv1.weight') && set.has('token_embedding.weight')) return 'openclip';
-  if (set.has('vision_model.embeddings.patch_embedding.weight') && set.has('text_model.embeddings.token_embedding.weight')) return 'hf';
+  if (
+    set.has('vision_model.embeddings.patch_embedding.weight') &&
+    set.has('text_model.embeddings.token_embedding.weight')
+  )
+    return 'hf';
   return null;
 }
 

@@ -5,7 +5,16 @@ import { ClipsweepError, type ErrorCode } from '../errors.js';
 export type Dtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
 export const DTYPE_SIZE: Readonly<Record<Dtype, number>> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
 };
 
 export function isDtype(value: unknown): value is Dtype {
@@ -49,11 +58,15 @@ export function elementCount(shape: readonly number[]): number {
 }
 
 export function parseHeader(file: string, bytes: Uint8Array): ParsedHeader {
-  if (bytes.length < 8) throw new SafetensorsError(file, `truncated: ${bytes.length} bytes, too short for the 8-byte header length`);
+  if (bytes.length < 8)
+    throw new SafetensorsError(file, `truncated: ${bytes.length} bytes, too short for the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getBigUint64(0, true);
   if (headerLength > BigInt(bytes.length - 8)) {
-    throw new SafetensorsError(file, `header length ${headerLength} exceeds the file (${bytes.length - 8} bytes after the length)`);
+    throw new SafetensorsError(
+      file,
+      `header length ${headerLength} exceeds the file (${bytes.length - 8} bytes after the length)`,
+    );
   }
   const dataStart = 8 + Number(headerLength);
   const dataLength = bytes.length - dataStart;
@@ -87,10 +100,12 @@ export function parseHeader(file: string, bytes: Uint8Array): ParsedHeader {
 
 function parseMetadata(file: string, value: unknown): Record<string, string> | null {
   if (value === null) return null;
-  if (typeof value !== 'object' || Array.isArray(value)) throw new SafetensorsError(file, `${METADATA_KEY} must be an object of string -> string`);
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new SafetensorsError(file, `${METADATA_KEY} must be an object of string -> string`);
   const pairs = Object.entries(value as Record<string, unknown>);
   for (const [key, v] of pairs) {
-    if (typeof v !== 'string') throw new SafetensorsError(file, `${METADATA_KEY}.${key} must be a string, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'string')
+      throw new SafetensorsError(file, `${METADATA_KEY}.${key} must be a string, got ${JSON.stringify(v)}`);
   }
   return Object.fromEntries(pairs) as Record<string, string>; // fromEntries: a "__proto__" key stays a plain key
 }
@@ -99,15 +114,19 @@ function parseEntry(file: string, name: string, value: unknown, dataLength: numb
   const fail = (problem: string): never => {
     throw new SafetensorsError(file, problem, name);
   };
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('entry must be an object {dtype, shape, data_offsets}');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail('entry must be an object {dtype, shape, data_offsets}');
   const { dtype, shape, data_offsets: offsets } = value as Record<string, unknown>;
-  if (!isDtype(dtype)) fail(`unknown dtype ${JSON.stringify(dtype)} (expected one of ${Object.keys(DTYPE_SIZE).join(', ')})`);
-  if (!Array.isArray(shape) || !shape.every(isCount)) fail(`shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  if (!isDtype(dtype))
+    fail(`unknown dtype ${JSON.stringify(dtype)} (expected one of ${Object.keys(DTYPE_SIZE).join(', ')})`);
+  if (!Array.isArray(shape) || !shape.every(isCount))
+    fail(`shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
     fail(`data_offsets must be [begin, end] non-negative integers, got ${JSON.stringify(offsets)}`);
   }
   const [begin, end] = offsets as [number, number];
-  if (begin > end || end > dataLength) fail(`data_offsets [${begin}, ${end}] outside the data section (${dataLength} bytes)`);
+  if (begin > end || end > dataLength)
+    fail(`data_offsets [${begin}, ${end}] outside the data section (${dataLength} bytes)`);
   const dims = shape as number[];
   const expected = elementCount(dims) * DTYPE_SIZE[dtype as Dtype];
   if (end - begin !== expected) {
@@ -127,7 +146,11 @@ function checkNoOverlap(file: string, tensors: readonly TensorInfo[]): void {
     const prev = sorted[i - 1]!;
     const cur = sorted[i]!;
     if (cur.begin < prev.end) {
-      throw new SafetensorsError(file, `data_offsets [${cur.begin}, ${cur.end}] overlap tensor ${JSON.stringify(prev.name)} [${prev.begin}, ${prev.end}]`, cur.name);
+      throw new SafetensorsError(
+        file,
+        `data_offsets [${cur.begin}, ${cur.end}] overlap tensor ${JSON.stringify(prev.name)} [${prev.begin}, ${prev.end}]`,
+        cur.name,
+      );
     }
   }
 }
@@ -163,11 +186,16 @@ function topLevelKeys(file: string, text: string): string[] {
 }
 
 /** The header bytes for `entries` in the given order, padded with spaces to a multiple of 8. */
-export function encodeHeader(metadata: Record<string, string> | null | undefined, entries: readonly TensorInfo[]): Uint8Array {
+export function encodeHeader(
+  metadata: Record<string, string> | null | undefined,
+  entries: readonly TensorInfo[],
+): Uint8Array {
   const parts: string[] = [];
   if (metadata) parts.push(`${JSON.stringify(METADATA_KEY)}:${JSON.stringify(metadata)}`);
   for (const t of entries) {
-    parts.push(`${JSON.stringify(t.name)}:${JSON.stringify({ dtype: t.dtype, shape: t.shape, data_offsets: [t.begin, t.end] })}`);
+    parts.push(
+      `${JSON.stringify(t.name)}:${JSON.stringify({ dtype: t.dtype, shape: t.shape, data_offsets: [t.begin, t.end] })}`,
+    );
   }
   const json = new TextEncoder().encode(`{${parts.join(',')}}`);
   const padded = Math.ceil(json.length / 8) * 8;

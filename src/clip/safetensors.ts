@@ -7,8 +7,15 @@ import { endianness } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from './half.js';
 import {
-  DTYPE_SIZE, METADATA_KEY, SafetensorsError, elementCount, encodeHeader, isDtype, parseHeader,
-  type Dtype, type TensorInfo,
+  DTYPE_SIZE,
+  METADATA_KEY,
+  SafetensorsError,
+  elementCount,
+  encodeHeader,
+  isDtype,
+  parseHeader,
+  type Dtype,
+  type TensorInfo,
 } from './safetensors-header.js';
 
 export { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from './half.js';
@@ -52,8 +59,16 @@ export function readSafetensors(path: string): SafetensorsFile {
   const info = (name: string): TensorInfo => {
     const t = byName.get(name);
     if (!t) {
-      const known = tensors.slice(0, 5).map((k) => k.name).join(', ');
-      throw new SafetensorsError(path, `not in the file (${tensors.length} tensors: ${known}${tensors.length > 5 ? ', ...' : ''})`, name, 'NOT_FOUND');
+      const known = tensors
+        .slice(0, 5)
+        .map((k) => k.name)
+        .join(', ');
+      throw new SafetensorsError(
+        path,
+        `not in the file (${tensors.length} tensors: ${known}${tensors.length > 5 ? ', ...' : ''})`,
+        name,
+        'NOT_FOUND',
+      );
     }
     return t;
   };
@@ -72,7 +87,10 @@ export function readSafetensors(path: string): SafetensorsFile {
   };
 }
 
-type ElementArray<T> = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number };
+type ElementArray<T> = {
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): T;
+  BYTES_PER_ELEMENT: number;
+};
 
 /**
  * `raw` viewed as elements of `Type`: the same memory when its offset allows it, else an aligned
@@ -139,7 +157,12 @@ function encodeFromFloat32(file: string, t: TensorToWrite, x: Float32Array): Uin
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;
     if (!Number.isInteger(v) || v < lo || v > hi) {
-      throw new SafetensorsError(file, `value ${v} at index ${i} is not an integer in [${lo}, ${hi}] for ${t.dtype}`, t.name, 'USAGE');
+      throw new SafetensorsError(
+        file,
+        `value ${v} at index ${i} is not an integer in [${lo}, ${hi}] for ${t.dtype}`,
+        t.name,
+        'USAGE',
+      );
     }
   }
   switch (t.dtype) {
@@ -160,10 +183,12 @@ function checkTensor(file: string, t: TensorToWrite, seen: Set<string>): void {
   const fail = (problem: string): never => {
     throw new SafetensorsError(file, problem, t.name, 'USAGE');
   };
-  if (typeof t.name !== 'string' || t.name === '' || t.name === METADATA_KEY) fail(`name must be a non-empty string other than ${METADATA_KEY}`);
+  if (typeof t.name !== 'string' || t.name === '' || t.name === METADATA_KEY)
+    fail(`name must be a non-empty string other than ${METADATA_KEY}`);
   if (seen.has(t.name)) fail('name given twice');
   seen.add(t.name);
-  if (!isDtype(t.dtype)) fail(`unknown dtype ${JSON.stringify(t.dtype)} (expected one of ${Object.keys(DTYPE_SIZE).join(', ')})`);
+  if (!isDtype(t.dtype))
+    fail(`unknown dtype ${JSON.stringify(t.dtype)} (expected one of ${Object.keys(DTYPE_SIZE).join(', ')})`);
   if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     fail(`shape must be an array of non-negative integers, got ${JSON.stringify(t.shape)}`);
   }
@@ -172,18 +197,29 @@ function checkTensor(file: string, t: TensorToWrite, seen: Set<string>): void {
     if (t.data.length !== n) fail(`${t.data.length} values for shape [${t.shape.join(', ')}] (${n} expected)`);
   } else if (t.data instanceof Uint8Array) {
     const want = n * DTYPE_SIZE[t.dtype];
-    if (t.data.byteLength !== want) fail(`${t.data.byteLength} raw bytes for shape [${t.shape.join(', ')}] x ${t.dtype} (${want} expected)`);
+    if (t.data.byteLength !== want)
+      fail(`${t.data.byteLength} raw bytes for shape [${t.shape.join(', ')}] x ${t.dtype} (${want} expected)`);
   } else {
     fail('data must be a Float32Array (values) or a Uint8Array (raw bytes)');
   }
 }
 
 /** Writes atomically (a temp file beside `path`, then rename), tensors in the given order. */
-export function writeSafetensors(path: string, tensors: TensorToWrite[], metadata?: Record<string, string> | null): void {
+export function writeSafetensors(
+  path: string,
+  tensors: TensorToWrite[],
+  metadata?: Record<string, string> | null,
+): void {
   requireLittleEndian(path);
   if (metadata) {
     for (const [key, v] of Object.entries(metadata)) {
-      if (typeof v !== 'string') throw new SafetensorsError(path, `metadata ${JSON.stringify(key)} must be a string, got ${typeof v}`, undefined, 'USAGE');
+      if (typeof v !== 'string')
+        throw new SafetensorsError(
+          path,
+          `metadata ${JSON.stringify(key)} must be a string, got ${typeof v}`,
+          undefined,
+          'USAGE',
+        );
     }
   }
   const seen = new Set<string>();

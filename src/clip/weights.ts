@@ -7,7 +7,13 @@ import type { ModelConfig } from '../model/config.js';
 import { BadInputError } from '../errors.js';
 import type { ClipArch, Naming } from './arch.js';
 import { detectNaming, mappingFor, toExternal, toInternal, type TensorMapping } from './naming.js';
-import { readSafetensors, writeSafetensors, type Dtype, type SafetensorsFile, type TensorToWrite } from './safetensors.js';
+import {
+  readSafetensors,
+  writeSafetensors,
+  type Dtype,
+  type SafetensorsFile,
+  type TensorToWrite,
+} from './safetensors.js';
 
 export class WeightsError extends BadInputError {
   override readonly name = 'WeightsError';
@@ -37,8 +43,13 @@ export function loadClipWeights(file: string, arch: ClipArch): ClipWeights {
   const st = readSafetensors(file);
   const naming = detectNaming(st.tensors.map((t) => t.name));
   if (!naming) {
-    const some = st.tensors.slice(0, 5).map((t) => t.name).join(', ');
-    throw new WeightsError(`${file}: unknown architecture: neither OpenCLIP naming (visual.conv1.weight, token_embedding.weight) nor Hugging Face CLIPModel naming (vision_model.embeddings.patch_embedding.weight, ...); it holds ${some}${st.tensors.length > 5 ? ', ...' : ''}`);
+    const some = st.tensors
+      .slice(0, 5)
+      .map((t) => t.name)
+      .join(', ');
+    throw new WeightsError(
+      `${file}: unknown architecture: neither OpenCLIP naming (visual.conv1.weight, token_embedding.weight) nor Hugging Face CLIPModel naming (vision_model.embeddings.patch_embedding.weight, ...); it holds ${some}${st.tensors.length > 5 ? ', ...' : ''}`,
+    );
   }
   const config = arch.config;
   const mapping = mappingFor(naming, config);
@@ -54,7 +65,8 @@ export function loadClipWeights(file: string, arch: ClipArch): ClipWeights {
         continue;
       }
       if (!FLOAT.includes(info.dtype)) problems.push(`tensor ${ext.name} is ${info.dtype}, expected a floating type`);
-      else if (!sameShape(info.shape, ext.shape)) problems.push(`tensor ${ext.name} has shape [${info.shape}], the config ${arch.file} implies [${ext.shape}]`);
+      else if (!sameShape(info.shape, ext.shape))
+        problems.push(`tensor ${ext.name} has shape [${info.shape}], the config ${arch.file} implies [${ext.shape}]`);
       else {
         parts.push(st.float32(ext.name));
         dtypes.set(info.dtype, (dtypes.get(info.dtype) ?? 0) + 1);
@@ -64,7 +76,9 @@ export function loadClipWeights(file: string, arch: ClipArch): ClipWeights {
   }
   if (problems.length) {
     const shown = problems.slice(0, 12);
-    throw new WeightsError(`${file} (${naming} naming) does not fit ${arch.file}:\n${shown.map((p) => `  - ${p}`).join('\n')}${problems.length > shown.length ? `\n  ... and ${problems.length - shown.length} more` : ''}`);
+    throw new WeightsError(
+      `${file} (${naming} naming) does not fit ${arch.file}:\n${shown.map((p) => `  - ${p}`).join('\n')}${problems.length > shown.length ? `\n  ... and ${problems.length - shown.length} more` : ''}`,
+    );
   }
   const dtype = [...dtypes].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'F32';
   return { config, naming, params, source: st, mapping, dtype };
@@ -82,7 +96,11 @@ function bitsEqual(a: Float32Array, b: Float32Array): boolean {
  * Writes `params` (internal names and layout) to `out` in the layout of `from.source`: each
  * tensor in its original dtype and position, unused tensors and metadata copied.
  */
-export function saveClipWeights(out: string, from: Pick<ClipWeights, 'source' | 'mapping'>, params: ReadonlyMap<string, Float32Array>): void {
+export function saveClipWeights(
+  out: string,
+  from: Pick<ClipWeights, 'source' | 'mapping'>,
+  params: ReadonlyMap<string, Float32Array>,
+): void {
   const st = from.source;
   const updated = new Map<string, Float32Array>();
   for (const m of from.mapping) {
@@ -94,7 +112,8 @@ export function saveClipWeights(out: string, from: Pick<ClipWeights, 'source' | 
     const v = updated.get(t.name);
     // Unchanged values keep their original bytes (F16/BF16 re-encoding would be exact anyway; this
     // also keeps F64 and any NaN payloads as they were).
-    if (!v || bitsEqual(v, st.float32(t.name))) return { name: t.name, dtype: t.dtype, shape: t.shape, data: st.bytes(t.name) };
+    if (!v || bitsEqual(v, st.float32(t.name)))
+      return { name: t.name, dtype: t.dtype, shape: t.shape, data: st.bytes(t.name) };
     if (t.dtype === 'F64') {
       const d = Float64Array.from(v);
       return { name: t.name, dtype: t.dtype, shape: t.shape, data: new Uint8Array(d.buffer) };

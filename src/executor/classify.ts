@@ -41,17 +41,29 @@ export function classifyExit(exit: ChildExit): RunOutcome {
   }
   if (exit.stoppedFor === 'timeout') {
     const limit = exit.timeoutMs === undefined ? '' : ` of ${formatMs(exit.timeoutMs)}`;
-    return { status: 'failed', kind: 'timeout', ...base, reason: `exceeded the timeout${limit}${exit.forceKilled ? ' (SIGKILL after the grace period)' : ''}` };
+    return {
+      status: 'failed',
+      kind: 'timeout',
+      ...base,
+      reason: `exceeded the timeout${limit}${exit.forceKilled ? ' (SIGKILL after the grace period)' : ''}`,
+    };
   }
   if (exitCode === 0 && signal === null) return { status: 'completed', durationMs };
-  const oomLine = OOM_PATTERNS.map((p) => stderrTail.split('\n').find((line) => p.test(line))).find((l) => l !== undefined);
+  const oomLine = OOM_PATTERNS.map((p) => stderrTail.split('\n').find((line) => p.test(line))).find(
+    (l) => l !== undefined,
+  );
   if (oomLine !== undefined) {
     return { status: 'failed', kind: 'oom', ...base, reason: `out of memory: ${oomLine.trim().slice(0, 300)}` };
   }
   // SIGKILL that the orchestrator did not send is, on Linux, almost always the kernel's OOM killer;
   // 137 is how a wrapper shell reports the same.
   if (signal === 'SIGKILL' || exitCode === 137) {
-    return { status: 'failed', kind: 'oom', ...base, reason: 'killed by SIGKILL that clipsweep did not send (most likely the kernel OOM killer)' };
+    return {
+      status: 'failed',
+      kind: 'oom',
+      ...base,
+      reason: 'killed by SIGKILL that clipsweep did not send (most likely the kernel OOM killer)',
+    };
   }
   if (signal !== null) return { status: 'failed', kind: 'signal', ...base, reason: `died by signal ${signal}` };
   return { status: 'failed', kind: 'exit', ...base, reason: `exited with code ${exitCode ?? 'unknown'}` };

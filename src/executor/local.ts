@@ -13,7 +13,6 @@ import type { Executor, Job, OrphanedRun, RunHooks, RunOutcome } from './types.j
 import { PortPool } from './ports.js';
 import { queryTopology } from '../resources/nvidia-smi.js';
 
-
 export interface LocalExecutorOptions {
   resources: Resources;
   specFile: string;
@@ -36,7 +35,10 @@ export class LocalExecutor implements Executor {
     const needGpus = resources.gpus !== 'none';
     const gpus = needGpus ? await (this.options.detectGpus ?? (() => detectGpus()))() : [];
     // Multi-GPU runs get GPUs close together when the machine says which are.
-    const topology = gpus.length > 1 && (resources.gpus_per_run ?? 1) > 1 ? await (this.options.topology ?? (() => queryTopology()))() : null;
+    const topology =
+      gpus.length > 1 && (resources.gpus_per_run ?? 1) > 1
+        ? await (this.options.topology ?? (() => queryTopology()))()
+        : null;
     return buildSlots(resources, gpus, this.options.specFile, topology);
   }
 
@@ -56,7 +58,11 @@ export class LocalExecutor implements Executor {
     try {
       const execOptions: Options = {
         ...(job.cwd !== undefined ? { cwd: job.cwd } : {}),
-        env: { ...job.env, CUDA_VISIBLE_DEVICES: slotGpus(slot).join(','), ...(port !== null ? { MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) } : {}) },
+        env: {
+          ...job.env,
+          CUDA_VISIBLE_DEVICES: slotGpus(slot).join(','),
+          ...(port !== null ? { MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) } : {}),
+        },
         extendEnv: true,
         stdin: 'ignore',
         // execa passes a file descriptor straight to the child at run time; its types only list
@@ -89,9 +95,10 @@ export class LocalExecutor implements Executor {
       // Whatever the run left behind in its group goes with it, before the run counts as ended
       // (its metrics file is then read to the end with nothing writing to it).
       if (pid !== undefined) await killGroup(pid);
-      const spawnError = pid === undefined || (result.exitCode === undefined && result.signal === undefined && result.failed)
-        ? (result.originalMessage || result.shortMessage || 'spawn failed')
-        : null;
+      const spawnError =
+        pid === undefined || (result.exitCode === undefined && result.signal === undefined && result.failed)
+          ? result.originalMessage || result.shortMessage || 'spawn failed'
+          : null;
       const outcome = classifyExit({
         exitCode: result.exitCode ?? null,
         signal: result.signal ?? null,
@@ -131,4 +138,3 @@ export class LocalExecutor implements Executor {
     return 'stopped';
   }
 }
-

@@ -30,7 +30,14 @@ export type RunOutcome =
       stderrTail: string;
       durationMs: number;
     }
-  | { status: 'interrupted'; exitCode: number | null; signal: string | null; reason: string; stderrTail: string; durationMs: number };
+  | {
+      status: 'interrupted';
+      exitCode: number | null;
+      signal: string | null;
+      reason: string;
+      stderrTail: string;
+      durationMs: number;
+    };
 
 export interface RunHooks {
   signal: AbortSignal;

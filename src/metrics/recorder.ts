@@ -55,7 +55,10 @@ export class Recorder {
    * the poll timer too); the recorder then stops, so that nothing is stored past a gap: the store's
    * offsets stay at the last commit and a resume reads on from there. Without it, errors throw.
    */
-  constructor(sink: IngestSink, options: { pollMs?: number; onProgress?: (p: RunProgress) => void; onError?: (error: unknown) => void } = {}) {
+  constructor(
+    sink: IngestSink,
+    options: { pollMs?: number; onProgress?: (p: RunProgress) => void; onError?: (error: unknown) => void } = {},
+  ) {
     this.sink = sink;
     this.onProgress = options.onProgress ?? (() => undefined);
     this.onError = options.onError ?? null;
@@ -144,7 +147,8 @@ export class Recorder {
     batches.forEach((batch, i) => {
       const watch = watches[i]!;
       if (batch.totalSteps !== null && batch.totalSteps !== undefined) watch.knownTotal = batch.totalSteps;
-      if (batch.lastStep !== null && batch.lastStep !== undefined) watch.knownStep = Math.max(watch.knownStep ?? -1, batch.lastStep);
+      if (batch.lastStep !== null && batch.lastStep !== undefined)
+        watch.knownStep = Math.max(watch.knownStep ?? -1, batch.lastStep);
       this.onProgress({ ...progressOf(batch), lastStep: watch.knownStep, totalSteps: watch.knownTotal });
     });
   }
@@ -170,7 +174,9 @@ export class Recorder {
       watch.lineNumber++;
       if (line.skippedBytes !== undefined) {
         bad++;
-        problems.push(`line ${watch.lineNumber} (byte ${line.offset}): too long (${line.skippedBytes} bytes, more than the ${MAX_LINE_BYTES} a line may hold): skipped\n`);
+        problems.push(
+          `line ${watch.lineNumber} (byte ${line.offset}): too long (${line.skippedBytes} bytes, more than the ${MAX_LINE_BYTES} a line may hold): skipped\n`,
+        );
         continue;
       }
       const parsed = parseMetricsLine(line.text);
@@ -186,8 +192,15 @@ export class Recorder {
         lastStep = Math.max(lastStep ?? -1, parsed.step);
         continue;
       }
-      events.push({ offset: line.offset, kind: parsed.kind, step: parsed.step, payload: parsed.payload, time: parsed.time ?? readAt });
-      if (parsed.kind === 'started' && Number.isSafeInteger(parsed.payload.total_steps)) totalSteps = parsed.payload.total_steps as number;
+      events.push({
+        offset: line.offset,
+        kind: parsed.kind,
+        step: parsed.step,
+        payload: parsed.payload,
+        time: parsed.time ?? readAt,
+      });
+      if (parsed.kind === 'started' && Number.isSafeInteger(parsed.payload.total_steps))
+        totalSteps = parsed.payload.total_steps as number;
       if (parsed.kind === 'finished') summary = parsed.payload.summary ?? parsed.payload;
     }
     if (problems.length > 0) appendFileSync(watch.problemsFile, problems.join(''));

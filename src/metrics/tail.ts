@@ -108,7 +108,8 @@ export class FileTail {
   }
 
   private rememberPrefix(fd: number, size: number): void {
-    if (this.prefix.length < PREFIX_BYTES && size > this.prefix.length) this.prefix = readAt(fd, 0, Math.min(PREFIX_BYTES, size));
+    if (this.prefix.length < PREFIX_BYTES && size > this.prefix.length)
+      this.prefix = readAt(fd, 0, Math.min(PREFIX_BYTES, size));
   }
 
   private readLines(fd: number, size: number, final: boolean, maxBytes: number): TailLine[] {
@@ -137,7 +138,11 @@ export class FileTail {
         const length = pendingBytes + i - start;
         if (length > this.maxLineBytes) lines.push({ offset: lineStart, text: '', skippedBytes: length });
         else if (pieces.length === 0) lines.push({ offset: lineStart, text: chunk.toString('utf8', start, i) });
-        else lines.push({ offset: lineStart, text: Buffer.concat([...pieces, chunk.subarray(start, i)]).toString('utf8') });
+        else
+          lines.push({
+            offset: lineStart,
+            text: Buffer.concat([...pieces, chunk.subarray(start, i)]).toString('utf8'),
+          });
         pieces = [];
         pendingBytes = 0;
         start = i + 1;

@@ -6,12 +6,18 @@ import type { ModelConfig } from './config.js';
 function blockShapes(prefix: string, w: number, mlp: number): [string, number[], number][] {
   // [name, shape, init std (0 = zeros, -1 = ones)]
   return [
-    [`${prefix}.ln1.g`, [w], -1], [`${prefix}.ln1.b`, [w], 0],
-    [`${prefix}.attn.qkv.w`, [w, 3 * w], NaN], [`${prefix}.attn.qkv.b`, [3 * w], 0],
-    [`${prefix}.attn.out.w`, [w, w], NaN], [`${prefix}.attn.out.b`, [w], 0],
-    [`${prefix}.ln2.g`, [w], -1], [`${prefix}.ln2.b`, [w], 0],
-    [`${prefix}.mlp.fc.w`, [w, mlp * w], NaN], [`${prefix}.mlp.fc.b`, [mlp * w], 0],
-    [`${prefix}.mlp.proj.w`, [mlp * w, w], NaN], [`${prefix}.mlp.proj.b`, [w], 0],
+    [`${prefix}.ln1.g`, [w], -1],
+    [`${prefix}.ln1.b`, [w], 0],
+    [`${prefix}.attn.qkv.w`, [w, 3 * w], NaN],
+    [`${prefix}.attn.qkv.b`, [3 * w], 0],
+    [`${prefix}.attn.out.w`, [w, w], NaN],
+    [`${prefix}.attn.out.b`, [w], 0],
+    [`${prefix}.ln2.g`, [w], -1],
+    [`${prefix}.ln2.b`, [w], 0],
+    [`${prefix}.mlp.fc.w`, [w, mlp * w], NaN],
+    [`${prefix}.mlp.fc.b`, [mlp * w], 0],
+    [`${prefix}.mlp.proj.w`, [mlp * w, w], NaN],
+    [`${prefix}.mlp.proj.b`, [w], 0],
   ];
 }
 
@@ -33,9 +39,7 @@ export function paramSpecs(c: ModelConfig): [string, number[], number][] {
     const fcStd = (2 * width) ** -0.5;
     for (let l = 0; l < layers; l++) {
       for (const [name, shape, s] of blockShapes(`${prefix}.blocks.${l}`, width, mlpRatio)) {
-        const std = Number.isNaN(s)
-          ? name.endsWith('qkv.w') ? attnStd : name.endsWith('fc.w') ? fcStd : projStd
-          : s;
+        const std = Number.isNaN(s) ? (name.endsWith('qkv.w') ? attnStd : name.endsWith('fc.w') ? fcStd : projStd) : s;
         specs.push([name, shape, std]);
       }
     }

@@ -8,10 +8,24 @@ export interface RunRef {
 }
 
 export type SweepEvent =
-  | { type: 'plan'; sweep: string; total: number; toRun: number; skipped: { id: string; name: string; why: string }[]; slots: string[] }
+  | {
+      type: 'plan';
+      sweep: string;
+      total: number;
+      toRun: number;
+      skipped: { id: string; name: string; why: string }[];
+      slots: string[];
+    }
   | { type: 'recovered'; run: RunRef; detail: string }
   | { type: 'run-start'; run: RunRef; slot: string; attempt: number }
-  | { type: 'run-progress'; run: RunRef; step: number | null; totalSteps: number | null; trainLoss: number | null; badLines: number }
+  | {
+      type: 'run-progress';
+      run: RunRef;
+      step: number | null;
+      totalSteps: number | null;
+      trainLoss: number | null;
+      badLines: number;
+    }
   | {
       type: 'run-end';
       run: RunRef;

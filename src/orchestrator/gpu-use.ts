@@ -65,7 +65,14 @@ export async function startGpuUse(options: GpuUseOptions): Promise<GpuUse | null
     lastRecorded = t;
     store.addGpuSamples(
       sweepPk,
-      views.map((v) => ({ gpu: v.index, at: t / 1000, totalMiB: v.totalMiB, usedMiB: v.usedMiB, sweepMiB: v.usedMiB - v.foreignMiB, util: v.util })),
+      views.map((v) => ({
+        gpu: v.index,
+        at: t / 1000,
+        totalMiB: v.totalMiB,
+        usedMiB: v.usedMiB,
+        sweepMiB: v.usedMiB - v.foreignMiB,
+        util: v.util,
+      })),
     );
   };
   const monitor = new GpuMonitor({
@@ -79,7 +86,10 @@ export async function startGpuUse(options: GpuUseOptions): Promise<GpuUse | null
   await monitor.start();
 
   const skipBusy = percent(resources.skip_busy);
-  const packer = resources.pack === 'memory' ? new MemoryPacker(slots, monitor, predictor, { marginMiB: resources.memory_margin_mib ?? 1024, skipBusy }) : null;
+  const packer =
+    resources.pack === 'memory'
+      ? new MemoryPacker(slots, monitor, predictor, { marginMiB: resources.memory_margin_mib ?? 1024, skipBusy })
+      : null;
   const placement: PlacementPolicy =
     packer ??
     (skipBusy === null
@@ -88,7 +98,11 @@ export async function startGpuUse(options: GpuUseOptions): Promise<GpuUse | null
           // Fixed runs per GPU, but not on a GPU someone else keeps busy.
           choose: (request, free, busy) => {
             const ours = new Set([...busy.keys()].map((id) => slots.find((s) => s.id === id)?.gpu));
-            return firstFreeSlot.choose(request, free.filter((s) => s.gpu === null || ours.has(s.gpu) || (monitor.gpu(s.gpu)?.util ?? 0) < skipBusy), busy);
+            return firstFreeSlot.choose(
+              request,
+              free.filter((s) => s.gpu === null || ours.has(s.gpu) || (monitor.gpu(s.gpu)?.util ?? 0) < skipBusy),
+              busy,
+            );
           },
         });
 

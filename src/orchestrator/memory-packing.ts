@@ -92,14 +92,30 @@ export class MemoryPacker implements PlacementPolicy {
       const empty = candidates.filter((c) => c.ours === 0).sort((a, b) => b.freeMiB - a.freeMiB);
       // Where it was proved not to fit, only if nothing could ever give it more (then it is tried,
       // and an out-of-memory there moves it on or makes it infeasible, instead of waiting forever).
-      const alone = empty.find((c) => c.freeMiB > prediction.atLeastMiB) ?? (prediction.atLeastMiB >= largestEmpty ? empty[0] : undefined);
+      const alone =
+        empty.find((c) => c.freeMiB > prediction.atLeastMiB) ??
+        (prediction.atLeastMiB >= largestEmpty ? empty[0] : undefined);
       if (alone === undefined) return undefined;
-      this.pending = { runPk: request.runPk, gpu: alone.gpu, key, needMiB: null, hadMiB: alone.freeMiB, shared: alone.shared };
+      this.pending = {
+        runPk: request.runPk,
+        gpu: alone.gpu,
+        key,
+        needMiB: null,
+        hadMiB: alone.freeMiB,
+        shared: alone.shared,
+      };
       return alone.slot;
     }
     const fits = candidates.filter((c) => c.freeMiB >= need).sort((a, b) => a.freeMiB - b.freeMiB)[0];
     if (fits === undefined) return undefined;
-    this.pending = { runPk: request.runPk, gpu: fits.gpu, key, needMiB: need, hadMiB: fits.freeMiB, shared: fits.shared };
+    this.pending = {
+      runPk: request.runPk,
+      gpu: fits.gpu,
+      key,
+      needMiB: need,
+      hadMiB: fits.freeMiB,
+      shared: fits.shared,
+    };
     return fits.slot;
   }
 
@@ -139,13 +155,19 @@ export class MemoryPacker implements PlacementPolicy {
     for (const slot of this.slots) {
       if (slot.gpu === null || !usable(slot, request)) continue;
       const view = this.monitor.gpu(slot.gpu);
-      most = Math.max(most, (view?.totalMiB ?? slot.gpuMemoryMiB ?? 0) - (view?.foreignMiB ?? 0) - this.options.marginMiB);
+      most = Math.max(
+        most,
+        (view?.totalMiB ?? slot.gpuMemoryMiB ?? 0) - (view?.foreignMiB ?? 0) - this.options.marginMiB,
+      );
     }
     return most;
   }
 
   /** Per GPU with a free slot the run may use: what is free now, and what an empty GPU would give. */
-  private candidates(request: SlotRequest, free: readonly Slot[]): { gpu: number; slot: Slot; freeMiB: number; ours: number; shared: boolean }[] {
+  private candidates(
+    request: SlotRequest,
+    free: readonly Slot[],
+  ): { gpu: number; slot: Slot; freeMiB: number; ours: number; shared: boolean }[] {
     const seen = new Set<number>();
     const out: { gpu: number; slot: Slot; freeMiB: number; ours: number; shared: boolean }[] = [];
     for (const slot of free) {

@@ -39,7 +39,15 @@ export function proposals(proposer: Proposer, context: ProposalContext): Proposa
     return [...context.planRuns()].map((run) => {
       const o = outcomes.get(run.pk);
       const value = o === undefined ? null : run.status === 'pruned' ? o.last : mode === 'min' ? o.min : o.max;
-      return { id: run.id, params: run.params, origin: run.origin, status: run.status, ordinal: run.ordinal, value: value === null || Number.isNaN(value) && run.status !== 'pruned' ? null : value, step: o?.lastStep ?? null };
+      return {
+        id: run.id,
+        params: run.params,
+        origin: run.origin,
+        status: run.status,
+        ordinal: run.ordinal,
+        value: value === null || (Number.isNaN(value) && run.status !== 'pruned') ? null : value,
+        step: o?.lastStep ?? null,
+      };
     });
   };
 

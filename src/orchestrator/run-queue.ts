@@ -96,7 +96,8 @@ export class RunQueue {
       this.done = resolve;
     });
     // Attached runs are followed first: their jobs already run, a slot is free for each.
-    for (const run of attached) this.start(() => this.follow(run), run.pk, run.name, 'clipsweep could not follow its job');
+    for (const run of attached)
+      this.start(() => this.follow(run), run.pk, run.name, 'clipsweep could not follow its job');
     this.feed();
     await finished;
     signal.removeEventListener('abort', onAbort);
@@ -118,7 +119,12 @@ export class RunQueue {
     }
     // Proposals depend on results: one is asked for only once the list is done and a slot is free.
     const { propose, input } = this.context;
-    while (propose && !input.signal.aborted && this.next >= this.order.length && this.active < Math.max(1, this.allocator.size)) {
+    while (
+      propose &&
+      !input.signal.aborted &&
+      this.next >= this.order.length &&
+      this.active < Math.max(1, this.allocator.size)
+    ) {
       const runPk = propose();
       if (runPk === null) break;
       this.start(() => this.attempt(runPk), runPk, null, 'clipsweep could not run it');
@@ -135,7 +141,11 @@ export class RunQueue {
         // The executor could not work for this run: the run fails with the reason, the sweep goes on.
         const message = (error as Error)?.message ?? String(error);
         onEvent({ type: 'warning', message: `run ${name ?? this.nameOf(runPk)}: ${message}` });
-        db.finishRun(runPk, this.context.owner, { status: 'failed', failureKind: 'spawn', reason: `${what}: ${message}` });
+        db.finishRun(runPk, this.context.owner, {
+          status: 'failed',
+          failureKind: 'spawn',
+          reason: `${what}: ${message}`,
+        });
       })
       .finally(() => {
         this.active--;
@@ -170,7 +180,11 @@ export class RunQueue {
     const request: SlotRequest = { runPk, params: record.params, excludedGpus: record.excludedGpus };
     if (!slots.some((s) => usable(s, request))) {
       if (db.claimRun(runPk, owner, 'none', null)) {
-        db.finishRun(runPk, owner, { status: 'infeasible', failureKind: 'oom', reason: `out of memory on every GPU it may use (excluded: ${record.excludedGpus.join(', ')})` });
+        db.finishRun(runPk, owner, {
+          status: 'infeasible',
+          failureKind: 'oom',
+          reason: `out of memory on every GPU it may use (excluded: ${record.excludedGpus.join(', ')})`,
+        });
       }
       return;
     }
@@ -193,7 +207,11 @@ export class RunQueue {
   }
 
   /** Claims the run for `slot` and runs one attempt there; null when another sweep process took it. */
-  private async runOnSlot(runPk: number, slot: Slot, ref: RunRef): Promise<{ attemptNo: number; outcome: RunOutcome } | null> {
+  private async runOnSlot(
+    runPk: number,
+    slot: Slot,
+    ref: RunRef,
+  ): Promise<{ attemptNo: number; outcome: RunOutcome } | null> {
     const { input, owner, observer } = this.context;
     const { spec, store: db } = input;
     try {
@@ -204,7 +222,8 @@ export class RunQueue {
       const paths = runPaths(claimed.runDir);
       // A first attempt in this database must not read a folder left by another database (or a
       // deleted one): that folder is archived, not reused and not deleted.
-      if (attemptNo === 1 && claimed.metricsOffset === 0 && existsSync(claimed.runDir)) moveToArchive(claimed.runDir, claimed.id);
+      if (attemptNo === 1 && claimed.metricsOffset === 0 && existsSync(claimed.runDir))
+        moveToArchive(claimed.runDir, claimed.id);
       mkdirSync(paths.checkpointDir, { recursive: true });
       writeJsonAtomic(paths.configFile, {
         sweep: spec.name,
@@ -256,10 +275,24 @@ export class RunQueue {
       spec,
       params: run.params,
       argv,
-      files: { stdout: paths.stdoutFile, stderr: paths.stderrFile, metrics: paths.metricsFile, problems: paths.problemsFile },
+      files: {
+        stdout: paths.stdoutFile,
+        stderr: paths.stderrFile,
+        metrics: paths.metricsFile,
+        problems: paths.problemsFile,
+      },
       resultsFile,
     });
-    recorder.watch({ runPk: run.pk, attempt: run.attempt, metricsFile: paths.metricsFile, problemsFile: paths.problemsFile, offset: run.metricsOffset, linesBefore: run.metricLines + run.badLines, totalSteps: run.totalSteps, translator });
+    recorder.watch({
+      runPk: run.pk,
+      attempt: run.attempt,
+      metricsFile: paths.metricsFile,
+      problemsFile: paths.problemsFile,
+      offset: run.metricsOffset,
+      linesBefore: run.metricLines + run.badLines,
+      totalSteps: run.totalSteps,
+      translator,
+    });
     onEvent({ type: 'run-start', run: ref, slot: slot.id, attempt: run.attempt });
     // Early termination stops one run through its own signal; Ctrl-C stops them all.
     const runSignal = pruner ? AbortSignal.any([signal, pruner.track(run.pk)]) : signal;
@@ -271,7 +304,9 @@ export class RunQueue {
       recorder.finish(run.pk);
     }
     if (!translator || outcome === 'unknown') return outcome;
-    return applyVerdict(outcome as RunOutcome, translator.verdict(), (message) => onEvent({ type: 'warning', message: `${ref.name}: ${message}` })) as T;
+    return applyVerdict(outcome as RunOutcome, translator.verdict(), (message) =>
+      onEvent({ type: 'warning', message: `${ref.name}: ${message}` }),
+    ) as T;
   }
 
   /** Applies the attempt policy (src/plan/attempt.ts): store writes, the run-end event, a retry. */
@@ -282,7 +317,10 @@ export class RunQueue {
     // process's to report: its child was stopped by the takeover, not by a failure.
     const current = db.getRun(runPk);
     if (current.owner !== owner || current.status !== 'running') {
-      onEvent({ type: 'warning', message: `${ref.name}: taken over by another sweep process (${current.owner ?? 'none'}); not settled here` });
+      onEvent({
+        type: 'warning',
+        message: `${ref.name}: taken over by another sweep process (${current.owner ?? 'none'}); not settled here`,
+      });
       this.attemptsHere.delete(runPk);
       return;
     }
@@ -303,7 +341,16 @@ export class RunQueue {
       const reason = outcome.status === 'completed' ? null : outcome.reason;
       const stderrTail = outcome.status === 'completed' ? undefined : outcome.stderrTail;
       if (!willRetry) this.attemptsHere.delete(runPk);
-      onEvent({ type: 'run-end', run: ref, status, attempt: attemptNo, reason, willRetry, durationMs: outcome.durationMs, ...(stderrTail ? { stderrTail } : {}) });
+      onEvent({
+        type: 'run-end',
+        run: ref,
+        status,
+        attempt: attemptNo,
+        reason,
+        willRetry,
+        durationMs: outcome.durationMs,
+        ...(stderrTail ? { stderrTail } : {}),
+      });
     };
     if (decision.retry !== null && db.requeueRun(runPk, ['running'], decision.retry.detail, owner)) {
       end('failed', true);
@@ -332,7 +379,10 @@ export class RunQueue {
       const paths = runPaths(run.runDir);
       const { job, resultsFile } = buildJob(spec, run, paths, run.attempt, input.jobContext);
       outcome = await this.track(run, ref, slot, paths, job.argv, resultsFile, (runSignal) =>
-        input.executor.attach!({ runId: run.id, runDir: run.runDir, pid: run.pid, jobId: run.jobId! }, slot, { signal: runSignal, onSubmit: (jobId) => db.setJobId(run.pk, owner, jobId) }),
+        input.executor.attach!({ runId: run.id, runDir: run.runDir, pid: run.pid, jobId: run.jobId! }, slot, {
+          signal: runSignal,
+          onSubmit: (jobId) => db.setJobId(run.pk, owner, jobId),
+        }),
       );
     } finally {
       this.allocator.release(slot);
@@ -341,7 +391,12 @@ export class RunQueue {
       if (outcome === 'unknown') {
         // The scheduler has no record of the job: an orphan after all, so it runs again.
         const detail = `${input.executor.name} job ${run.jobId} is unknown to the scheduler`;
-        if (db.markOrphaned(run.pk, owner, detail) && !signal.aborted && db.requeueRun(run.pk, ['interrupted'], `resumed after interrupted: ${detail}`)) this.schedule(run.pk);
+        if (
+          db.markOrphaned(run.pk, owner, detail) &&
+          !signal.aborted &&
+          db.requeueRun(run.pk, ['interrupted'], `resumed after interrupted: ${detail}`)
+        )
+          this.schedule(run.pk);
         return;
       }
       this.settle(run.pk, ref, slot, run.attempt, outcome);
@@ -355,5 +410,13 @@ export class RunQueue {
 function applyVerdict(outcome: RunOutcome, verdict: Verdict, warn: (message: string) => void): RunOutcome {
   for (const warning of verdict.warnings) warn(warning);
   if (outcome.status !== 'completed' || verdict.failReason === null) return outcome;
-  return { status: 'failed', kind: 'exit', exitCode: 0, signal: null, reason: verdict.failReason, stderrTail: '', durationMs: outcome.durationMs };
+  return {
+    status: 'failed',
+    kind: 'exit',
+    exitCode: 0,
+    signal: null,
+    reason: verdict.failReason,
+    stderrTail: '',
+    durationMs: outcome.durationMs,
+  };
 }

@@ -33,8 +33,13 @@ export async function runSweep(input: RunSweepInput): Promise<SweepSummaryCounts
 
 /** Where a full disk was hit, for the one line the user reads. */
 function diskFull(error: unknown, input: RunSweepInput): DiskFullError {
-  const where = (error as { code?: unknown }).code === 'SQLITE_FULL' ? input.store.file : (pathOf(error) ?? input.runsDir);
-  return new DiskFullError(where, 'the sweep stopped its runs; free space there and run the same command again to resume', { cause: error });
+  const where =
+    (error as { code?: unknown }).code === 'SQLITE_FULL' ? input.store.file : (pathOf(error) ?? input.runsDir);
+  return new DiskFullError(
+    where,
+    'the sweep stopped its runs; free space there and run the same command again to resume',
+    { cause: error },
+  );
 }
 
 async function runSweepHere(userInput: RunSweepInput): Promise<SweepSummaryCounts> {
@@ -52,7 +57,13 @@ async function runSweepHere(userInput: RunSweepInput): Promise<SweepSummaryCount
   const { spec, store, executor, onEvent } = input;
   // Slots first: a bad resources section fails before anything is written.
   const slots = await executor.slots();
-  const sweep = store.registerSweep({ name: spec.name, specPath: spec.file, spec: input.specRecord, specHash: input.specHash, runsDir: input.runsDir });
+  const sweep = store.registerSweep({
+    name: spec.name,
+    specPath: spec.file,
+    spec: input.specRecord,
+    specHash: input.specHash,
+    runsDir: input.runsDir,
+  });
   store.registerRuns(sweep.pk, registrations(input.runs, join(input.runsDir, spec.name)));
 
   const owner = `${input.host}:${input.pid}:${randomUUID().slice(0, 8)}`;
@@ -64,7 +75,12 @@ async function runSweepHere(userInput: RunSweepInput): Promise<SweepSummaryCount
       // Paused past the heartbeat: another sweep process may own these runs now. Stop, and leave
       // them to it (nothing more is started here, and lost runs are not reported as failed).
       const seconds = (ms: number): string => `${Math.round(ms / 1000)}s`;
-      stopFor(new ClipsweepError('EXECUTOR', `this sweep process was paused for ${seconds(self.silentFor())}, longer than the ${seconds(staleAfterMs)} after which another sweep process may take its runs over; it stopped and left them. Run "sweep status ${spec.name}" to see where they are`));
+      stopFor(
+        new ClipsweepError(
+          'EXECUTOR',
+          `this sweep process was paused for ${seconds(self.silentFor())}, longer than the ${seconds(staleAfterMs)} after which another sweep process may take its runs over; it stopped and left them. Run "sweep status ${spec.name}" to see where they are`,
+        ),
+      );
       return;
     }
     try {
@@ -80,7 +96,8 @@ async function runSweepHere(userInput: RunSweepInput): Promise<SweepSummaryCount
   const planned = new Set(input.runs.map((run) => run.id));
   // A search that proposes runs as results come in: the runs it proposed before are part of the plan.
   const proposer = createProposer(spec);
-  if (proposer !== null) for (const run of store.eachRun(sweep.pk)) if (run.origin === 'random' || run.origin === 'tpe') planned.add(run.id);
+  if (proposer !== null)
+    for (const run of store.eachRun(sweep.pk)) if (run.origin === 'random' || run.origin === 'tpe') planned.add(run.id);
   const planRuns = function* (): Generator<RunRecord> {
     for (const run of store.eachRun(sweep.pk)) if (planned.has(run.id)) yield run;
   };
@@ -88,10 +105,15 @@ async function runSweepHere(userInput: RunSweepInput): Promise<SweepSummaryCount
   const refs = new Map<number, RunRef>();
 
   const pruner = spec.earlyTermination
-    ? new PruneLoop(store, spec.earlyTermination, () => [...planRuns()], (runPk, decision) => {
-        const run = refs.get(runPk);
-        if (run) onEvent({ type: 'run-prune', run, reason: decision.reason, rung: decision.rung });
-      })
+    ? new PruneLoop(
+        store,
+        spec.earlyTermination,
+        () => [...planRuns()],
+        (runPk, decision) => {
+          const run = refs.get(runPk);
+          if (run) onEvent({ type: 'run-prune', run, reason: decision.reason, rung: decision.rung });
+        },
+      )
     : null;
   const lastLoss = new Map<number, number>();
   const recorder = new Recorder(store, {
@@ -103,16 +125,31 @@ async function runSweepHere(userInput: RunSweepInput): Promise<SweepSummaryCount
       if (run && (p.rows > 0 || p.badLines > 0 || p.totalSteps !== null)) {
         const loss = p.latest.get('train/loss') ?? lastLoss.get(p.runPk) ?? null;
         if (loss !== null) lastLoss.set(p.runPk, loss);
-        onEvent({ type: 'run-progress', run, step: p.lastStep, totalSteps: p.totalSteps, trainLoss: loss, badLines: p.badLines });
+        onEvent({
+          type: 'run-progress',
+          run,
+          step: p.lastStep,
+          totalSteps: p.totalSteps,
+          trainLoss: loss,
+          badLines: p.badLines,
+        });
       }
     },
   });
 
   let skippedCount: number;
   // GPU measurement (and pack: memory) on the local executor; a batch scheduler owns its GPUs.
-  const gpuUse = executor.name === 'local'
-    ? await startGpuUse({ store, sweepPk: sweep.pk, resources: spec.resources, trainer: (input.specRecord as { trainer?: unknown } | null)?.trainer, slots, ...(input.gpuMonitor ? { monitor: input.gpuMonitor } : {}) })
-    : null;
+  const gpuUse =
+    executor.name === 'local'
+      ? await startGpuUse({
+          store,
+          sweepPk: sweep.pk,
+          resources: spec.resources,
+          trainer: (input.specRecord as { trainer?: unknown } | null)?.trainer,
+          slots,
+          ...(input.gpuMonitor ? { monitor: input.gpuMonitor } : {}),
+        })
+      : null;
   try {
     const attached = await recoverOrphans(planRuns(), isLiveOwner, input, recorder, refs, onEvent, owner);
     // Runs this process re-attached to are followed, not skipped.
@@ -128,15 +165,37 @@ async function runSweepHere(userInput: RunSweepInput): Promise<SweepSummaryCount
         continue;
       }
       if (decision.fresh) archiveRun(store, run);
-      if (decision.requeueFrom !== null) store.requeueRun(run.pk, [decision.requeueFrom], input.policy.rerun ? 'rerun requested' : `resumed after ${decision.requeueFrom}`);
+      if (decision.requeueFrom !== null)
+        store.requeueRun(
+          run.pk,
+          [decision.requeueFrom],
+          input.policy.rerun ? 'rerun requested' : `resumed after ${decision.requeueFrom}`,
+        );
       toRun.push(run.pk);
     }
-    const search = proposer === null ? null : proposals(proposer, { spec, store, sweepPk: sweep.pk, planRuns, onEvent, register: (run) => {
-      store.registerRuns(sweep.pk, registrations([run], join(input.runsDir, spec.name)));
-      planned.add(run.id);
-    } });
+    const search =
+      proposer === null
+        ? null
+        : proposals(proposer, {
+            spec,
+            store,
+            sweepPk: sweep.pk,
+            planRuns,
+            onEvent,
+            register: (run) => {
+              store.registerRuns(sweep.pk, registrations([run], join(input.runsDir, spec.name)));
+              planned.add(run.id);
+            },
+          });
     const ahead = search?.remaining() ?? 0;
-    onEvent({ type: 'plan', sweep: spec.name, total: total + ahead, toRun: toRun.length + ahead, skipped, slots: slots.map((s) => s.id) });
+    onEvent({
+      type: 'plan',
+      sweep: spec.name,
+      total: total + ahead,
+      toRun: toRun.length + ahead,
+      skipped,
+      slots: slots.map((s) => s.id),
+    });
 
     skippedCount = skipped.length;
     const onFatal = (error: unknown): boolean => {
@@ -145,10 +204,22 @@ async function runSweepHere(userInput: RunSweepInput): Promise<SweepSummaryCount
       return true;
     };
     await runQueue(toRun, attached, {
-      input, slots, owner, recorder, refs, pruner, onFatal,
+      input,
+      slots,
+      owner,
+      recorder,
+      refs,
+      pruner,
+      onFatal,
       mayStart: () => self.mayStart(),
       ...(search ? { propose: search.propose } : {}),
-      ...(gpuUse ? { placement: gpuUse.placement, observer: gpuUse.observer, onChange: (wake: () => void) => gpuUse.onChange(wake) } : {}),
+      ...(gpuUse
+        ? {
+            placement: gpuUse.placement,
+            observer: gpuUse.observer,
+            onChange: (wake: () => void) => gpuUse.onChange(wake),
+          }
+        : {}),
     });
     // A sweep stopped for a full disk did not finish its search: the check below is for a whole run.
     if (stopped.fatal === null) search?.check();
@@ -176,7 +247,15 @@ async function runSweepHere(userInput: RunSweepInput): Promise<SweepSummaryCount
 
 /** What the store is told of each run, built as it is written rather than all at once. */
 function* registrations(runs: readonly RunSpec[], sweepDir: string): Generator<RunRegistration> {
-  for (const run of runs) yield { id: run.id, name: run.name, params: run.params, ordinal: run.ordinal, runDir: join(sweepDir, run.id), origin: run.origin };
+  for (const run of runs)
+    yield {
+      id: run.id,
+      name: run.name,
+      params: run.params,
+      ordinal: run.ordinal,
+      runDir: join(sweepDir, run.id),
+      origin: run.origin,
+    };
 }
 
 async function recoverOrphans(
@@ -200,15 +279,26 @@ async function recoverOrphans(
       }
       continue;
     }
-    const stopped = await input.executor.stopOrphan({ runId: run.id, runDir: run.runDir, pid: run.pid, jobId: run.jobId }, input.spec.killGraceMs);
+    const stopped = await input.executor.stopOrphan(
+      { runId: run.id, runDir: run.runDir, pid: run.pid, jobId: run.jobId },
+      input.spec.killGraceMs,
+    );
     // Whatever the orphan wrote after the last ingestion is read now, before the run goes back in the queue.
     const paths = runPaths(run.runDir);
     refs.set(run.pk, { id: run.id, name: run.name });
-    recorder.watch({ runPk: run.pk, attempt: run.attempt, metricsFile: paths.metricsFile, problemsFile: paths.problemsFile, offset: run.metricsOffset, linesBefore: run.metricLines + run.badLines });
+    recorder.watch({
+      runPk: run.pk,
+      attempt: run.attempt,
+      metricsFile: paths.metricsFile,
+      problemsFile: paths.problemsFile,
+      offset: run.metricsOffset,
+      linesBefore: run.metricLines + run.badLines,
+    });
     recorder.finish(run.pk);
     refs.delete(run.pk);
     const detail = `the sweep process running it (${run.owner ?? 'unknown'}) died${stopped === 'stopped' ? '; its child was stopped' : ''}`;
-    if (input.store.markOrphaned(run.pk, run.owner ?? '', detail)) onEvent({ type: 'recovered', run: { id: run.id, name: run.name }, detail });
+    if (input.store.markOrphaned(run.pk, run.owner ?? '', detail))
+      onEvent({ type: 'recovered', run: { id: run.id, name: run.name }, detail });
   }
   return attached;
 }
@@ -220,7 +310,15 @@ function archiveRun(db: OrchestratorStore, run: RunRecord): void {
 }
 
 function summarise(sweep: string, runs: Iterable<RunRecord>, interruptedBySignal: boolean): SweepSummaryCounts {
-  const counts: Record<RunRecord['status'], number> = { queued: 0, running: 0, completed: 0, failed: 0, interrupted: 0, infeasible: 0, pruned: 0 };
+  const counts: Record<RunRecord['status'], number> = {
+    queued: 0,
+    running: 0,
+    completed: 0,
+    failed: 0,
+    interrupted: 0,
+    infeasible: 0,
+    pruned: 0,
+  };
   let total = 0;
   for (const run of runs) {
     total++;

@@ -31,7 +31,6 @@ export function usable(slot: Slot, request: SlotRequest): boolean {
   return slotGpus(slot).every((gpu) => !request.excludedGpus.includes(gpu));
 }
 
-
 interface Waiter {
   request: SlotRequest;
   resolve: (slot: Slot | null) => void;
@@ -89,7 +88,7 @@ export class SlotAllocator {
 
   /** Tries the waiting requests again, in order (a release, or free GPU memory changed). */
   wake(): void {
-    for (let i = 0; i < this.waiters.length; ) {
+    for (let i = 0; i < this.waiters.length;) {
       const waiter = this.waiters[i]!;
       const slot = this.place(waiter.request);
       if (slot === undefined) {

@@ -34,7 +34,11 @@ export interface AttemptInput {
   sharedGpu?: boolean;
 }
 
-export type FinalState = Omit<RunEnd, 'status'> & { status: RunEnd['status']; failureKind: FailureKind | null; reason: string | null };
+export type FinalState = Omit<RunEnd, 'status'> & {
+  status: RunEnd['status'];
+  failureKind: FailureKind | null;
+  reason: string | null;
+};
 
 export interface AttemptDecision {
   /** What the store records when the run is not retried (or its requeue loses a race). */
@@ -48,44 +52,73 @@ export interface AttemptDecision {
 export function decideAttempt(input: AttemptInput): AttemptDecision {
   const { outcome, slot, attemptNo } = input;
   if (outcome.status === 'completed') {
-    return { final: { status: 'completed', exitCode: 0, failureKind: null, reason: null }, retry: null, excludeGpu: null };
+    return {
+      final: { status: 'completed', exitCode: 0, failureKind: null, reason: null },
+      retry: null,
+      excludeGpu: null,
+    };
   }
   const fields = { exitCode: outcome.exitCode, signal: outcome.signal, stderrTail: outcome.stderrTail };
   if (input.prune !== null && !input.aborted) {
     // Stopped on purpose: not a failure, never re-run on resume; the decision and rung are kept.
     return {
-      final: { status: 'pruned', ...fields, failureKind: null, reason: `pruned: ${input.prune.reason}`, pruneRung: input.prune.rung },
+      final: {
+        status: 'pruned',
+        ...fields,
+        failureKind: null,
+        reason: `pruned: ${input.prune.reason}`,
+        pruneRung: input.prune.rung,
+      },
       retry: null,
       excludeGpu: null,
     };
   }
   if (outcome.status === 'interrupted') {
-    return { final: { status: 'interrupted', ...fields, failureKind: 'interrupted', reason: outcome.reason }, retry: null, excludeGpu: null };
+    return {
+      final: { status: 'interrupted', ...fields, failureKind: 'interrupted', reason: outcome.reason },
+      retry: null,
+      excludeGpu: null,
+    };
   }
   if (outcome.kind === 'oom' && input.sharedGpu === true && !input.aborted) {
     // The predictor has learnt from it (it needs more than it had); the GPU stays a candidate.
     return {
       final: { status: 'infeasible', ...fields, failureKind: 'oom', reason: `${outcome.reason} (on ${slot.id})` },
-      retry: { where: 'here', detail: `attempt ${attemptNo} ${outcome.reason} on ${slot.id} beside other processes; placing it again with more room` },
+      retry: {
+        where: 'here',
+        detail: `attempt ${attemptNo} ${outcome.reason} on ${slot.id} beside other processes; placing it again with more room`,
+      },
       excludeGpu: null,
     };
   }
   if (outcome.kind === 'oom') {
     // Out of memory is a property of the configuration on that hardware: no blind retry, only a
     // GPU with more memory than this one, which it has not run out of memory on.
-    const excluded = slot.gpu === null || input.excludedGpus.includes(slot.gpu) ? [...input.excludedGpus] : [...input.excludedGpus, slot.gpu];
+    const excluded =
+      slot.gpu === null || input.excludedGpus.includes(slot.gpu)
+        ? [...input.excludedGpus]
+        : [...input.excludedGpus, slot.gpu];
     const here = slot.gpuMemoryMiB ?? 0;
     const bigger = input.slots.some((s) => s.gpu !== null && !excluded.includes(s.gpu) && (s.gpuMemoryMiB ?? 0) > here);
     return {
       final: { status: 'infeasible', ...fields, failureKind: 'oom', reason: `${outcome.reason} (on ${slot.id})` },
-      retry: bigger && !input.aborted ? { where: 'bigger-gpu', detail: `attempt ${attemptNo} ${outcome.reason} on ${slot.id}; trying a GPU with more memory` } : null,
+      retry:
+        bigger && !input.aborted
+          ? {
+              where: 'bigger-gpu',
+              detail: `attempt ${attemptNo} ${outcome.reason} on ${slot.id}; trying a GPU with more memory`,
+            }
+          : null,
       excludeGpu: slot.gpu,
     };
   }
   const retriesLeft = input.attemptsHere <= input.retries;
   return {
     final: { status: 'failed', ...fields, failureKind: outcome.kind, reason: outcome.reason },
-    retry: retriesLeft && !input.aborted ? { where: 'here', detail: `attempt ${attemptNo} failed: ${outcome.reason}` } : null,
+    retry:
+      retriesLeft && !input.aborted
+        ? { where: 'here', detail: `attempt ${attemptNo} failed: ${outcome.reason}` }
+        : null,
     excludeGpu: null,
   };
 }

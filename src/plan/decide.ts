@@ -15,13 +15,18 @@ export type Decision =
   | { action: 'skip'; run: RunRecord; why: string };
 
 /** One run's decision: it depends on that run alone, so a plan can be decided a page at a time. */
-export function decideRun(run: RunRecord, policy: ResumePolicy, isLiveOwner: (owner: string | null) => boolean): Decision {
+export function decideRun(
+  run: RunRecord,
+  policy: ResumePolicy,
+  isLiveOwner: (owner: string | null) => boolean,
+): Decision {
   if (run.status === 'running') {
     return isLiveOwner(run.owner)
       ? { action: 'skip', run, why: 'running in another sweep process' }
       : { action: 'run', run, requeueFrom: null, fresh: false }; // recovered first, then queued
   }
-  if (policy.rerun) return { action: 'run', run, requeueFrom: run.status === 'queued' ? null : run.status, fresh: run.attempt > 0 };
+  if (policy.rerun)
+    return { action: 'run', run, requeueFrom: run.status === 'queued' ? null : run.status, fresh: run.attempt > 0 };
   switch (run.status) {
     case 'queued':
       return { action: 'run', run, requeueFrom: null, fresh: false };
@@ -34,7 +39,11 @@ export function decideRun(run: RunRecord, policy: ResumePolicy, isLiveOwner: (ow
     case 'infeasible':
       return policy.retryInfeasible
         ? { action: 'run', run, requeueFrom: 'infeasible', fresh: false }
-        : { action: 'skip', run, why: `infeasible (${run.reason ?? 'out of memory'}); --retry-infeasible runs it again` };
+        : {
+            action: 'skip',
+            run,
+            why: `infeasible (${run.reason ?? 'out of memory'}); --retry-infeasible runs it again`,
+          };
     case 'completed':
       return { action: 'skip', run, why: 'completed; --rerun runs it again' };
     case 'pruned':

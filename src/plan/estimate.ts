@@ -27,7 +27,12 @@ export type Estimate =
     }
   | { ok: false; why: string };
 
-export function estimateSweep(runs: readonly PlannedRun[], slots: readonly Slot[], past: readonly PastRun[], batchKey = 'batch_size'): Estimate {
+export function estimateSweep(
+  runs: readonly PlannedRun[],
+  slots: readonly Slot[],
+  past: readonly PastRun[],
+  batchKey = 'batch_size',
+): Estimate {
   if (past.length === 0) return { ok: false, why: 'no completed run of the same trainer to estimate from' };
   if (slots.length === 0) return { ok: false, why: 'no slots' };
   const byKey = new Map<string, number[]>();

@@ -56,7 +56,13 @@ export interface BuiltJob {
   resultsFile: string | null;
 }
 
-export function buildJob(spec: SweepSpec, run: RunIdentity, paths: RunPaths, attempt: number, context: JobContext): BuiltJob {
+export function buildJob(
+  spec: SweepSpec,
+  run: RunIdentity,
+  paths: RunPaths,
+  attempt: number,
+  context: JobContext,
+): BuiltJob {
   const env: Record<string, string> = {
     SWEEP_RUN_ID: run.id,
     SWEEP_RUN_DIR: paths.runDir,
@@ -91,7 +97,9 @@ export function buildJob(spec: SweepSpec, run: RunIdentity, paths: RunPaths, att
   if (trainer.args === 'flags') argv.push(...paramsAsFlags(run.params));
   const cwd = trainer.cwd === undefined ? undefined : resolvePath(substitute(trainer.cwd, values), context);
   const userEnv = Object.fromEntries(Object.entries(trainer.env ?? {}).map(([k, v]) => [k, substitute(v, values)]));
-  const pythonPath = [PYTHON_HELPER_DIR.replace(/\/$/, ''), userEnv.PYTHONPATH ?? context.pythonPath].filter(Boolean).join(':');
+  const pythonPath = [PYTHON_HELPER_DIR.replace(/\/$/, ''), userEnv.PYTHONPATH ?? context.pythonPath]
+    .filter(Boolean)
+    .join(':');
   const resultsFile =
     trainer.metrics !== 'openclip'
       ? null
@@ -99,7 +107,12 @@ export function buildJob(spec: SweepSpec, run: RunIdentity, paths: RunPaths, att
         ? resolve(cwd ?? context.specDir, substitute(trainer.results_file, values))
         : openClipResults(argv, cwd);
   return {
-    job: { ...common, argv, ...(cwd !== undefined ? { cwd } : {}), env: { ...userEnv, PYTHONPATH: pythonPath, ...env } },
+    job: {
+      ...common,
+      argv,
+      ...(cwd !== undefined ? { cwd } : {}),
+      env: { ...userEnv, PYTHONPATH: pythonPath, ...env },
+    },
     resultsFile,
   };
 }

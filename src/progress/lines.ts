@@ -74,7 +74,10 @@ export function describe(event: SweepEvent, lastProgress: Map<string, number>): 
     case 'run-end': {
       const what = event.willRetry ? `${event.status}, will retry` : event.status;
       const why = event.reason ? `: ${event.reason}` : '';
-      const tail = event.stderrTail && !event.willRetry && event.status === 'failed' ? `\n${indent(lastLines(event.stderrTail, 5))}` : '';
+      const tail =
+        event.stderrTail && !event.willRetry && event.status === 'failed'
+          ? `\n${indent(lastLines(event.stderrTail, 5))}`
+          : '';
       return `end   ${event.run.name} (${event.run.id}) ${what} after ${formatMs(event.durationMs)}${why}${tail}`;
     }
     case 'run-prune':
@@ -93,5 +96,8 @@ function lastLines(text: string, n: number): string {
 }
 
 function indent(text: string): string {
-  return text.split('\n').map((l) => `      | ${l}`).join('\n');
+  return text
+    .split('\n')
+    .map((l) => `      | ${l}`)
+    .join('\n');
 }

@@ -34,7 +34,10 @@ export class TtyProgress {
   onEvent(event: SweepEvent): void {
     switch (event.type) {
       case 'plan':
-        this.overall = this.multibar.create(Math.max(event.toRun, 1), 0, { label: pad(`sweep ${event.sweep}`), info: '' });
+        this.overall = this.multibar.create(Math.max(event.toRun, 1), 0, {
+          label: pad(`sweep ${event.sweep}`),
+          info: '',
+        });
         this.log(describe(event, new Map()));
         break;
       case 'run-start':
@@ -48,7 +51,9 @@ export class TtyProgress {
         if (!run || event.step === null) break;
         const total = event.totalSteps ?? Math.max(event.step, 1);
         run.bar.setTotal(total);
-        run.bar.update(event.step, { info: `loss ${fmtNumber(event.trainLoss)} ETA ${eta(run.startedAt, event.step, event.totalSteps) || '?'}` });
+        run.bar.update(event.step, {
+          info: `loss ${fmtNumber(event.trainLoss)} ETA ${eta(run.startedAt, event.step, event.totalSteps) || '?'}`,
+        });
         break;
       }
       case 'run-end': {

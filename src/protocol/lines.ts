@@ -36,7 +36,8 @@ export function parseMetricsLine(line: string): ParsedLine {
   if (text === '') return { type: 'bad', reason: 'empty line' };
   const data = parseLenientJson(text);
   if (data === undefined) return { type: 'bad', reason: 'not JSON' };
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) return { type: 'bad', reason: 'not a JSON object' };
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    return { type: 'bad', reason: 'not a JSON object' };
   const record = data as Record<string, unknown>;
   const time = typeof record.time === 'number' && Number.isFinite(record.time) ? record.time : null;
   const event = record.event;
@@ -95,7 +96,13 @@ export function parseLenientJson(text: string): unknown {
       out += c;
       continue;
     }
-    const token = text.startsWith('-Infinity', i) ? '-Infinity' : text.startsWith('Infinity', i) ? 'Infinity' : text.startsWith('NaN', i) ? 'NaN' : null;
+    const token = text.startsWith('-Infinity', i)
+      ? '-Infinity'
+      : text.startsWith('Infinity', i)
+        ? 'Infinity'
+        : text.startsWith('NaN', i)
+          ? 'NaN'
+          : null;
     if (token !== null) {
       out += `"${token}"`;
       i += token.length - 1;

@@ -21,13 +21,24 @@ export interface RunHistory {
 
 export type PruneDecision =
   | { id: string; action: 'continue' }
-  | { id: string; action: 'stop'; rung: number; resource: number; value: number; cutoff: number; peers: number; reason: string };
+  | {
+      id: string;
+      action: 'stop';
+      rung: number;
+      resource: number;
+      value: number;
+      cutoff: number;
+      peers: number;
+      reason: string;
+    };
 
 export function decidePruning(config: EarlyTermination, runs: readonly RunHistory[]): PruneDecision[] {
   const judged = runs.map((run) => ({ run, points: resources(config, run) }));
   return judged
     .filter(({ run }) => run.running)
-    .map(({ run, points }) => (config.type === 'asha' ? asha(config, run.id, points, judged) : median(config, run.id, points, judged)));
+    .map(({ run, points }) =>
+      config.type === 'asha' ? asha(config, run.id, points, judged) : median(config, run.id, points, judged),
+    );
 }
 
 interface ResourcePoint extends JudgedPoint {
@@ -58,7 +69,9 @@ function arrival(points: ResourcePoint[], milestone: number, config: AshaConfig)
   const at = points[index]!;
   if (config.rung_value === 'latest') return at;
   // Its best value so far: what the run would be worth if it stopped here and kept its best checkpoint.
-  const best = points.slice(0, index + 1).reduce((b, p) => (score(p.value, config.mode) > score(b.value, config.mode) ? p : b));
+  const best = points
+    .slice(0, index + 1)
+    .reduce((b, p) => (score(p.value, config.mode) > score(b.value, config.mode) ? p : b));
   return { step: at.step, time: at.time, value: best.value };
 }
 

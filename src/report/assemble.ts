@@ -24,14 +24,27 @@ export interface Comparison {
   reference: string;
   basis: 'named' | 'first-vs-best';
   changed_params: { key: string; values: unknown[] }[];
-  rows: { key: keyof ConfigDiagnostics | 'objective'; label: string; better: 'lower' | 'higher' | null; values: (number | null)[] }[];
+  rows: {
+    key: keyof ConfigDiagnostics | 'objective';
+    label: string;
+    better: 'lower' | 'higher' | null;
+    values: (number | null)[];
+  }[];
 }
 
 /** A TPE search's runs in the order proposed, with the objective's best value so far. */
 export interface SearchTrials {
   metric: string;
   mode: 'min' | 'max';
-  trials: { trial: number; id: string; name: string; origin: string | null; status: string; value: number | null; best: number | null }[];
+  trials: {
+    trial: number;
+    id: string;
+    name: string;
+    origin: string | null;
+    status: string;
+    value: number | null;
+    best: number | null;
+  }[];
 }
 
 export interface ReportModel {
@@ -40,7 +53,13 @@ export interface ReportModel {
   generated_at: number;
   objective: ObjectiveChoice;
   thresholds: Thresholds;
-  status: { counts: Record<string, number>; total: number; all_failed: boolean; running: number; message: string | null };
+  status: {
+    counts: Record<string, number>;
+    total: number;
+    all_failed: boolean;
+    running: number;
+    message: string | null;
+  };
   best: string | null;
   batch_dependent_metrics: string[];
   configurations: ConfigReport[];
@@ -82,8 +101,12 @@ export function assembleModel(input: AssembleInput): ReportModel {
   const ranked = objective.ranked
     ? configs
         // A configuration whose runs all failed is listed, not ranked: its numbers stop mid-way.
-        .filter((c) => c.objective.mean !== null && FAILED.reduce((n, f) => n + (c.status_counts[f] ?? 0), 0) < c.runs.length)
-        .sort((a, b) => (objective.direction === 'min' ? a.objective.mean! - b.objective.mean! : b.objective.mean! - a.objective.mean!))
+        .filter(
+          (c) => c.objective.mean !== null && FAILED.reduce((n, f) => n + (c.status_counts[f] ?? 0), 0) < c.runs.length,
+        )
+        .sort((a, b) =>
+          objective.direction === 'min' ? a.objective.mean! - b.objective.mean! : b.objective.mean! - a.objective.mean!,
+        )
     : [];
   ranked.forEach((c, i) => (c.rank = i + 1));
   // Ranked first, in rank order; then the rest in sweep order.
@@ -98,7 +121,8 @@ export function assembleModel(input: AssembleInput): ReportModel {
   const warnings: string[] = [];
   let message: string | null = null;
   if (total === 0) message = 'This sweep has no runs.';
-  else if (allFailed) message = `All ${total} runs failed; there is nothing to rank. Each run's failure reason is listed below.`;
+  else if (allFailed)
+    message = `All ${total} runs failed; there is nothing to rank. Each run's failure reason is listed below.`;
   else if (running > 0 || (counts['queued'] ?? 0) > 0) {
     message = `The sweep is still in progress (${running} running, ${counts['queued'] ?? 0} queued): curves are partial and diagnostics provisional.`;
   }
@@ -142,7 +166,12 @@ function compute(runs: RunReport[]): ReportModel['compute'] {
       full += run.total_steps !== null && done !== null && done > 0 ? (seconds * run.total_steps) / done : seconds;
     } else full += seconds;
   }
-  return { child_seconds: spent, full_estimate_seconds: full, pruned_runs: pruned, saved_fraction: full > 0 && pruned > 0 ? 1 - spent / full : null };
+  return {
+    child_seconds: spent,
+    full_estimate_seconds: full,
+    pruned_runs: pruned,
+    saved_fraction: full > 0 && pruned > 0 ? 1 - spent / full : null,
+  };
 }
 
 const COMPARED: { key: keyof ConfigDiagnostics; label: string; better: 'lower' | 'higher' | null }[] = [
@@ -177,7 +206,12 @@ function compare(configs: ConfigReport[], best: ConfigReport | null, objective: 
     .map((key) => ({ key, values: chosen.map((c) => c.params[key] ?? null) }))
     .filter((p) => new Set(p.values.map((v) => JSON.stringify(v))).size > 1);
   const rows: Comparison['rows'] = [
-    { key: 'objective', label: `objective (${objective.key})`, better: objective.direction === 'min' ? 'lower' : 'higher', values: chosen.map((c) => c.objective.mean) },
+    {
+      key: 'objective',
+      label: `objective (${objective.key})`,
+      better: objective.direction === 'min' ? 'lower' : 'higher',
+      values: chosen.map((c) => c.objective.mean),
+    },
     ...COMPARED.map((row) => ({ ...row, values: chosen.map((c) => c.diagnostics[row.key] as number | null) })),
   ];
   return { configurations: chosen.map((c) => c.id), reference: chosen[0]!.id, basis, changed_params: changed, rows };
@@ -197,11 +231,20 @@ function heatmaps(configs: ConfigReport[]): Heatmap[] {
     const cell = (pick: (c: ConfigReport) => number | null) =>
       batches.map((b) =>
         lrs.map((lr) => {
-          const values = cs.filter((c) => c.params['lr'] === lr && c.params[BATCH_PARAM] === b).map(pick).filter((v): v is number => v !== null);
+          const values = cs
+            .filter((c) => c.params['lr'] === lr && c.params[BATCH_PARAM] === b)
+            .map(pick)
+            .filter((v): v is number => v !== null);
           return values.length === 0 ? null : mean(values);
         }),
       );
-    return { warmup, lrs, batch_sizes: batches, objective: cell((c) => c.objective.mean), final_gap: cell((c) => c.diagnostics.final_gap) };
+    return {
+      warmup,
+      lrs,
+      batch_sizes: batches,
+      objective: cell((c) => c.objective.mean),
+      final_gap: cell((c) => c.diagnostics.final_gap),
+    };
   });
 }
 
@@ -212,10 +255,21 @@ function runsOf(c: ConfigReport, runs: RunReport[]): RunReport[] {
   return runs.filter((r) => r.configuration === c.name && names.has(r.name));
 }
 
-function observations(configs: ConfigReport[], runs: RunReport[], best: ConfigReport | null, t: Thresholds): Observations[] {
+function observations(
+  configs: ConfigReport[],
+  runs: RunReport[],
+  best: ConfigReport | null,
+  t: Thresholds,
+): Observations[] {
   const named = configs.filter((c) => c.named);
   const chosen = named.length > 0 ? named : best ? [best] : [];
-  return chosen.map((c) => observe(c.name, runsOf(c, runs).map((r) => ({ seed: r.params['seed'], diagnostics: r.diagnostics })), t));
+  return chosen.map((c) =>
+    observe(
+      c.name,
+      runsOf(c, runs).map((r) => ({ seed: r.params['seed'], diagnostics: r.diagnostics })),
+      t,
+    ),
+  );
 }
 
 function bestCheckpoint(best: ConfigReport | null, runs: RunReport[]): ReportModel['best_checkpoint'] {
@@ -224,7 +278,9 @@ function bestCheckpoint(best: ConfigReport | null, runs: RunReport[]): ReportMod
   return {
     configuration: best.name,
     overfits: best.diagnostics.overfit_onset_step !== null,
-    runs: mine.flatMap((r) => (r.diagnostics.best_val_step === null ? [] : [{ run: r.name, step: r.diagnostics.best_val_step }])),
+    runs: mine.flatMap((r) =>
+      r.diagnostics.best_val_step === null ? [] : [{ run: r.name, step: r.diagnostics.best_val_step }],
+    ),
   };
 }
 

@@ -5,11 +5,24 @@
  * Paul Tol's "muted" qualitative scheme: nine colours distinguishable under the common forms of
  * colour blindness and on white paper (https://personal.sron.nl/~pault/).
  */
-export const PALETTE: readonly string[] = ['#332288', '#CC6677', '#44AA99', '#DDCC77', '#882255', '#117733', '#88CCEE', '#AA4499', '#999933'];
+export const PALETTE: readonly string[] = [
+  '#332288',
+  '#CC6677',
+  '#44AA99',
+  '#DDCC77',
+  '#882255',
+  '#117733',
+  '#88CCEE',
+  '#AA4499',
+  '#999933',
+];
 const DASHES: readonly number[][] = [[], [8, 4], [2, 3], [10, 3, 2, 3]];
 
 export function styleOf(index: number): { color: string; dash: number[] } {
-  return { color: PALETTE[index % PALETTE.length]!, dash: [...DASHES[Math.floor(index / PALETTE.length) % DASHES.length]!] };
+  return {
+    color: PALETTE[index % PALETTE.length]!,
+    dash: [...DASHES[Math.floor(index / PALETTE.length) % DASHES.length]!],
+  };
 }
 
 export interface RunLike {

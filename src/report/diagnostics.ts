@@ -87,7 +87,9 @@ export function diagnose(
   now: number,
 ): DiagnosticsResult {
   const train = series.get(KEYS.train);
-  const trainSmooth = train ? { steps: train.steps, values: trailingMean(train.values, thresholds.trainSmoothWindow) } : undefined;
+  const trainSmooth = train
+    ? { steps: train.steps, values: trailingMean(train.values, thresholds.trainSmoothWindow) }
+    : undefined;
   const trainEval = series.get(KEYS.trainEval);
   // Reference for "train kept falling" and for the gap: the clean train_eval when recorded.
   const trainRef = trainEval && trainEval.steps.length > 0 ? trainEval : trainSmooth;
@@ -141,11 +143,14 @@ export function diagnose(
   const lastValStep = val.steps.length > 0 ? val.steps[val.steps.length - 1]! : null;
 
   let lastStep: number | null = null;
-  for (const s of series.values()) if (s.steps.length > 0) lastStep = Math.max(lastStep ?? 0, s.steps[s.steps.length - 1]!);
+  for (const s of series.values())
+    if (s.steps.length > 0) lastStep = Math.max(lastStep ?? 0, s.steps[s.steps.length - 1]!);
 
   const ended = facts.status !== 'running' && facts.status !== 'queued';
   const duration =
-    facts.startedAt === null ? null : Math.max(0, (ended && facts.endedAt !== null ? facts.endedAt : now) - facts.startedAt);
+    facts.startedAt === null
+      ? null
+      : Math.max(0, (ended && facts.endedAt !== null ? facts.endedAt : now) - facts.startedAt);
   const failed = facts.status === 'failed' || facts.status === 'interrupted' || facts.status === 'infeasible';
 
   return {
@@ -242,12 +247,31 @@ function overfitOnset(val: Series, bestIdx: number, trainRef: Series | undefined
   return null;
 }
 
-type ScaleFacts = Pick<RunDiagnostics, 'scale_start' | 'scale_dip' | 'scale_min' | 'scale_min_step' | 'scale_final' | 'scale_max' | 'scale_rebound' | 'scale_rebound_step'>;
+type ScaleFacts = Pick<
+  RunDiagnostics,
+  | 'scale_start'
+  | 'scale_dip'
+  | 'scale_min'
+  | 'scale_min_step'
+  | 'scale_final'
+  | 'scale_max'
+  | 'scale_rebound'
+  | 'scale_rebound_step'
+>;
 
 /** A rebound: the scale fell `scaleDip` below its running maximum, then climbed back near the clamp. */
 function scaleFacts(s: Series, t: Thresholds): ScaleFacts {
   if (s.values.length === 0) {
-    return { scale_start: null, scale_dip: null, scale_min: null, scale_min_step: null, scale_final: null, scale_max: null, scale_rebound: false, scale_rebound_step: null };
+    return {
+      scale_start: null,
+      scale_dip: null,
+      scale_min: null,
+      scale_min_step: null,
+      scale_final: null,
+      scale_max: null,
+      scale_rebound: false,
+      scale_rebound_step: null,
+    };
   }
   let minIdx = 0;
   let max = -Infinity;
@@ -280,8 +304,17 @@ function scaleFacts(s: Series, t: Thresholds): ScaleFacts {
 type DivergenceFacts = Pick<RunDiagnostics, 'diverged' | 'divergence_step' | 'divergence_kind' | 'divergence_metric'>;
 
 /** The earliest non-finite loss or scale, or smoothed train loss exploding past its running minimum. */
-function findDivergence(series: ReadonlyMap<string, Series>, trainSmooth: Series | undefined, t: Thresholds): DivergenceFacts {
-  let found: DivergenceFacts = { diverged: false, divergence_step: null, divergence_kind: null, divergence_metric: null };
+function findDivergence(
+  series: ReadonlyMap<string, Series>,
+  trainSmooth: Series | undefined,
+  t: Thresholds,
+): DivergenceFacts {
+  let found: DivergenceFacts = {
+    diverged: false,
+    divergence_step: null,
+    divergence_kind: null,
+    divergence_metric: null,
+  };
   const consider = (step: number, kind: 'nan' | 'inf' | 'explode', metric: string) => {
     if (found.divergence_step === null || step < found.divergence_step) {
       found = { diverged: true, divergence_step: step, divergence_kind: kind, divergence_metric: metric };

@@ -6,8 +6,18 @@ import type { RunRecord } from '../store/types.js';
 import { escapeHtml as e } from './html/escape.js';
 
 export interface GpuReport {
-  runs: { name: string; gpu: number | null; peakMiB: number | null; utilMean: number | null; needMinMiB: number | null }[];
-  gpus: { index: number; totalMiB: number; samples: { at: number; usedMiB: number; sweepMiB: number; util: number | null }[] }[];
+  runs: {
+    name: string;
+    gpu: number | null;
+    peakMiB: number | null;
+    utilMean: number | null;
+    needMinMiB: number | null;
+  }[];
+  gpus: {
+    index: number;
+    totalMiB: number;
+    samples: { at: number; usedMiB: number; sweepMiB: number; util: number | null }[];
+  }[];
 }
 
 /** Null when nothing was measured (a CPU sweep, or one run before GPU measurement existed). */
@@ -24,19 +34,29 @@ export function loadGpuReport(store: StoreReader, sweepPk: number, runs: readonl
   return {
     runs: runs.map((run) => {
       const u = use.get(run.pk);
-      return { name: run.name, gpu: run.gpu, peakMiB: u?.peakMiB ?? null, utilMean: u?.utilMean ?? null, needMinMiB: u?.needMinMiB ?? null };
+      return {
+        name: run.name,
+        gpu: run.gpu,
+        peakMiB: u?.peakMiB ?? null,
+        utilMean: u?.utilMean ?? null,
+        needMinMiB: u?.needMinMiB ?? null,
+      };
     }),
     gpus: [...gpus.values()].sort((a, b) => a.index - b.index),
   };
 }
 
-const mib = (value: number | null): string => (value === null ? '—' : `${Math.round(value).toLocaleString('en-US')} MiB`);
+const mib = (value: number | null): string =>
+  value === null ? '—' : `${Math.round(value).toLocaleString('en-US')} MiB`;
 const pct = (value: number | null): string => (value === null ? '—' : `${Math.round(value)}%`);
 
 export function gpuSection(report: GpuReport | null): string {
   if (report === null) return '<p class="none">No GPU use was measured for this sweep.</p>';
   const rows = report.runs
-    .map((r) => `<tr><td>${e(r.name)}</td><td>${r.gpu === null ? '—' : r.gpu}</td><td data-sort="${r.peakMiB ?? ''}">${mib(r.peakMiB)}</td><td data-sort="${r.utilMean ?? ''}">${pct(r.utilMean)}</td><td>${r.needMinMiB === null ? '' : `out of memory with ${mib(r.needMinMiB)}`}</td></tr>`)
+    .map(
+      (r) =>
+        `<tr><td>${e(r.name)}</td><td>${r.gpu === null ? '—' : r.gpu}</td><td data-sort="${r.peakMiB ?? ''}">${mib(r.peakMiB)}</td><td data-sort="${r.utilMean ?? ''}">${pct(r.utilMean)}</td><td>${r.needMinMiB === null ? '' : `out of memory with ${mib(r.needMinMiB)}`}</td></tr>`,
+    )
     .join('\n');
   const table = `<table id="gpu-runs" class="sortable"><thead><tr><th scope="col" tabindex="0">run</th><th scope="col" tabindex="0">GPU</th><th scope="col" tabindex="0">peak memory</th><th scope="col" tabindex="0">mean utilisation</th><th scope="col">note</th></tr></thead><tbody>\n${rows}\n</tbody></table>`;
   const start = Math.min(...report.gpus.flatMap((g) => g.samples.map((s) => s.at)));
@@ -52,10 +72,12 @@ function timeline(gpu: GpuReport['gpus'][number], start: number, end: number): s
   const x = (at: number): string => ((width * (at - start)) / span).toFixed(1);
   const y = (share: number): string => (height - height * Math.max(0, Math.min(1, share))).toFixed(1);
   const line = (value: (s: GpuReport['gpus'][number]['samples'][number]) => number | null): string =>
-    gpu.samples.flatMap((s) => {
-      const v = value(s);
-      return v === null ? [] : [`${x(s.at)},${y(v)}`];
-    }).join(' ');
+    gpu.samples
+      .flatMap((s) => {
+        const v = value(s);
+        return v === null ? [] : [`${x(s.at)},${y(v)}`];
+      })
+      .join(' ');
   const total = gpu.totalMiB || 1;
   const busy = gpu.samples.filter((s) => s.sweepMiB > 0).length;
   return `<figure class="gpu-timeline" data-gpu="${gpu.index}"><figcaption>GPU ${gpu.index}: ${gpu.samples.length} samples, the sweep's runs on it in ${busy}; ${mib(gpu.totalMiB)} in all</figcaption>

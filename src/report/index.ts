@@ -49,7 +49,8 @@ export async function buildReport(options: BuildReportOptions): Promise<BuildRep
     const sweep = options.sweep !== undefined ? store.getSweep(options.sweep) : store.latestSweep();
     if (!sweep) throw new NotFoundError(`no sweep in ${options.dbFile}`);
     const loadOptions = {
-      thresholds, now: Date.now() / 1000,
+      thresholds,
+      now: Date.now() / 1000,
       ...(options.objective !== undefined ? { objective: options.objective } : {}),
       ...(options.xAxis !== undefined ? { xAxis: options.xAxis } : {}),
     };

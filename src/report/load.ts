@@ -19,7 +19,12 @@ export function loadModel(
   const runKeys = new Map(runs.map((r) => [r.pk, store.metricKeys(r.pk)]));
   const recorded = new Set([...runKeys.values()].flat());
   const batchDependent = new Set([...events.values()].flatMap(batchDependentKeys));
-  const batchSizes = new Set(runs.map((r) => r.params[BATCH_PARAM]).filter((b) => b !== undefined).map((b) => JSON.stringify(b)));
+  const batchSizes = new Set(
+    runs
+      .map((r) => r.params[BATCH_PARAM])
+      .filter((b) => b !== undefined)
+      .map((b) => JSON.stringify(b)),
+  );
   const objective = chooseObjective(options.objective, recorded, batchDependent, batchSizes);
   const ctx = { thresholds: options.thresholds, objective, now: options.now };
   const named = new Set(namedConfigurations(sweep.spec));
@@ -28,7 +33,9 @@ export function loadModel(
   const runReports: RunReport[] = [];
   groupConfigurations(runs).forEach((group, index) => {
     const inputs = group.runs.map((run) => {
-      const wanted = (runKeys.get(run.pk) ?? []).filter((k) => DRAWN_KEYS.includes(k) || k === KEYS.retain || k === objective.key || RETRIEVAL_KEY.test(k));
+      const wanted = (runKeys.get(run.pk) ?? []).filter(
+        (k) => DRAWN_KEYS.includes(k) || k === KEYS.retain || k === objective.key || RETRIEVAL_KEY.test(k),
+      );
       return {
         id: run.id,
         name: run.name,
@@ -48,7 +55,14 @@ export function loadModel(
         series: store.seriesColumns(run.pk, wanted),
       };
     });
-    const { config, runs: reports } = summarizeConfig(index, group.name, named.has(group.name), group.params, inputs, ctx);
+    const { config, runs: reports } = summarizeConfig(
+      index,
+      group.name,
+      named.has(group.name),
+      group.params,
+      inputs,
+      ctx,
+    );
     configurations.push(config);
     runReports.push(...reports);
   });
@@ -90,9 +104,14 @@ function searchTrials(store: StoreReader, sweep: SweepRecord, runs: readonly Run
 }
 
 function isEarlyStop(run: RunRecord, events: readonly { kind: string; payload: Record<string, unknown> }[]): boolean {
-  const reasonOf = (x: unknown) => (x !== null && typeof x === 'object' ? (x as Record<string, unknown>)['reason'] : undefined);
+  const reasonOf = (x: unknown) =>
+    x !== null && typeof x === 'object' ? (x as Record<string, unknown>)['reason'] : undefined;
   if (reasonOf(run.summary) === 'early_stop') return true;
-  return events.some((e) => e.kind === 'finished' && (e.payload['reason'] === 'early_stop' || reasonOf(e.payload['summary']) === 'early_stop'));
+  return events.some(
+    (e) =>
+      e.kind === 'finished' &&
+      (e.payload['reason'] === 'early_stop' || reasonOf(e.payload['summary']) === 'early_stop'),
+  );
 }
 
 /** Steps per epoch as the trainer announced it (`started` event, info.steps_per_epoch), if it did. */
@@ -100,7 +119,8 @@ function stepsPerEpoch(events: readonly { kind: string; payload: Record<string, 
   for (const e of events) {
     if (e.kind !== 'started') continue;
     const info = e.payload['info'];
-    const spe = info !== null && typeof info === 'object' ? (info as Record<string, unknown>)['steps_per_epoch'] : undefined;
+    const spe =
+      info !== null && typeof info === 'object' ? (info as Record<string, unknown>)['steps_per_epoch'] : undefined;
     if (typeof spe === 'number' && Number.isFinite(spe) && spe > 0) return spe;
   }
   return null;

@@ -135,15 +135,21 @@ export function summarizeConfig(
   const draw = (key: string, members: Series[]) => {
     const present = members.filter((m) => m.steps.length > 0);
     if (present.length === 0) return;
-    const drawn = present.length === 1 ? lttb(present[0]!.steps, present[0]!.values, DRAW_POINTS) : seedBand(present, DRAW_POINTS);
+    const drawn =
+      present.length === 1 ? lttb(present[0]!.steps, present[0]!.values, DRAW_POINTS) : seedBand(present, DRAW_POINTS);
     if (drawn.x.length === 0) return;
     series[key] = roundSeries(drawn);
   };
-  for (const key of DRAWN_KEYS) draw(key, runs.map((r) => r.series.get(key) ?? { steps: [], values: [] }));
+  for (const key of DRAWN_KEYS)
+    draw(
+      key,
+      runs.map((r) => r.series.get(key) ?? { steps: [], values: [] }),
+    );
   draw('gap', gaps);
 
   const d = reports.map((r) => r.diagnostics);
-  const nums = (pick: (x: RunDiagnostics) => number | null) => d.map(pick).filter((v): v is number => v !== null && Number.isFinite(v));
+  const nums = (pick: (x: RunDiagnostics) => number | null) =>
+    d.map(pick).filter((v): v is number => v !== null && Number.isFinite(v));
   const avg = (pick: (x: RunDiagnostics) => number | null) => {
     const values = nums(pick);
     return values.length === 0 ? null : mean(values);

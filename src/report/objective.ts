@@ -25,7 +25,9 @@ export function chooseObjective(
   if (requested !== undefined) {
     const objective = parseObjective(requested);
     if (recordedKeys.size > 0 && !recordedKeys.has(objective.key)) {
-      throw new UsageError(`--objective: no run of this sweep recorded "${objective.key}"; recorded: ${[...recordedKeys].sort().join(', ')}`);
+      throw new UsageError(
+        `--objective: no run of this sweep recorded "${objective.key}"; recorded: ${[...recordedKeys].sort().join(', ')}`,
+      );
     }
     if (unsafe(objective.key)) {
       return {
@@ -40,7 +42,9 @@ export function chooseObjective(
   const candidates = DEFAULT_OBJECTIVES.filter((k) => recordedKeys.has(k));
   const safe = candidates.find((k) => !unsafe(k));
   if (safe !== undefined) {
-    const skipped = candidates.filter((k) => unsafe(k) && DEFAULT_OBJECTIVES.indexOf(k) < DEFAULT_OBJECTIVES.indexOf(safe));
+    const skipped = candidates.filter(
+      (k) => unsafe(k) && DEFAULT_OBJECTIVES.indexOf(k) < DEFAULT_OBJECTIVES.indexOf(safe),
+    );
     return {
       ...parseObjective(safe),
       ranked: true,
@@ -67,9 +71,15 @@ export function chooseObjective(
 export function batchDependentKeys(events: readonly { kind: string; payload: Record<string, unknown> }[]): string[] {
   const out: string[] = [];
   for (const e of events) {
-    const info = e.kind === 'started' ? (e.payload['info'] as Record<string, unknown> | undefined) : e.kind === 'info' ? e.payload : undefined;
+    const info =
+      e.kind === 'started'
+        ? (e.payload['info'] as Record<string, unknown> | undefined)
+        : e.kind === 'info'
+          ? e.payload
+          : undefined;
     const candidates = [info?.['batch_dependent_metrics'], e.payload['batch_dependent_metrics']];
-    for (const list of candidates) if (Array.isArray(list)) out.push(...list.filter((k): k is string => typeof k === 'string'));
+    for (const list of candidates)
+      if (Array.isArray(list)) out.push(...list.filter((k): k is string => typeof k === 'string'));
   }
   return out;
 }

@@ -34,7 +34,9 @@ export function resolveThresholds(partial: Partial<Thresholds> = {}): Thresholds
   const out: Thresholds = { ...DEFAULT_THRESHOLDS };
   for (const [key, value] of Object.entries(partial)) {
     if (!(key in DEFAULT_THRESHOLDS)) {
-      throw new UsageError(`thresholds.${key}: unknown threshold; known: ${Object.keys(DEFAULT_THRESHOLDS).join(', ')}`);
+      throw new UsageError(
+        `thresholds.${key}: unknown threshold; known: ${Object.keys(DEFAULT_THRESHOLDS).join(', ')}`,
+      );
     }
     if (value === undefined) continue;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
@@ -43,7 +45,8 @@ export function resolveThresholds(partial: Partial<Thresholds> = {}): Thresholds
     out[key as keyof Thresholds] = value;
   }
   for (const key of ['overfitPatience', 'trainSmoothWindow'] as const) {
-    if (!Number.isInteger(out[key]) || out[key] < 1) throw new UsageError(`thresholds.${key}: expected an integer >= 1, received ${out[key]}`);
+    if (!Number.isInteger(out[key]) || out[key] < 1)
+      throw new UsageError(`thresholds.${key}: expected an integer >= 1, received ${out[key]}`);
   }
   return out;
 }
@@ -53,10 +56,15 @@ export const FORMATS: readonly Format[] = ['html', 'png', 'json', 'csv'];
 
 export function resolveFormats(formats: readonly string[] | undefined): Format[] {
   if (formats === undefined) return [...FORMATS];
-  const list = formats.flatMap((f) => f.split(',')).map((f) => f.trim()).filter((f) => f !== '');
+  const list = formats
+    .flatMap((f) => f.split(','))
+    .map((f) => f.trim())
+    .filter((f) => f !== '');
   const bad = list.filter((f) => !(FORMATS as readonly string[]).includes(f));
   if (bad.length > 0 || list.length === 0) {
-    throw new UsageError(`--format: expected a comma-separated list of ${FORMATS.join(', ')}, received "${formats.join(',')}"`);
+    throw new UsageError(
+      `--format: expected a comma-separated list of ${FORMATS.join(', ')}, received "${formats.join(',')}"`,
+    );
   }
   // The page shows the PNGs' data itself, so html alone does not force png.
   return [...new Set(list as Format[])];
@@ -67,7 +75,8 @@ export type XAxis = 'step' | 'epoch' | 'samples';
 export const X_AXES: readonly XAxis[] = ['step', 'epoch', 'samples'];
 
 export function parseXAxis(text: string): XAxis {
-  if (!(X_AXES as readonly string[]).includes(text)) throw new UsageError(`--x: expected one of ${X_AXES.join(', ')}, received "${text}"`);
+  if (!(X_AXES as readonly string[]).includes(text))
+    throw new UsageError(`--x: expected one of ${X_AXES.join(', ')}, received "${text}"`);
   return text as XAxis;
 }
 
@@ -79,7 +88,13 @@ export interface Objective {
 }
 
 /** Tried in order when no objective is given; the first that some run recorded wins. */
-export const DEFAULT_OBJECTIVES: readonly string[] = ['val/loss', 'val/i2t_R@1', 'val/t2i_R@1', 'train_eval/loss', 'train/loss'];
+export const DEFAULT_OBJECTIVES: readonly string[] = [
+  'val/loss',
+  'val/i2t_R@1',
+  'val/t2i_R@1',
+  'train_eval/loss',
+  'train/loss',
+];
 
 /**
  * "val/loss", "max:val/i2t_R@5" or "min:foo". Without a prefix, keys that look like a loss or an
@@ -87,7 +102,8 @@ export const DEFAULT_OBJECTIVES: readonly string[] = ['val/loss', 'val/i2t_R@1',
  */
 export function parseObjective(text: string): Objective {
   const match = /^(?:(min|max):)?(\S+)$/.exec(text.trim());
-  if (!match) throw new UsageError(`--objective: expected a metric key such as val/loss or max:val/i2t_R@1, received "${text}"`);
+  if (!match)
+    throw new UsageError(`--objective: expected a metric key such as val/loss or max:val/i2t_R@1, received "${text}"`);
   const key = match[2]!;
   const direction = (match[1] as Direction | undefined) ?? (/loss|error|perplexity|nll/i.test(key) ? 'min' : 'max');
   return { key, direction };

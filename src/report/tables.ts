@@ -9,13 +9,29 @@ export function reportJson(model: ReportModel): string {
 
 /** JSON has no NaN or Infinity; write them as the strings the metrics protocol accepts. */
 function finiteOrString(_key: string, value: unknown): unknown {
-  if (typeof value === 'number' && !Number.isFinite(value)) return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+  if (typeof value === 'number' && !Number.isFinite(value))
+    return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
   return value;
 }
 
 export const RANKING_COLUMNS = [
-  'rank', 'configuration', 'params', 'objective', 'objective_std', 'seeds', 'best_val_loss', 'best_val_step', 'final_gap',
-  'overfit_onset_step', 'scale_min', 'scale_final', 'scale_rebound_runs', 'early_stop_runs', 'diverged_runs', 'duration_s', 'status',
+  'rank',
+  'configuration',
+  'params',
+  'objective',
+  'objective_std',
+  'seeds',
+  'best_val_loss',
+  'best_val_step',
+  'final_gap',
+  'overfit_onset_step',
+  'scale_min',
+  'scale_final',
+  'scale_rebound_runs',
+  'early_stop_runs',
+  'diverged_runs',
+  'duration_s',
+  'status',
 ] as const;
 
 export function rankingCsv(model: ReportModel): string {
@@ -23,9 +39,23 @@ export function rankingCsv(model: ReportModel): string {
   for (const c of model.configurations) {
     const d = c.diagnostics;
     const row = [
-      c.rank, c.name, JSON.stringify(c.params), c.objective.mean, c.objective.std, c.runs.length, d.best_val_loss, d.best_val_step,
-      d.final_gap, d.overfit_onset_step, d.scale_min, d.scale_final, d.scale_rebound_runs, d.early_stop_runs, d.diverged_runs,
-      d.duration_s, statusText(c.status_counts),
+      c.rank,
+      c.name,
+      JSON.stringify(c.params),
+      c.objective.mean,
+      c.objective.std,
+      c.runs.length,
+      d.best_val_loss,
+      d.best_val_step,
+      d.final_gap,
+      d.overfit_onset_step,
+      d.scale_min,
+      d.scale_final,
+      d.scale_rebound_runs,
+      d.early_stop_runs,
+      d.diverged_runs,
+      d.duration_s,
+      statusText(c.status_counts),
     ];
     lines.push(row.map(csvCell).join(','));
   }
@@ -33,7 +63,9 @@ export function rankingCsv(model: ReportModel): string {
 }
 
 export function statusText(counts: Record<string, number>): string {
-  return Object.entries(counts).map(([status, n]) => `${n} ${status}`).join(', ');
+  return Object.entries(counts)
+    .map(([status, n]) => `${n} ${status}`)
+    .join(', ');
 }
 
 function csvCell(value: unknown): string {

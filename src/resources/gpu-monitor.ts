@@ -93,7 +93,11 @@ export class GpuMonitor {
     if (run === undefined) return null;
     this.tracked.delete(runPk);
     for (const view of this.views.values()) view.runs.delete(runPk);
-    return { peakMiB: run.peakMiB, utilMean: run.utilCount === 0 ? null : run.utilSum / run.utilCount, samples: run.samples };
+    return {
+      peakMiB: run.peakMiB,
+      utilMean: run.utilCount === 0 ? null : run.utilSum / run.utilCount,
+      samples: run.samples,
+    };
   }
 
   /** The latest sample of each GPU (undefined before the first, or when nvidia-smi failed). */
@@ -125,7 +129,15 @@ export class GpuMonitor {
     for (const [runPk, run] of this.tracked) leaders.set(run.pid, runPk);
     const byUuid = new Map(reading.gpus.map((g) => [g.uuid, g.index]));
     const views = new Map<number, GpuView>();
-    for (const g of reading.gpus) views.set(g.index, { index: g.index, totalMiB: g.totalMiB, usedMiB: g.usedMiB, util: g.util, runs: new Map(), foreignMiB: g.usedMiB });
+    for (const g of reading.gpus)
+      views.set(g.index, {
+        index: g.index,
+        totalMiB: g.totalMiB,
+        usedMiB: g.usedMiB,
+        util: g.util,
+        runs: new Map(),
+        foreignMiB: g.usedMiB,
+      });
     for (const process of reading.processes) {
       const gpu = byUuid.get(process.gpuUuid);
       const view = gpu === undefined ? undefined : views.get(gpu);

@@ -72,8 +72,14 @@ export function buildSlots(
   }
   const perRun = resources.gpus_per_run ?? 1;
   const memory = resources.pack === 'memory';
-  if (perRun > 1 && memory) throw new SpecError(file, ['resources.pack: memory places one-GPU runs; with gpus_per_run > 1 use pack: runs_per_gpu']);
-  if (perRun > gpus.length) throw new SpecError(file, [`resources.gpus_per_run: ${perRun} GPUs per run, but only ${gpus.length} GPU(s) to use`]);
+  if (perRun > 1 && memory)
+    throw new SpecError(file, [
+      'resources.pack: memory places one-GPU runs; with gpus_per_run > 1 use pack: runs_per_gpu',
+    ]);
+  if (perRun > gpus.length)
+    throw new SpecError(file, [
+      `resources.gpus_per_run: ${perRun} GPUs per run, but only ${gpus.length} GPU(s) to use`,
+    ]);
   // pack: memory: up to max_runs_per_gpu slots per GPU; which are used is decided by free memory.
   const perGpu = memory ? (resources.max_runs_per_gpu ?? 16) : resources.runs_per_gpu;
   const groups = perRun > 1 ? groupGpus(gpus, perRun, topology) : gpus.map((gpu) => [gpu]);
@@ -84,7 +90,13 @@ export function buildSlots(
       const first = group[0]!;
       const id = `gpu${group.map((g) => g.index).join('+')}.${k}`;
       const memoryMiB = Math.min(...group.map((g) => g.memoryMiB));
-      slots.push({ id, gpu: first.index, ...(group.length > 1 ? { gpus: group.map((g) => g.index) } : {}), gpuName: first.name, gpuMemoryMiB: memoryMiB });
+      slots.push({
+        id,
+        gpu: first.index,
+        ...(group.length > 1 ? { gpus: group.map((g) => g.index) } : {}),
+        gpuName: first.name,
+        gpuMemoryMiB: memoryMiB,
+      });
     }
   }
   return slots;
@@ -95,7 +107,11 @@ export function buildSlots(
  * interconnect matrix says: from the lowest free index, the GPUs with the cheapest links to the
  * group so far. Without a matrix, neighbours by index.
  */
-export function groupGpus(gpus: readonly Gpu[], size: number, topology: ReadonlyMap<number, ReadonlyMap<number, string>> | null): Gpu[][] {
+export function groupGpus(
+  gpus: readonly Gpu[],
+  size: number,
+  topology: ReadonlyMap<number, ReadonlyMap<number, string>> | null,
+): Gpu[][] {
   const left = [...gpus].sort((a, b) => a.index - b.index);
   const groups: Gpu[][] = [];
   while (left.length >= size) {
@@ -104,7 +120,11 @@ export function groupGpus(gpus: readonly Gpu[], size: number, topology: Readonly
       let best = 0;
       let bestCost = Infinity;
       left.forEach((candidate, i) => {
-        const cost = group.reduce((sum, member) => sum + linkCost(topology?.get(member.index)?.get(candidate.index) ?? (topology ? undefined : 'PIX')), 0);
+        const cost = group.reduce(
+          (sum, member) =>
+            sum + linkCost(topology?.get(member.index)?.get(candidate.index) ?? (topology ? undefined : 'PIX')),
+          0,
+        );
         if (cost < bestCost) {
           bestCost = cost;
           best = i;

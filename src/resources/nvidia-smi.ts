@@ -55,7 +55,14 @@ export function parseGpuStates(output: string): GpuState[] {
     const parts = line.split(',').map((part) => part.trim());
     if (parts.length < 6 || !/^\d+$/.test(parts[0]!)) continue;
     const [index, uuid, name, total, used, util] = parts as [string, string, string, string, string, string];
-    gpus.push({ index: Number(index), uuid, name, totalMiB: num(total) ?? 0, usedMiB: num(used) ?? 0, util: num(util) });
+    gpus.push({
+      index: Number(index),
+      uuid,
+      name,
+      totalMiB: num(total) ?? 0,
+      usedMiB: num(used) ?? 0,
+      util: num(util),
+    });
   }
   return gpus;
 }

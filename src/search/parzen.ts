@@ -44,7 +44,12 @@ export class ParzenEstimator {
    * @param columns one per dimension: every trial's encoded value (see space.ts), in trial order
    * @param weights one per trial (not normalised); the prior's is appended here
    */
-  constructor(readonly dims: readonly Dimension[], columns: readonly (readonly number[])[], weights: readonly number[], settings: ParzenSettings) {
+  constructor(
+    readonly dims: readonly Dimension[],
+    columns: readonly (readonly number[])[],
+    weights: readonly number[],
+    settings: ParzenSettings,
+  ) {
     const all = weights.length === 0 ? [1] : [...weights, settings.priorWeight];
     const total = all.reduce((a, b) => a + b, 0);
     this.logWeights = Float64Array.from(all, (w) => Math.log(w / total));
@@ -83,7 +88,9 @@ export class ParzenEstimator {
       const u = next();
       let k = 0;
       while (k < this.cumulative.length - 1 && this.cumulative[k]! <= u) k++;
-      rows.push(this.components.map((c) => (c.kind === 'categorical' ? pick(c.probs[k]!, next()) : drawNumeric(c, k, next))));
+      rows.push(
+        this.components.map((c) => (c.kind === 'categorical' ? pick(c.probs[k]!, next()) : drawNumeric(c, k, next))),
+      );
     }
     return rows;
   }
@@ -182,5 +189,7 @@ function pick(probs: Float64Array, u: number): number {
 function drawNumeric(c: Component & { kind: 'numeric' }, k: number, next: () => number): number {
   const t = truncatedNormal(next, c.mus[k]!, c.sigmas[k]!, c.low, c.high);
   const x = c.dim.log ? Math.exp(t) : t;
-  return c.dim.int ? Math.min(c.dim.high, Math.max(c.dim.low, Math.round(x))) : Math.min(c.dim.high, Math.max(c.dim.low, x));
+  return c.dim.int
+    ? Math.min(c.dim.high, Math.max(c.dim.low, Math.round(x)))
+    : Math.min(c.dim.high, Math.max(c.dim.low, x));
 }

@@ -40,7 +40,12 @@ export function createProposer(spec: SweepSpec): Proposer | null {
   const space: Space = spaceFromGrid(spec.grid);
   const fixed = fixedFromGrid(spec.grid);
   const samples = search.samples ?? 0;
-  const settings: TpeSettings = { ...DEFAULT_TPE, mode: search.mode ?? 'min', startup: search.startup, multivariate: search.multivariate };
+  const settings: TpeSettings = {
+    ...DEFAULT_TPE,
+    mode: search.mode ?? 'min',
+    startup: search.startup,
+    multivariate: search.multivariate,
+  };
   const seed = spec.seeds?.[0];
   const proposedCount = (runs: readonly KnownRun[]): number => runs.filter((r) => PROPOSED.has(r.origin)).length;
   return {
@@ -73,8 +78,10 @@ export function toTrials(runs: readonly KnownRun[]): Trial[] {
   const trials: Trial[] = [];
   for (const run of [...runs].sort((a, b) => a.ordinal - b.ordinal)) {
     if (run.value === null) continue;
-    if (run.status === 'completed') trials.push({ params: run.params, state: 'complete', value: run.value, step: null });
-    else if (run.status === 'pruned') trials.push({ params: run.params, state: 'pruned', value: run.value, step: run.step });
+    if (run.status === 'completed')
+      trials.push({ params: run.params, state: 'complete', value: run.value, step: null });
+    else if (run.status === 'pruned')
+      trials.push({ params: run.params, state: 'pruned', value: run.value, step: run.step });
   }
   return trials;
 }

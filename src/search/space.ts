@@ -52,7 +52,8 @@ export function round4(value: number): number {
 }
 
 export function decode(dim: Dimension, internal: number): unknown {
-  if (dim.kind === 'categorical') return dim.choices[Math.min(dim.choices.length - 1, Math.max(0, Math.round(internal)))];
+  if (dim.kind === 'categorical')
+    return dim.choices[Math.min(dim.choices.length - 1, Math.max(0, Math.round(internal)))];
   const value = dim.int ? Math.round(internal) : round4(internal);
   return Math.min(dim.high, Math.max(dim.low, value));
 }

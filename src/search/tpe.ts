@@ -59,7 +59,13 @@ export interface Proposal {
  * The next configuration. `trials` are the finished runs in the order they were proposed;
  * `pending` the parameters of runs proposed but not finished.
  */
-export function propose(space: Space, trials: readonly Trial[], pending: readonly Record<string, unknown>[], settings: TpeSettings, next: () => number): Proposal {
+export function propose(
+  space: Space,
+  trials: readonly Trial[],
+  pending: readonly Record<string, unknown>[],
+  settings: TpeSettings,
+  next: () => number,
+): Proposal {
   if (trials.length < settings.startup || space.length === 0) {
     const params: Record<string, unknown> = {};
     for (const dim of space) params[dim.name] = decode(dim, sampleUniform(dim, next));
@@ -82,7 +88,11 @@ export function propose(space: Space, trials: readonly Trial[], pending: readonl
 }
 
 /** The candidate maximising log l(x) - log g(x) (the first on a tie), with every score. */
-export function bestCandidate(good: ParzenEstimator, bad: ParzenEstimator, candidates: readonly number[][]): { row: number[]; scores: number[] } {
+export function bestCandidate(
+  good: ParzenEstimator,
+  bad: ParzenEstimator,
+  candidates: readonly number[][],
+): { row: number[]; scores: number[] } {
   const scores = candidates.map((row) => good.logPdf(row) - bad.logPdf(row));
   let best = 0;
   for (let i = 1; i < scores.length; i++) if (scores[i]! > scores[best]!) best = i;
@@ -94,16 +104,28 @@ export function bestCandidate(good: ParzenEstimator, bad: ParzenEstimator, candi
  * are good; pruned trials fill the good group only when too few completed (the furthest-trained,
  * then the best value, first), as in Optuna; pending runs are bad (the liar).
  */
-export function splitTrials(space: Space, trials: readonly Trial[], pending: readonly Record<string, unknown>[], settings: Pick<TpeSettings, 'gamma' | 'mode' | 'liar'>): { below: number[][]; above: number[][] } {
+export function splitTrials(
+  space: Space,
+  trials: readonly Trial[],
+  pending: readonly Record<string, unknown>[],
+  settings: Pick<TpeSettings, 'gamma' | 'mode' | 'liar'>,
+): { below: number[][]; above: number[][] } {
   const sign = settings.mode === 'max' ? -1 : 1;
   const ranked = trials
     .map((trial, number) => ({ trial, number, row: encodeRow(space, trial.params) }))
     .filter((t) => t.row !== null && !(t.trial.state === 'complete' && !Number.isFinite(t.trial.value)));
   const score = (v: number): number => (Number.isNaN(v) ? Infinity : sign * v);
-  const complete = ranked.filter((t) => t.trial.state === 'complete').sort((a, b) => score(a.trial.value) - score(b.trial.value) || a.number - b.number);
+  const complete = ranked
+    .filter((t) => t.trial.state === 'complete')
+    .sort((a, b) => score(a.trial.value) - score(b.trial.value) || a.number - b.number);
   const pruned = ranked
     .filter((t) => t.trial.state === 'pruned')
-    .sort((a, b) => (b.trial.step ?? -1) - (a.trial.step ?? -1) || score(a.trial.value) - score(b.trial.value) || a.number - b.number);
+    .sort(
+      (a, b) =>
+        (b.trial.step ?? -1) - (a.trial.step ?? -1) ||
+        score(a.trial.value) - score(b.trial.value) ||
+        a.number - b.number,
+    );
   const gamma = settings.gamma(trials.length);
   const goodComplete = complete.slice(0, gamma);
   const goodPruned = pruned.slice(0, Math.max(0, gamma - goodComplete.length));

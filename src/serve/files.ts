@@ -3,10 +3,14 @@
 import { closeSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 
-export type FileResult = { ok: true; text: string; size: number; truncated: boolean } | { ok: false; status: 403 | 404; message: string };
+export type FileResult =
+  { ok: true; text: string; size: number; truncated: boolean } | { ok: false; status: 403 | 404; message: string };
 
 /** The real path of `rel` inside `runDir`, or why not. */
-export function insideRunDir(runDir: string, rel: string): { ok: true; path: string } | { ok: false; status: 403 | 404; message: string } {
+export function insideRunDir(
+  runDir: string,
+  rel: string,
+): { ok: true; path: string } | { ok: false; status: 403 | 404; message: string } {
   if (rel.includes('\0')) return { ok: false, status: 403, message: 'refused: bad path' };
   let root: string;
   let real: string;
@@ -20,10 +24,12 @@ export function insideRunDir(runDir: string, rel: string): { ok: true; path: str
   } catch {
     // Refuse before saying "missing": a path outside must not be probed for existence.
     const lexical = resolve(root, rel);
-    if (lexical !== root && !lexical.startsWith(root + sep)) return { ok: false, status: 403, message: 'refused: the path is outside the run folder' };
+    if (lexical !== root && !lexical.startsWith(root + sep))
+      return { ok: false, status: 403, message: 'refused: the path is outside the run folder' };
     return { ok: false, status: 404, message: 'no such file in the run folder' };
   }
-  if (real !== root && !real.startsWith(root + sep)) return { ok: false, status: 403, message: 'refused: the path is outside the run folder' };
+  if (real !== root && !real.startsWith(root + sep))
+    return { ok: false, status: 403, message: 'refused: the path is outside the run folder' };
   return { ok: true, path: real };
 }
 

@@ -114,5 +114,11 @@ export class LiveHub {
 }
 
 function listItem(s: LiveSweepRow): SweepListItem {
-  return { name: s.name, created_at: s.createdAt, updated_at: s.updatedAt, counts: s.counts as Record<string, number>, total: s.total };
+  return {
+    name: s.name,
+    created_at: s.createdAt,
+    updated_at: s.updatedAt,
+    counts: s.counts as Record<string, number>,
+    total: s.total,
+  };
 }

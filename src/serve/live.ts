@@ -134,7 +134,10 @@ export class SweepLive {
     this.objective = this.chooseObjective(rows);
     for (const row of rows) drawnSeries += reader.runKeys(row.pk).filter((k) => this.wanted(k)).length;
     // Read no finer than the first snapshot sends: 2 points per bucket, SNAPSHOT_POINTS in all.
-    this.firstBuckets = Math.max(MIN_SNAPSHOT_POINTS / 2, Math.min(DRAW_POINTS / 2, Math.floor(SNAPSHOT_POINTS / 2 / Math.max(1, drawnSeries))));
+    this.firstBuckets = Math.max(
+      MIN_SNAPSHOT_POINTS / 2,
+      Math.min(DRAW_POINTS / 2, Math.floor(SNAPSHOT_POINTS / 2 / Math.max(1, drawnSeries))),
+    );
     this.applyRows(rows, null);
   }
 
@@ -148,7 +151,10 @@ export class SweepLive {
   }
 
   /** The page's first load: every run, its drawn series, diagnostics and alerts. */
-  snapshot(now: number, withSeries = true): {
+  snapshot(
+    now: number,
+    withSeries = true,
+  ): {
     sweep: { name: string; created_at: number; updated_at: number };
     now: number;
     objective: ObjectiveChoice;
@@ -163,7 +169,10 @@ export class SweepLive {
     // series, a 1-2 MB page of JSON); appended points then come at full resolution.
     let count = 0;
     for (const state of this.runs.values()) count += state.drawn.size;
-    const perSeries = Math.max(MIN_SNAPSHOT_POINTS, Math.min(DRAW_POINTS, Math.floor(SNAPSHOT_POINTS / Math.max(1, count))));
+    const perSeries = Math.max(
+      MIN_SNAPSHOT_POINTS,
+      Math.min(DRAW_POINTS, Math.floor(SNAPSHOT_POINTS / Math.max(1, count))),
+    );
     const series: Record<string, Record<string, { x: number[]; y: number[]; e?: (number | null)[] }>> = {};
     for (const state of this.runs.values()) {
       const own: Record<string, { x: number[]; y: number[]; e?: (number | null)[] }> = {};
@@ -188,12 +197,14 @@ export class SweepLive {
     const delta: SweepDelta = { sweep: this.sweep.name, now, runs: [], points: [], diags: [], alerts: [], resets: [] };
     this.applyRows(this.reader.runs(this.sweep.pk), delta);
     this.diagnoseDirty(this.diagBudgetMs, delta);
-    const empty = delta.runs.length + delta.points.length + delta.diags.length + delta.alerts.length + delta.resets.length === 0;
+    const empty =
+      delta.runs.length + delta.points.length + delta.diags.length + delta.alerts.length + delta.resets.length === 0;
     return empty ? null : delta;
   }
 
   runState(id: string): { row: LiveRunRow; view: RunView; diag: DiagView | null; alerts: Alert[] } | undefined {
-    for (const s of this.runs.values()) if (s.row.id === id) return { row: s.row, view: s.view, diag: s.diag, alerts: [...s.alerts.values()] };
+    for (const s of this.runs.values())
+      if (s.row.id === id) return { row: s.row, view: s.view, diag: s.diag, alerts: [...s.alerts.values()] };
     return undefined;
   }
 
@@ -203,7 +214,12 @@ export class SweepLive {
   }
 
   private chooseObjective(rows: readonly LiveRunRow[]): ObjectiveChoice {
-    const sizes = new Set(rows.map((r) => r.params['batch_size']).filter((b) => b !== undefined).map((b) => JSON.stringify(b)));
+    const sizes = new Set(
+      rows
+        .map((r) => r.params['batch_size'])
+        .filter((b) => b !== undefined)
+        .map((b) => JSON.stringify(b)),
+    );
     return chooseObjective(undefined, this.keys, new Set(), sizes);
   }
 
@@ -220,7 +236,16 @@ export class SweepLive {
       const isNew = state === undefined || reset;
       if (state === undefined || reset) {
         const view = viewOf(row, style, {});
-        state = { row, view, drawn: new Map(), lastStep: new Map(), diag: null, alerts: new Map(), diagDirty: true, latestValues: {} };
+        state = {
+          row,
+          view,
+          drawn: new Map(),
+          lastStep: new Map(),
+          diag: null,
+          alerts: new Map(),
+          diagDirty: true,
+          latestValues: {},
+        };
         this.runs.set(row.pk, state);
         if (reset && delta) delta.resets.push(row.id);
       }
@@ -247,13 +272,18 @@ export class SweepLive {
           if (fresh.steps.length === 0) continue;
           state.lastStep.set(key, fresh.steps[fresh.steps.length - 1]!);
           appendDrawn(state.drawn, key, fresh);
-          if (delta) delta.points.push({ run: row.id, key, x: fresh.steps, y: fresh.values.map(jsonValue), e: fresh.epochs });
+          if (delta)
+            delta.points.push({ run: row.id, key, x: fresh.steps, y: fresh.values.map(jsonValue), e: fresh.epochs });
           state.latestValues[key] = jsonValue(fresh.values[fresh.values.length - 1]!);
         }
         state.diagDirty = true;
       }
       const changed =
-        moved || previous.status !== row.status || previous.attempt !== row.attempt || previous.slot !== row.slot || previous.totalSteps !== row.totalSteps;
+        moved ||
+        previous.status !== row.status ||
+        previous.attempt !== row.attempt ||
+        previous.slot !== row.slot ||
+        previous.totalSteps !== row.totalSteps;
       if (previous.status !== row.status) state.diagDirty = true;
       state.row = row;
       if (changed) {
@@ -326,7 +356,11 @@ function appendDrawn(drawn: Map<string, Drawn>, key: string, fresh: LivePoints):
   }
 }
 
-function viewOf(row: LiveRunRow, style: { color: string; dash: number[]; name: string }, latest: Record<string, number | string>): RunView {
+function viewOf(
+  row: LiveRunRow,
+  style: { color: string; dash: number[]; name: string },
+  latest: Record<string, number | string>,
+): RunView {
   return {
     id: row.id,
     name: row.name,
@@ -353,21 +387,53 @@ function viewOf(row: LiveRunRow, style: { color: string; dash: number[]; name: s
 
 export function alertsOf(row: LiveRunRow, d: RunDiagnostics, t: Thresholds): Alert[] {
   const out: Alert[] = [];
-  const add = (kind: Alert['kind'], step: number | null, message: string) => out.push({ run: row.id, kind, step, message });
+  const add = (kind: Alert['kind'], step: number | null, message: string) =>
+    out.push({ run: row.id, kind, step, message });
   if (d.overfit_onset_step !== null) {
-    add('overfit', d.overfit_onset_step, `overfitting from step ${d.overfit_onset_step}: validation loss ${fmt(d.best_val_loss)} at its best (step ${d.best_val_step}), rising since while training loss falls`);
+    add(
+      'overfit',
+      d.overfit_onset_step,
+      `overfitting from step ${d.overfit_onset_step}: validation loss ${fmt(d.best_val_loss)} at its best (step ${d.best_val_step}), rising since while training loss falls`,
+    );
   }
-  if (d.scale_max !== null && d.scale_final !== null && d.scale_final < d.scale_max * (1 - t.scaleDip) && !d.scale_rebound) {
-    add('scale-dip', d.scale_min_step, `logit scale falling away: ${fmt(d.scale_final)} now, down from ${fmt(d.scale_max)} (clamp ${t.scaleClamp})`);
+  if (
+    d.scale_max !== null &&
+    d.scale_final !== null &&
+    d.scale_final < d.scale_max * (1 - t.scaleDip) &&
+    !d.scale_rebound
+  ) {
+    add(
+      'scale-dip',
+      d.scale_min_step,
+      `logit scale falling away: ${fmt(d.scale_final)} now, down from ${fmt(d.scale_max)} (clamp ${t.scaleClamp})`,
+    );
   }
-  if (d.scale_rebound) add('scale-rebound', d.scale_rebound_step, `logit scale back at the clamp (${t.scaleClamp}) at step ${d.scale_rebound_step} after a dip to ${fmt(d.scale_min)}`);
+  if (d.scale_rebound)
+    add(
+      'scale-rebound',
+      d.scale_rebound_step,
+      `logit scale back at the clamp (${t.scaleClamp}) at step ${d.scale_rebound_step} after a dip to ${fmt(d.scale_min)}`,
+    );
   if (d.diverged) {
-    const what = d.divergence_kind === 'explode' ? 'loss exploding' : `${d.divergence_metric} is ${d.divergence_kind === 'nan' ? 'NaN' : 'infinite'}`;
+    const what =
+      d.divergence_kind === 'explode'
+        ? 'loss exploding'
+        : `${d.divergence_metric} is ${d.divergence_kind === 'nan' ? 'NaN' : 'infinite'}`;
     add('diverged', d.divergence_step, `diverged at step ${d.divergence_step}: ${what}`);
   }
   if (d.early_stop) add('early-stop', d.last_step, `stopped early at step ${d.last_step}`);
-  if (row.status === 'pruned') add('pruned', row.lastStep, `pruned${row.pruneRung !== null ? ` at rung ${row.pruneRung}` : ''} (step ${row.lastStep ?? '?'})`);
-  if (row.status === 'failed') add('failed', row.lastStep, `failed: ${[row.failureKind, row.reason].filter(Boolean).join(': ') || 'unknown reason'}`);
+  if (row.status === 'pruned')
+    add(
+      'pruned',
+      row.lastStep,
+      `pruned${row.pruneRung !== null ? ` at rung ${row.pruneRung}` : ''} (step ${row.lastStep ?? '?'})`,
+    );
+  if (row.status === 'failed')
+    add(
+      'failed',
+      row.lastStep,
+      `failed: ${[row.failureKind, row.reason].filter(Boolean).join(': ') || 'unknown reason'}`,
+    );
   return out;
 }
 
@@ -376,7 +442,12 @@ function fmt(v: number | null): string {
 }
 
 function isEarlyStop(row: LiveRunRow, events: readonly { kind: string; payload: Record<string, unknown> }[]): boolean {
-  const reasonOf = (x: unknown) => (x !== null && typeof x === 'object' ? (x as Record<string, unknown>)['reason'] : undefined);
+  const reasonOf = (x: unknown) =>
+    x !== null && typeof x === 'object' ? (x as Record<string, unknown>)['reason'] : undefined;
   if (reasonOf(row.summary) === 'early_stop') return true;
-  return events.some((e) => e.kind === 'finished' && (e.payload['reason'] === 'early_stop' || reasonOf(e.payload['summary']) === 'early_stop'));
+  return events.some(
+    (e) =>
+      e.kind === 'finished' &&
+      (e.payload['reason'] === 'early_stop' || reasonOf(e.payload['summary']) === 'early_stop'),
+  );
 }

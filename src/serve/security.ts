@@ -80,7 +80,8 @@ export function tokenCheck(token: string): MiddlewareHandler {
       // Drop the token from the address bar (and from history) once it is in the cookie.
       const url = new URL(c.req.url);
       url.searchParams.delete('token');
-      if (c.req.method === 'GET' && !url.pathname.startsWith('/api/')) return c.redirect(url.pathname + url.search, 302);
+      if (c.req.method === 'GET' && !url.pathname.startsWith('/api/'))
+        return c.redirect(url.pathname + url.search, 302);
       await next();
       return;
     }

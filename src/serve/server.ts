@@ -186,11 +186,25 @@ export function buildApp(hub: LiveHub, security: { ownNames: string[]; token: st
     // after=: the points after a step (live appends); otherwise the range, downsampled.
     const all = Number.isFinite(after)
       ? hub.reader.pointsSince(found.row.pk, key, after, 50_000)
-      : hub.reader.pointsBetween(found.row.pk, key, Number.isFinite(from) ? from : -1e18, Number.isFinite(to) ? to : 1e18);
+      : hub.reader.pointsBetween(
+          found.row.pk,
+          key,
+          Number.isFinite(from) ? from : -1e18,
+          Number.isFinite(to) ? to : 1e18,
+        );
     const drawn = lttb(all.steps, all.values, points);
     const epochAt = new Map(all.steps.map((s, i) => [s, all.epochs[i] ?? null]));
-    const nonfinite = all.steps.flatMap((s, i) => (Number.isFinite(all.values[i]) ? [] : [{ x: s, y: jsonValue(all.values[i]!) }]));
-    return c.json({ key, total: all.steps.length, x: drawn.x, y: drawn.y, e: drawn.x.map((s) => epochAt.get(s) ?? null), nonfinite });
+    const nonfinite = all.steps.flatMap((s, i) =>
+      Number.isFinite(all.values[i]) ? [] : [{ x: s, y: jsonValue(all.values[i]!) }],
+    );
+    return c.json({
+      key,
+      total: all.steps.length,
+      x: drawn.x,
+      y: drawn.y,
+      e: drawn.x.map((s) => epochAt.get(s) ?? null),
+      nonfinite,
+    });
   });
 
   app.get('/api/sweeps/:sweep/runs/:run/file', (c) => {
@@ -218,7 +232,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const app = buildApp(hub, { ownNames: [host.replace(/^\[|\]$/g, ''), machineName()], token });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, () => resolve(s));
-    s.once('error', (error: Error) => reject(new ClipsweepError('USAGE', `cannot listen on ${host}:${options.port ?? 0}: ${error.message}`, { cause: error })));
+    s.once('error', (error: Error) =>
+      reject(
+        new ClipsweepError('USAGE', `cannot listen on ${host}:${options.port ?? 0}: ${error.message}`, {
+          cause: error,
+        }),
+      ),
+    );
   });
   hub.start(options.pollMs ?? 500);
   // Read the most recently updated sweep now rather than when the first page asks for it: with

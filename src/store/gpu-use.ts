@@ -46,15 +46,24 @@ function hasGpuUse(db: Database.Database): boolean {
 
 export function recordGpuUse(db: Database.Database, runPk: number, peakMiB: number, utilMean: number | null): void {
   // A resumed run keeps the largest peak any of its attempts reached.
-  db.prepare('UPDATE runs SET gpu_peak_mib = max(coalesce(gpu_peak_mib, 0), ?), gpu_util_mean = ? WHERE pk = ?').run(peakMiB, utilMean, runPk);
+  db.prepare('UPDATE runs SET gpu_peak_mib = max(coalesce(gpu_peak_mib, 0), ?), gpu_util_mean = ? WHERE pk = ?').run(
+    peakMiB,
+    utilMean,
+    runPk,
+  );
 }
 
 export function recordGpuNeed(db: Database.Database, runPk: number, atLeastMiB: number): void {
-  db.prepare('UPDATE runs SET gpu_need_min_mib = max(coalesce(gpu_need_min_mib, 0), ?) WHERE pk = ?').run(atLeastMiB, runPk);
+  db.prepare('UPDATE runs SET gpu_need_min_mib = max(coalesce(gpu_need_min_mib, 0), ?) WHERE pk = ?').run(
+    atLeastMiB,
+    runPk,
+  );
 }
 
 export function addGpuSamples(db: Database.Database, sweepPk: number, samples: readonly GpuSample[]): void {
-  const insert = db.prepare('INSERT OR REPLACE INTO gpu_samples (sweep_pk, gpu, at, total_mib, used_mib, sweep_mib, util) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT OR REPLACE INTO gpu_samples (sweep_pk, gpu, at, total_mib, used_mib, sweep_mib, util) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
   db.transaction(() => {
     for (const s of samples) insert.run(sweepPk, s.gpu, s.at, s.totalMiB, s.usedMiB, s.sweepMiB, s.util);
   })();
@@ -62,18 +71,43 @@ export function addGpuSamples(db: Database.Database, sweepPk: number, samples: r
 
 export function gpuSamples(db: Database.Database, sweepPk: number): GpuSample[] {
   if (!hasGpuUse(db)) return [];
-  const rows = db.prepare('SELECT gpu, at, total_mib, used_mib, sweep_mib, util FROM gpu_samples WHERE sweep_pk = ? ORDER BY gpu, at').all(sweepPk) as {
-    gpu: number; at: number; total_mib: number; used_mib: number; sweep_mib: number; util: number | null;
+  const rows = db
+    .prepare(
+      'SELECT gpu, at, total_mib, used_mib, sweep_mib, util FROM gpu_samples WHERE sweep_pk = ? ORDER BY gpu, at',
+    )
+    .all(sweepPk) as {
+    gpu: number;
+    at: number;
+    total_mib: number;
+    used_mib: number;
+    sweep_mib: number;
+    util: number | null;
   }[];
-  return rows.map((r) => ({ gpu: r.gpu, at: r.at, totalMiB: r.total_mib, usedMiB: r.used_mib, sweepMiB: r.sweep_mib, util: r.util }));
+  return rows.map((r) => ({
+    gpu: r.gpu,
+    at: r.at,
+    totalMiB: r.total_mib,
+    usedMiB: r.used_mib,
+    sweepMiB: r.sweep_mib,
+    util: r.util,
+  }));
 }
 
 export function runGpuUse(db: Database.Database, sweepPk: number): Map<number, RunGpuUse> {
   if (!hasGpuUse(db)) return new Map();
-  const rows = db.prepare('SELECT pk, gpu_peak_mib, gpu_util_mean, gpu_need_min_mib FROM runs WHERE sweep_pk = ? AND (gpu_peak_mib IS NOT NULL OR gpu_need_min_mib IS NOT NULL)').all(sweepPk) as {
-    pk: number; gpu_peak_mib: number | null; gpu_util_mean: number | null; gpu_need_min_mib: number | null;
+  const rows = db
+    .prepare(
+      'SELECT pk, gpu_peak_mib, gpu_util_mean, gpu_need_min_mib FROM runs WHERE sweep_pk = ? AND (gpu_peak_mib IS NOT NULL OR gpu_need_min_mib IS NOT NULL)',
+    )
+    .all(sweepPk) as {
+    pk: number;
+    gpu_peak_mib: number | null;
+    gpu_util_mean: number | null;
+    gpu_need_min_mib: number | null;
   }[];
-  return new Map(rows.map((r) => [r.pk, { peakMiB: r.gpu_peak_mib, utilMean: r.gpu_util_mean, needMinMiB: r.gpu_need_min_mib }]));
+  return new Map(
+    rows.map((r) => [r.pk, { peakMiB: r.gpu_peak_mib, utilMean: r.gpu_util_mean, needMinMiB: r.gpu_need_min_mib }]),
+  );
 }
 
 /** Runs with a measurement or a finished attempt; of one sweep, or of every sweep. */
@@ -87,8 +121,15 @@ export function measuredRuns(db: Database.Database, sweepPk: number | null): Mea
        WHERE (? IS NULL OR r.sweep_pk = ?) AND (${gpu ? 'r.gpu_peak_mib IS NOT NULL OR r.gpu_need_min_mib IS NOT NULL OR ' : ''}r.status = 'completed')`,
     )
     .all(sweepPk, sweepPk) as {
-    sweep_pk: number; spec_json: string; params_json: string; status: string; gpu_peak_mib: number | null; gpu_need_min_mib: number | null;
-    started_at: number | null; ended_at: number | null; gpu: number | null;
+    sweep_pk: number;
+    spec_json: string;
+    params_json: string;
+    status: string;
+    gpu_peak_mib: number | null;
+    gpu_need_min_mib: number | null;
+    started_at: number | null;
+    ended_at: number | null;
+    gpu: number | null;
   }[];
   return rows.map((r) => ({
     sweepPk: r.sweep_pk,

@@ -131,11 +131,24 @@ export interface StoreReader extends GpuUseReader {
    * One metric of every run of a sweep that recorded it, by run key: its minimum and maximum (NaN
    * ignored) and its value at the highest step (a search's view of each run's result).
    */
-  metricOutcomes(sweepPk: number, key: string): Map<number, { min: number; max: number; lastStep: number; last: number }>;
+  metricOutcomes(
+    sweepPk: number,
+    key: string,
+  ): Map<number, { min: number; max: number; lastStep: number; last: number }>;
   /** The key of the sweep's run with this id, if registered. */
   findRunPk(sweepPk: number, runId: string): number | undefined;
   /** Every metric row of a sweep, streamed in (run order, key, step) order. */
-  iterateMetrics(sweepPk: number): Generator<{ runId: string; runName: string; key: string; step: number; value: number; epoch: number | null; time: number | null }>;
+  iterateMetrics(
+    sweepPk: number,
+  ): Generator<{
+    runId: string;
+    runName: string;
+    key: string;
+    step: number;
+    value: number;
+    epoch: number | null;
+    time: number | null;
+  }>;
   countMetrics(runPk: number): number;
   getOrchestrator(id: string): OrchestratorRecord | undefined;
   close(): void;

@@ -74,8 +74,27 @@ interface RunRowRaw {
 }
 
 const RUN_COLUMN_LIST = [
-  'pk', 'sweep_pk', 'run_id', 'name', 'params_json', 'ordinal', 'status', 'attempt', 'slot', 'gpu', 'run_dir', 'queued_at',
-  'started_at', 'ended_at', 'failure_kind', 'reason', 'total_steps', 'last_step', 'metric_lines', 'prune_rung', 'summary_json',
+  'pk',
+  'sweep_pk',
+  'run_id',
+  'name',
+  'params_json',
+  'ordinal',
+  'status',
+  'attempt',
+  'slot',
+  'gpu',
+  'run_dir',
+  'queued_at',
+  'started_at',
+  'ended_at',
+  'failure_kind',
+  'reason',
+  'total_steps',
+  'last_step',
+  'metric_lines',
+  'prune_rung',
+  'summary_json',
 ] as const;
 
 export class LiveReader {
@@ -96,7 +115,9 @@ export class LiveReader {
     const columns = new Set(this.db.prepare("SELECT name FROM pragma_table_info('runs')").pluck().all() as string[]);
     const RUN_COLUMNS = RUN_COLUMN_LIST.map((c) => (columns.has(c) ? c : `NULL AS ${c}`)).join(', ');
     this.s = {
-      sweeps: this.db.prepare('SELECT pk, name, runs_dir, spec_json, created_at, updated_at FROM sweeps ORDER BY created_at, pk'),
+      sweeps: this.db.prepare(
+        'SELECT pk, name, runs_dir, spec_json, created_at, updated_at FROM sweeps ORDER BY created_at, pk',
+      ),
       counts: this.db.prepare('SELECT sweep_pk, status, COUNT(*) AS n FROM runs GROUP BY sweep_pk, status'),
       runs: this.db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE sweep_pk = ? ORDER BY ordinal, pk`),
       run: this.db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE sweep_pk = ? AND run_id = ?`),
@@ -104,10 +125,14 @@ export class LiveReader {
       keys: this.db.prepare('SELECT pk, key FROM metric_keys'),
       probe: this.db.prepare('SELECT 1 FROM metrics WHERE run_pk = ? AND key_pk = ? LIMIT 1').pluck(),
       since: this.db
-        .prepare('SELECT step, value, nonfinite, epoch FROM metrics WHERE run_pk = ? AND key_pk = ? AND step > ? ORDER BY step LIMIT ?')
+        .prepare(
+          'SELECT step, value, nonfinite, epoch FROM metrics WHERE run_pk = ? AND key_pk = ? AND step > ? ORDER BY step LIMIT ?',
+        )
         .raw(true),
       range: this.db
-        .prepare('SELECT step, value, nonfinite, epoch FROM metrics WHERE run_pk = ? AND key_pk = ? AND step >= ? AND step <= ? ORDER BY step')
+        .prepare(
+          'SELECT step, value, nonfinite, epoch FROM metrics WHERE run_pk = ? AND key_pk = ? AND step >= ? AND step <= ? ORDER BY step',
+        )
         .raw(true),
       // One row per key: steps, values and epochs concatenated by SQLite, about twice as fast as
       // one row per point when a whole 20,000-step series is read (see report/queries.ts).
@@ -122,15 +147,23 @@ export class LiveReader {
         .raw(true),
       maxStep: this.db.prepare('SELECT MAX(step) FROM metrics WHERE run_pk = ? AND key_pk = ?').pluck(),
       firstStep: this.db.prepare('SELECT MIN(step) FROM metrics WHERE run_pk = ? AND key_pk = ?').pluck(),
-      last: this.db.prepare('SELECT step, value, nonfinite, epoch FROM metrics WHERE run_pk = ? AND key_pk = ? ORDER BY step DESC LIMIT 1').raw(true),
+      last: this.db
+        .prepare(
+          'SELECT step, value, nonfinite, epoch FROM metrics WHERE run_pk = ? AND key_pk = ? ORDER BY step DESC LIMIT 1',
+        )
+        .raw(true),
       // SQLite's bare-column rule: with one MIN() or MAX(), the other columns come from the row
       // holding it. One range query per bucket: GROUP BY step / width would sort the rows in a
       // temporary b-tree, measured 9x slower than these primary-key range scans.
       bucketMin: this.db
-        .prepare('SELECT step, MIN(value), epoch FROM metrics WHERE run_pk = ? AND key_pk = ? AND step BETWEEN ? AND ? AND value IS NOT NULL')
+        .prepare(
+          'SELECT step, MIN(value), epoch FROM metrics WHERE run_pk = ? AND key_pk = ? AND step BETWEEN ? AND ? AND value IS NOT NULL',
+        )
         .raw(true),
       bucketMax: this.db
-        .prepare('SELECT step, MAX(value), epoch FROM metrics WHERE run_pk = ? AND key_pk = ? AND step BETWEEN ? AND ? AND value IS NOT NULL')
+        .prepare(
+          'SELECT step, MAX(value), epoch FROM metrics WHERE run_pk = ? AND key_pk = ? AND step BETWEEN ? AND ? AND value IS NOT NULL',
+        )
         .raw(true),
       concat2: this.db
         .prepare(
@@ -140,7 +173,9 @@ export class LiveReader {
            FROM metrics WHERE run_pk = ? AND key_pk = ?`,
         )
         .raw(true),
-      transitions: this.db.prepare('SELECT at, from_status, to_status, attempt, detail FROM run_transitions WHERE run_pk = ? ORDER BY rowid'),
+      transitions: this.db.prepare(
+        'SELECT at, from_status, to_status, attempt, detail FROM run_transitions WHERE run_pk = ? ORDER BY rowid',
+      ),
       events: this.db.prepare('SELECT kind, step, payload_json FROM events WHERE run_pk = ? ORDER BY file_offset'),
     };
     this.refreshKeys();
@@ -157,21 +192,28 @@ export class LiveReader {
 
   sweeps(): LiveSweepRow[] {
     const counts = this.s.counts!.all() as { sweep_pk: number; status: RunStatus; n: number }[];
-    return (this.s.sweeps!.all() as { pk: number; name: string; runs_dir: string; spec_json: string; created_at: number; updated_at: number }[]).map(
-      (row) => {
-        const mine = counts.filter((c) => c.sweep_pk === row.pk);
-        return {
-          pk: row.pk,
-          name: row.name,
-          runsDir: row.runs_dir,
-          spec: JSON.parse(row.spec_json) as unknown,
-          createdAt: row.created_at,
-          updatedAt: row.updated_at,
-          counts: Object.fromEntries(mine.map((c) => [c.status, c.n])),
-          total: mine.reduce((sum, c) => sum + c.n, 0),
-        };
-      },
-    );
+    return (
+      this.s.sweeps!.all() as {
+        pk: number;
+        name: string;
+        runs_dir: string;
+        spec_json: string;
+        created_at: number;
+        updated_at: number;
+      }[]
+    ).map((row) => {
+      const mine = counts.filter((c) => c.sweep_pk === row.pk);
+      return {
+        pk: row.pk,
+        name: row.name,
+        runsDir: row.runs_dir,
+        spec: JSON.parse(row.spec_json) as unknown,
+        createdAt: row.created_at,
+        updatedAt: row.updated_at,
+        counts: Object.fromEntries(mine.map((c) => [c.status, c.n])),
+        total: mine.reduce((sum, c) => sum + c.n, 0),
+      };
+    });
   }
 
   runs(sweepPk: number): LiveRunRow[] {
@@ -199,7 +241,9 @@ export class LiveReader {
     const keyPk = this.keyPks.get(key);
     const out: LivePoints = { steps: [], values: [], epochs: [] };
     if (keyPk === undefined) return out;
-    for (const row of this.s.since!.iterate(runPk, keyPk, afterStep, limit) as IterableIterator<[number, number | null, string | null, number | null]>) {
+    for (const row of this.s.since!.iterate(runPk, keyPk, afterStep, limit) as IterableIterator<
+      [number, number | null, string | null, number | null]
+    >) {
       out.steps.push(row[0]);
       out.values.push(decode(row[1], row[2]));
       out.epochs.push(row[3]);
@@ -212,7 +256,9 @@ export class LiveReader {
     const keyPk = this.keyPks.get(key);
     const out: LivePoints = { steps: [], values: [], epochs: [] };
     if (keyPk === undefined) return out;
-    for (const row of this.s.range!.iterate(runPk, keyPk, from, to) as IterableIterator<[number, number | null, string | null, number | null]>) {
+    for (const row of this.s.range!.iterate(runPk, keyPk, from, to) as IterableIterator<
+      [number, number | null, string | null, number | null]
+    >) {
       out.steps.push(row[0]);
       out.values.push(decode(row[1], row[2]));
       out.epochs.push(row[3]);
@@ -240,7 +286,11 @@ export class LiveReader {
     // Rows come in primary-key order; sort only if that ever changes.
     if (!sorted) {
       const order = out.steps.map((_, i) => i).sort((a, b) => out.steps[a]! - out.steps[b]!);
-      return { steps: order.map((i) => out.steps[i]!), values: order.map((i) => out.values[i]!), epochs: order.map((i) => out.epochs[i]!) };
+      return {
+        steps: order.map((i) => out.steps[i]!),
+        values: order.map((i) => out.values[i]!),
+        epochs: order.map((i) => out.epochs[i]!),
+      };
     }
     return out;
   }
@@ -250,7 +300,11 @@ export class LiveReader {
    * ranges and SQLite returns each range's lowest and highest finite point (at most 2 x buckets
    * points, in step order: spikes and dips kept), plus the last row (any value) for the cursor.
    */
-  bucketed(runPk: number, key: string, buckets: number): { drawn: LivePoints; last: { step: number; value: number } | null } {
+  bucketed(
+    runPk: number,
+    key: string,
+    buckets: number,
+  ): { drawn: LivePoints; last: { step: number; value: number } | null } {
     const keyPk = this.keyPks.get(key);
     const drawn: LivePoints = { steps: [], values: [], epochs: [] };
     if (keyPk === undefined) return { drawn, last: null };
@@ -260,7 +314,11 @@ export class LiveReader {
     const firstStepForWidth = this.s.firstStep!.get(runPk, keyPk) as number;
     const width = Math.max(1, Math.ceil((maxStep - firstStepForWidth + 1) / buckets));
     for (let lo = firstStepForWidth; lo <= maxStep; lo += width) {
-      const low = this.s.bucketMin!.get(runPk, keyPk, lo, lo + width - 1) as [number | null, number | null, number | null];
+      const low = this.s.bucketMin!.get(runPk, keyPk, lo, lo + width - 1) as [
+        number | null,
+        number | null,
+        number | null,
+      ];
       if (low[0] === null) continue; // no finite value in this range
       const high = this.s.bucketMax!.get(runPk, keyPk, lo, lo + width - 1) as [number, number, number | null];
       const pair = low[0] <= high[0] ? [low, high] : [high, low];
@@ -295,8 +353,18 @@ export class LiveReader {
     return { steps: order.map((i) => steps[i]!), values: order.map((i) => values[i]!) };
   }
 
-  transitions(runPk: number): { at: number; from: string | null; to: string; attempt: number; detail: string | null }[] {
-    return (this.s.transitions!.all(runPk) as { at: number; from_status: string | null; to_status: string; attempt: number; detail: string | null }[]).map((r) => ({
+  transitions(
+    runPk: number,
+  ): { at: number; from: string | null; to: string; attempt: number; detail: string | null }[] {
+    return (
+      this.s.transitions!.all(runPk) as {
+        at: number;
+        from_status: string | null;
+        to_status: string;
+        attempt: number;
+        detail: string | null;
+      }[]
+    ).map((r) => ({
       at: r.at,
       from: r.from_status,
       to: r.to_status,

@@ -101,9 +101,14 @@ export const MIGRATIONS: readonly (string | ((db: Database.Database) => void))[]
   // is widened by rebuilding the table, as SQLite's documentation prescribes for schema changes
   // ALTER TABLE cannot make (foreign keys are off during migrations, see migrate()).
   (db) => {
-    const { sql } = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'runs'").get() as { sql: string };
-    const widened = sql.replace(/^CREATE TABLE runs\b/, 'CREATE TABLE runs_new').replace("'interrupted','infeasible')", "'interrupted','infeasible','pruned')");
-    if (!widened.includes("'pruned'")) throw new ClipsweepError('STORE', 'migration 3: unexpected runs table definition');
+    const { sql } = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'runs'").get() as {
+      sql: string;
+    };
+    const widened = sql
+      .replace(/^CREATE TABLE runs\b/, 'CREATE TABLE runs_new')
+      .replace("'interrupted','infeasible')", "'interrupted','infeasible','pruned')");
+    if (!widened.includes("'pruned'"))
+      throw new ClipsweepError('STORE', 'migration 3: unexpected runs table definition');
     db.exec(widened);
     db.exec('INSERT INTO runs_new SELECT * FROM runs');
     db.exec('DROP TABLE runs');
@@ -145,7 +150,15 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 export const APPLICATION_ID = 0x434c5357;
 
 /** The tables every schema version has; one missing means the file was damaged. */
-export const TABLES: readonly string[] = ['events', 'metric_keys', 'metrics', 'orchestrators', 'run_transitions', 'runs', 'sweeps'];
+export const TABLES: readonly string[] = [
+  'events',
+  'metric_keys',
+  'metrics',
+  'orchestrators',
+  'run_transitions',
+  'runs',
+  'sweeps',
+];
 
 export function migrate(db: Database.Database, file: string): void {
   // The version is read inside the write transaction: two processes opening a new database at
@@ -164,8 +177,13 @@ export function migrate(db: Database.Database, file: string): void {
       else migration(db);
       db.pragma(`user_version = ${version + 1}`);
     }
-    if (db.pragma('application_id', { simple: true }) !== APPLICATION_ID) db.pragma(`application_id = ${APPLICATION_ID}`);
+    if (db.pragma('application_id', { simple: true }) !== APPLICATION_ID)
+      db.pragma(`application_id = ${APPLICATION_ID}`);
     const broken = db.pragma('foreign_key_check') as unknown[];
-    if (broken.length > 0) throw new ClipsweepError('STORE', `${file}: the migration left ${broken.length} dangling reference(s); nothing was changed`);
+    if (broken.length > 0)
+      throw new ClipsweepError(
+        'STORE',
+        `${file}: the migration left ${broken.length} dangling reference(s); nothing was changed`,
+      );
   }).immediate();
 }

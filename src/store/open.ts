@@ -17,9 +17,7 @@ import { APPLICATION_ID, SCHEMA_VERSION, TABLES } from './migrations.js';
 export const READABLE_FROM_VERSION = 1;
 
 export type Contents =
-  | { kind: 'empty' }
-  | { kind: 'clipsweep'; version: number; missing: string[] }
-  | { kind: 'foreign'; tables: string[] };
+  { kind: 'empty' } | { kind: 'clipsweep'; version: number; missing: string[] } | { kind: 'foreign'; tables: string[] };
 
 /**
  * What the file holds, read without writing, in one read transaction: another `sweep run` may be
@@ -33,12 +31,18 @@ export function inspect(db: Database.Database): Contents {
 function look(db: Database.Database): Contents {
   const applicationId = db.pragma('application_id', { simple: true }) as number;
   const version = db.pragma('user_version', { simple: true }) as number;
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
+  const tables = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .pluck()
+    .all() as string[];
   // Databases written before the application id was stamped are recognised by their version and
   // the sweeps table's own columns.
   const ours =
     applicationId === APPLICATION_ID ||
-    (applicationId === 0 && version >= 1 && hasColumns(db, 'sweeps', ['spec_hash', 'runs_dir']) && hasColumns(db, 'runs', ['run_id', 'params_json']));
+    (applicationId === 0 &&
+      version >= 1 &&
+      hasColumns(db, 'sweeps', ['spec_hash', 'runs_dir']) &&
+      hasColumns(db, 'runs', ['run_id', 'params_json']));
   if (ours) return { kind: 'clipsweep', version, missing: TABLES.filter((t) => !tables.includes(t)) };
   const objects = db.prepare('SELECT count(*) FROM sqlite_master').pluck().get() as number;
   if (applicationId === 0 && version === 0 && objects === 0) return { kind: 'empty' };
@@ -53,14 +57,18 @@ function hasColumns(db: Database.Database, table: string, columns: readonly stri
 /** A read-only connection to a clipsweep database at a version readers understand. */
 export function openReadConnection(file: string): Database.Database {
   if (!existsSync(file)) throw new NotFoundError(`no database at ${file}: run a sweep first (sweep run), or pass --db`);
-  if (statSync(file).size === 0) throw new NotFoundError(`${file} is empty: no sweep has run with it yet (sweep run --db ${file} starts one)`);
+  if (statSync(file).size === 0)
+    throw new NotFoundError(`${file} is empty: no sweep has run with it yet (sweep run --db ${file} starts one)`);
   let db: Database.Database | undefined;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
     db.pragma('busy_timeout = 10000');
     const contents = inspect(db);
     if (contents.kind === 'clipsweep' && contents.version < READABLE_FROM_VERSION) {
-      throw new DatabaseUnusableError(file, `schema version ${contents.version} is too old to read; run \`sweep run\` with this database once to upgrade it`);
+      throw new DatabaseUnusableError(
+        file,
+        `schema version ${contents.version} is too old to read; run \`sweep run\` with this database once to upgrade it`,
+      );
     }
     checkContents(file, contents, 'read');
     return db;
@@ -90,7 +98,10 @@ export function openWriteConnection(file: string): Database.Database {
 
 function checkContents(file: string, contents: Contents, mode: 'read' | 'write'): void {
   if (contents.kind === 'foreign') {
-    const tables = contents.tables.length === 0 ? 'no tables' : `tables ${contents.tables.slice(0, 5).join(', ')}${contents.tables.length > 5 ? ', ...' : ''}`;
+    const tables =
+      contents.tables.length === 0
+        ? 'no tables'
+        : `tables ${contents.tables.slice(0, 5).join(', ')}${contents.tables.length > 5 ? ', ...' : ''}`;
     throw new NotClipsweepDatabaseError(
       file,
       `not a clipsweep database (it holds ${tables}); clipsweep leaves it as it is: pass --db with another file (default runs/sweeps.db)`,
@@ -98,11 +109,15 @@ function checkContents(file: string, contents: Contents, mode: 'read' | 'write')
   }
   if (contents.kind === 'empty') {
     // The writer initialises an empty file; a reader has nothing to read.
-    if (mode === 'read') throw new NotFoundError(`${file} holds no clipsweep data yet: run a sweep first (sweep run --db ${file})`);
+    if (mode === 'read')
+      throw new NotFoundError(`${file} holds no clipsweep data yet: run a sweep first (sweep run --db ${file})`);
     return;
   }
   if (contents.version > SCHEMA_VERSION) {
-    throw new DatabaseUnusableError(file, `the database has schema version ${contents.version}, newer than this clipsweep understands (${SCHEMA_VERSION}); upgrade clipsweep`);
+    throw new DatabaseUnusableError(
+      file,
+      `the database has schema version ${contents.version}, newer than this clipsweep understands (${SCHEMA_VERSION}); upgrade clipsweep`,
+    );
   }
   if (contents.missing.length > 0) {
     throw new DatabaseUnusableError(
@@ -118,7 +133,9 @@ function assertWritable(file: string): void {
   try {
     mkdirSync(folder, { recursive: true });
   } catch (error) {
-    throw new DatabaseUnusableError(file, `sweep run cannot create the folder ${folder}: ${why(error)}`, { cause: error });
+    throw new DatabaseUnusableError(file, `sweep run cannot create the folder ${folder}: ${why(error)}`, {
+      cause: error,
+    });
   }
   // SQLite writes the file and, in WAL mode, two files beside it.
   for (const target of existsSync(file) ? [file, folder] : [folder]) {
@@ -149,15 +166,28 @@ function why(error: unknown): string {
 
 /** SQLite's errors at open, as one line naming the file and what to do. */
 export function translate(file: string, error: unknown, mode: 'read' | 'write'): unknown {
-  if (error instanceof NotClipsweepDatabaseError || error instanceof DatabaseUnusableError || error instanceof NotFoundError) return error;
+  if (
+    error instanceof NotClipsweepDatabaseError ||
+    error instanceof DatabaseUnusableError ||
+    error instanceof NotFoundError
+  )
+    return error;
   const code = (error as { code?: unknown }).code;
   if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return error;
   const message = (error as Error).message;
   if (code === 'SQLITE_NOTADB') {
-    return new NotClipsweepDatabaseError(file, `not a SQLite database (${message}); pass --db with clipsweep's database (default runs/sweeps.db)`, { cause: error });
+    return new NotClipsweepDatabaseError(
+      file,
+      `not a SQLite database (${message}); pass --db with clipsweep's database (default runs/sweeps.db)`,
+      { cause: error },
+    );
   }
   if (code.startsWith('SQLITE_CORRUPT')) {
-    return new DatabaseUnusableError(file, `the database is damaged (${message}); restore it from a backup, or move it away and pass --db for a new one`, { cause: error });
+    return new DatabaseUnusableError(
+      file,
+      `the database is damaged (${message}); restore it from a backup, or move it away and pass --db for a new one`,
+      { cause: error },
+    );
   }
   if (mode === 'read' && code.startsWith('SQLITE_CANTOPEN')) {
     return new DatabaseUnusableError(
@@ -166,8 +196,17 @@ export function translate(file: string, error: unknown, mode: 'read' | 'write'):
       { cause: error },
     );
   }
-  if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM') || code.startsWith('SQLITE_IOERR')) {
-    return new DatabaseUnusableError(file, `cannot ${mode} the database (${message}); check the file and its folder are ${mode === 'write' ? 'writable' : 'readable'}, or pass --db`, { cause: error });
+  if (
+    code.startsWith('SQLITE_READONLY') ||
+    code.startsWith('SQLITE_CANTOPEN') ||
+    code.startsWith('SQLITE_PERM') ||
+    code.startsWith('SQLITE_IOERR')
+  ) {
+    return new DatabaseUnusableError(
+      file,
+      `cannot ${mode} the database (${message}); check the file and its folder are ${mode === 'write' ? 'writable' : 'readable'}, or pass --db`,
+      { cause: error },
+    );
   }
   return new DatabaseUnusableError(file, `cannot ${mode} the database (${message})`, { cause: error });
 }

@@ -65,7 +65,11 @@ export class SqliteReader implements StoreReader {
     const counts = this.reads.runCounts.all() as { sweep_pk: number; status: RunStatus; n: number }[];
     return sweeps.map((sweep) => {
       const mine = counts.filter((c) => c.sweep_pk === sweep.pk);
-      return { ...sweep, counts: Object.fromEntries(mine.map((c) => [c.status, c.n])), total: mine.reduce((sum, c) => sum + c.n, 0) };
+      return {
+        ...sweep,
+        counts: Object.fromEntries(mine.map((c) => [c.status, c.n])),
+        total: mine.reduce((sum, c) => sum + c.n, 0),
+      };
     });
   }
 
@@ -76,7 +80,12 @@ export class SqliteReader implements StoreReader {
   *eachRun(sweepPk: number, pageSize = 256): Generator<RunRecord> {
     let after = { ordinal: -Infinity, pk: 0 };
     for (;;) {
-      const rows = this.reads.runsOfSweepAfter.all({ sweep_pk: sweepPk, ordinal: after.ordinal, pk: after.pk, limit: pageSize }) as RunRow[];
+      const rows = this.reads.runsOfSweepAfter.all({
+        sweep_pk: sweepPk,
+        ordinal: after.ordinal,
+        pk: after.pk,
+        limit: pageSize,
+      }) as RunRow[];
       for (const row of rows) yield toRun(row);
       const last = rows[rows.length - 1];
       if (last === undefined || rows.length < pageSize) return;
@@ -91,13 +100,27 @@ export class SqliteReader implements StoreReader {
   }
 
   transitions(runPk: number): RunTransition[] {
-    return (this.reads.transitions.all(runPk) as { at: number; from_status: RunStatus | null; to_status: RunStatus; attempt: number; detail: string | null }[]).map(
-      (r) => ({ at: r.at, from: r.from_status, to: r.to_status, attempt: r.attempt, detail: r.detail }),
-    );
+    return (
+      this.reads.transitions.all(runPk) as {
+        at: number;
+        from_status: RunStatus | null;
+        to_status: RunStatus;
+        attempt: number;
+        detail: string | null;
+      }[]
+    ).map((r) => ({ at: r.at, from: r.from_status, to: r.to_status, attempt: r.attempt, detail: r.detail }));
   }
 
   events(runPk: number): StoredEvent[] {
-    return (this.reads.events.all(runPk) as { file_offset: number; kind: string; step: number | null; payload_json: string; time: number | null }[]).map((r) => ({
+    return (
+      this.reads.events.all(runPk) as {
+        file_offset: number;
+        kind: string;
+        step: number | null;
+        payload_json: string;
+        time: number | null;
+      }[]
+    ).map((r) => ({
       offset: r.file_offset,
       kind: r.kind,
       step: r.step,
@@ -119,7 +142,12 @@ export class SqliteReader implements StoreReader {
   series(runPk: number, key: string): MetricPoint[] {
     const keyPk = this.findKeyPk(key);
     if (keyPk === undefined) return [];
-    return (this.reads.series.all(runPk, keyPk) as MetricValueRow[]).map((r) => ({ step: r.step, value: decodeValue(r), epoch: r.epoch, time: r.time }));
+    return (this.reads.series.all(runPk, keyPk) as MetricValueRow[]).map((r) => ({
+      step: r.step,
+      value: decodeValue(r),
+      epoch: r.epoch,
+      time: r.time,
+    }));
   }
 
   /**
@@ -164,7 +192,10 @@ export class SqliteReader implements StoreReader {
     return out;
   }
 
-  metricOutcomes(sweepPk: number, key: string): Map<number, { min: number; max: number; lastStep: number; last: number }> {
+  metricOutcomes(
+    sweepPk: number,
+    key: string,
+  ): Map<number, { min: number; max: number; lastStep: number; last: number }> {
     const out = new Map<number, { min: number; max: number; lastStep: number; last: number }>();
     const keyPk = this.findKeyPk(key);
     if (keyPk === undefined) return out;
@@ -174,24 +205,55 @@ export class SqliteReader implements StoreReader {
          WHERE m.key_pk = ? AND m.run_pk IN (SELECT pk FROM runs WHERE sweep_pk = ?) GROUP BY m.run_pk`,
       )
       .all(keyPk, sweepPk) as { run_pk: number; min: number | null; max: number | null; last_step: number }[];
-    const lastValue = this.connection.prepare('SELECT value, nonfinite FROM metrics WHERE run_pk = ? AND key_pk = ? AND step = ?');
+    const lastValue = this.connection.prepare(
+      'SELECT value, nonfinite FROM metrics WHERE run_pk = ? AND key_pk = ? AND step = ?',
+    );
     for (const row of rows) {
-      const last = lastValue.get(row.run_pk, keyPk, row.last_step) as { value: number | null; nonfinite: NonFinite | null };
-      out.set(row.run_pk, { min: row.min ?? NaN, max: row.max ?? NaN, lastStep: row.last_step, last: decodeValue(last) });
+      const last = lastValue.get(row.run_pk, keyPk, row.last_step) as {
+        value: number | null;
+        nonfinite: NonFinite | null;
+      };
+      out.set(row.run_pk, {
+        min: row.min ?? NaN,
+        max: row.max ?? NaN,
+        lastStep: row.last_step,
+        last: decodeValue(last),
+      });
     }
     return out;
   }
 
   findRunPk(sweepPk: number, runId: string): number | undefined {
-    const row = this.connection.prepare('SELECT pk FROM runs WHERE sweep_pk = ? AND run_id = ?').get(sweepPk, runId) as { pk: number } | undefined;
+    const row = this.connection.prepare('SELECT pk FROM runs WHERE sweep_pk = ? AND run_id = ?').get(sweepPk, runId) as
+      { pk: number } | undefined;
     return row?.pk;
   }
 
-  *iterateMetrics(sweepPk: number): Generator<{ runId: string; runName: string; key: string; step: number; value: number; epoch: number | null; time: number | null }> {
+  *iterateMetrics(
+    sweepPk: number,
+  ): Generator<{
+    runId: string;
+    runName: string;
+    key: string;
+    step: number;
+    value: number;
+    epoch: number | null;
+    time: number | null;
+  }> {
     // The statement is prepared per call: a prepared statement cannot be iterated twice at once.
-    const rows = this.connection.prepare(ITERATE_METRICS).iterate(sweepPk) as IterableIterator<MetricValueRow & { run_id: string; name: string; key: string }>;
+    const rows = this.connection.prepare(ITERATE_METRICS).iterate(sweepPk) as IterableIterator<
+      MetricValueRow & { run_id: string; name: string; key: string }
+    >;
     for (const row of rows) {
-      yield { runId: row.run_id, runName: row.name, key: row.key, step: row.step, value: decodeValue(row), epoch: row.epoch, time: row.time };
+      yield {
+        runId: row.run_id,
+        runName: row.name,
+        key: row.key,
+        step: row.step,
+        value: decodeValue(row),
+        epoch: row.epoch,
+        time: row.time,
+      };
     }
   }
 
@@ -216,7 +278,16 @@ export class SqliteReader implements StoreReader {
     const row = this.reads.orchestrator.get(id) as
       | { id: string; pid: number; host: string; started_at: number; heartbeat_at: number; ended_at: number | null }
       | undefined;
-    return row && { id: row.id, pid: row.pid, host: row.host, startedAt: row.started_at, heartbeatAt: row.heartbeat_at, endedAt: row.ended_at };
+    return (
+      row && {
+        id: row.id,
+        pid: row.pid,
+        host: row.host,
+        startedAt: row.started_at,
+        heartbeatAt: row.heartbeat_at,
+        endedAt: row.ended_at,
+      }
+    );
   }
 
   /** A key's row key; keys only ever get added, so a found one is cached for good. */
@@ -245,12 +316,18 @@ function prepareReads(db: Database.Database) {
        ORDER BY ordinal, pk LIMIT @limit`,
     ),
     runByPk: db.prepare('SELECT * FROM runs WHERE pk = ?'),
-    transitions: db.prepare('SELECT at, from_status, to_status, attempt, detail FROM run_transitions WHERE run_pk = ? ORDER BY rowid'),
-    events: db.prepare('SELECT file_offset, kind, step, payload_json, time FROM events WHERE run_pk = ? ORDER BY file_offset'),
+    transitions: db.prepare(
+      'SELECT at, from_status, to_status, attempt, detail FROM run_transitions WHERE run_pk = ? ORDER BY rowid',
+    ),
+    events: db.prepare(
+      'SELECT file_offset, kind, step, payload_json, time FROM events WHERE run_pk = ? ORDER BY file_offset',
+    ),
     allKeys: db.prepare('SELECT pk, key FROM metric_keys'),
     keyByName: db.prepare('SELECT pk FROM metric_keys WHERE key = ?').pluck(),
     probe: db.prepare('SELECT 1 FROM metrics WHERE run_pk = ? AND key_pk = ? LIMIT 1').pluck(),
-    series: db.prepare('SELECT step, value, nonfinite, epoch, time FROM metrics WHERE run_pk = ? AND key_pk = ? ORDER BY step'),
+    series: db.prepare(
+      'SELECT step, value, nonfinite, epoch, time FROM metrics WHERE run_pk = ? AND key_pk = ? ORDER BY step',
+    ),
     // Infinities are spelled out (SQLite would print "Inf"); REAL prints with 15 significant
     // digits. No ORDER BY inside group_concat (it sorts: 3x slower): rows come in primary-key
     // order, (run_pk, key_pk, step); seriesColumns checks the order and sorts if it ever is not.

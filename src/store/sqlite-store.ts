@@ -99,7 +99,13 @@ export class SqliteStore extends SqliteReader implements SweepStore {
         if (inserted.changes === 1) {
           this.statements.insertTransition.run(Number(inserted.lastInsertRowid), t, null, 'queued', 0, 'registered');
         } else {
-          this.statements.refreshRun.run({ sweep_pk: sweepPk, run_id: run.id, name: run.name, ordinal: run.ordinal, run_dir: run.runDir });
+          this.statements.refreshRun.run({
+            sweep_pk: sweepPk,
+            run_id: run.id,
+            name: run.name,
+            ordinal: run.ordinal,
+            run_dir: run.runDir,
+          });
         }
       }
     });
@@ -145,7 +151,8 @@ export class SqliteStore extends SqliteReader implements SweepStore {
 
   /** running (held by `owner`) -> an end state. False when the run is not ours any more. */
   finishRun(runPk: number, owner: string, end: RunEnd): boolean {
-    if (!END_STATES.includes(end.status)) throw new ClipsweepError('STORE', `invalid run transition running -> ${end.status}: not an end state`);
+    if (!END_STATES.includes(end.status))
+      throw new ClipsweepError('STORE', `invalid run transition running -> ${end.status}: not an end state`);
     assertTransition('running', end.status);
     const t = now();
     return this.transactImmediate(() => {
@@ -178,7 +185,8 @@ export class SqliteStore extends SqliteReader implements SweepStore {
     for (const status of from) assertTransition(status, 'queued');
     const t = now();
     return this.transactImmediate(() => {
-      const row = this.statements.stateOf.get(runPk) as { status: RunStatus; owner: string | null; attempt: number } | undefined;
+      const row = this.statements.stateOf.get(runPk) as
+        { status: RunStatus; owner: string | null; attempt: number } | undefined;
       if (!row || !from.includes(row.status)) return false;
       if (row.status === 'running' && row.owner !== owner) return false;
       const changed = this.statements.requeue.run(t, runPk, row.status).changes === 1;
@@ -248,7 +256,14 @@ export class SqliteStore extends SqliteReader implements SweepStore {
           );
         }
         for (const event of batch.events) {
-          s.upsertEvent.run(batch.runPk, event.offset, event.kind, event.step, JSON.stringify(event.payload), event.time);
+          s.upsertEvent.run(
+            batch.runPk,
+            event.offset,
+            event.kind,
+            event.step,
+            JSON.stringify(event.payload),
+            event.time,
+          );
         }
         s.advanceRun.run({
           pk: batch.runPk,
@@ -337,12 +352,16 @@ function prepare(db: ReturnType<typeof openWriteConnection>) {
     resetRun: db.prepare(
       "UPDATE runs SET metrics_offset = 0, metric_lines = 0, bad_lines = 0, total_steps = NULL, last_step = NULL, summary_json = NULL, excluded_gpus = '[]' WHERE pk = ?",
     ),
-    insertOrchestrator: db.prepare('INSERT INTO orchestrators (id, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)'),
+    insertOrchestrator: db.prepare(
+      'INSERT INTO orchestrators (id, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)',
+    ),
     heartbeat: db.prepare('UPDATE orchestrators SET heartbeat_at = ? WHERE id = ?'),
     endOrchestrator: db.prepare('UPDATE orchestrators SET ended_at = ?, heartbeat_at = ? WHERE id = ?'),
     setPid: db.prepare("UPDATE runs SET pid = ? WHERE pk = ? AND owner = ? AND status = 'running'"),
     setJobId: db.prepare("UPDATE runs SET job_id = ? WHERE pk = ? AND owner = ? AND status = 'running'"),
-    requeue: db.prepare("UPDATE runs SET status = 'queued', queued_at = ?, owner = NULL, pid = NULL WHERE pk = ? AND status = ?"),
+    requeue: db.prepare(
+      "UPDATE runs SET status = 'queued', queued_at = ?, owner = NULL, pid = NULL WHERE pk = ? AND status = ?",
+    ),
     claim: db.prepare(
       `UPDATE runs SET status = 'running', owner = @owner, slot = @slot, gpu = @gpu, attempt = attempt + 1,
          started_at = @t, ended_at = NULL, pid = NULL, job_id = NULL, exit_code = NULL, signal = NULL, failure_kind = NULL,
@@ -354,7 +373,9 @@ function prepare(db: ReturnType<typeof openWriteConnection>) {
          failure_kind = @failure_kind, reason = @reason, stderr_tail = @stderr_tail, prune_rung = @prune_rung
        WHERE pk = @pk AND status = 'running' AND owner = @owner`,
     ),
-    insertTransition: db.prepare('INSERT INTO run_transitions (run_pk, at, from_status, to_status, attempt, detail) VALUES (?, ?, ?, ?, ?, ?)'),
+    insertTransition: db.prepare(
+      'INSERT INTO run_transitions (run_pk, at, from_status, to_status, attempt, detail) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
     insertKey: db.prepare('INSERT OR IGNORE INTO metric_keys (key) VALUES (?)'),
     upsertMetric: db.prepare(
       `INSERT INTO metrics (run_pk, key_pk, step, value, nonfinite, epoch, time, attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)

@@ -42,9 +42,13 @@ export function expandSweep(spec: SweepSpec, options: { maxRuns?: number; force?
     );
   }
   const points: { name: string; params: Record<string, unknown>; origin: RunSpec['origin']; index: number }[] = [];
-  const sampled = spec.search.strategy === 'random' && spec.grid !== undefined ? draw(spec.grid, spec.search.samples ?? 0, spec.search.seed) : null;
+  const sampled =
+    spec.search.strategy === 'random' && spec.grid !== undefined
+      ? draw(spec.grid, spec.search.samples ?? 0, spec.search.seed)
+      : null;
   // TPE's runs are proposed while the sweep runs (src/search/propose.ts): only configurations are planned.
-  const planned = spec.search.strategy === 'tpe' ? [] : (sampled ?? gridPoints(spec.grid as Record<string, unknown[]> | undefined));
+  const planned =
+    spec.search.strategy === 'tpe' ? [] : (sampled ?? gridPoints(spec.grid as Record<string, unknown[]> | undefined));
   for (const point of planned) {
     points.push({ name: gridName(point), params: { ...spec.base, ...point }, origin: 'grid', index: -1 });
   }
@@ -63,7 +67,9 @@ export function expandSweep(spec: SweepSpec, options: { maxRuns?: number; force?
       if (point.origin === 'config') {
         const twin = configById.get(id);
         if (twin !== undefined && twin !== point.index) {
-          problems.push(`configs[${point.index}] ("${point.name}") has the same parameters as configs[${twin}] ("${spec.configs[twin]!.name}")`);
+          problems.push(
+            `configs[${point.index}] ("${point.name}") has the same parameters as configs[${twin}] ("${spec.configs[twin]!.name}")`,
+          );
         }
         configById.set(id, point.index);
       }
@@ -98,8 +104,11 @@ function placeholderProblems(spec: SweepSpec, runs: RunSpec[]): string[] {
       if (builtins.has(name)) continue;
       const without = runs.filter((run) => !(name in run.params));
       if (without.length === 0) continue;
-      const some = without.length === runs.length ? 'no run has' : `${without.length} run(s) (e.g. "${without[0]!.name}") have no`;
-      problems.push(`${where}: unknown placeholder {${name}}: ${some} parameter "${name}" (built-ins: ${BUILTIN_PLACEHOLDERS.join(', ')})`);
+      const some =
+        without.length === runs.length ? 'no run has' : `${without.length} run(s) (e.g. "${without[0]!.name}") have no`;
+      problems.push(
+        `${where}: unknown placeholder {${name}}: ${some} parameter "${name}" (built-ins: ${BUILTIN_PLACEHOLDERS.join(', ')})`,
+      );
     }
   }
   return problems;

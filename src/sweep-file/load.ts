@@ -60,7 +60,9 @@ export function parseSweep(text: string, file: string): SweepSpec {
   } catch (error) {
     throw new SpecError(
       file,
-      [`its aliases (*name) expand to more than the YAML reader allows (${firstLine((error as Error).message)}): write the values out, or use fewer aliases`],
+      [
+        `its aliases (*name) expand to more than the YAML reader allows (${firstLine((error as Error).message)}): write the values out, or use fewer aliases`,
+      ],
       'SPEC_INVALID',
       { cause: error },
     );
@@ -71,7 +73,10 @@ export function parseSweep(text: string, file: string): SweepSpec {
   const where = (path: PropertyKey[]): string => describePath(doc, lines, path);
   const parsed = sweepSchema.safeParse(data);
   if (!parsed.success) {
-    throw new SpecError(file, parsed.error.issues.flatMap((issue) => describeIssue(issue, data, where)));
+    throw new SpecError(
+      file,
+      parsed.error.issues.flatMap((issue) => describeIssue(issue, data, where)),
+    );
   }
   const problems = crossFieldProblems(parsed.data, where);
   if (problems.length > 0) throw new SpecError(file, problems);
@@ -110,15 +115,25 @@ function crossFieldProblems(sweep: SweepFile, where: (p: PropertyKey[]) => strin
   };
   for (const [key, value] of Object.entries(sweep.base)) check(['base', key], key, value);
   if (sweep.grid !== undefined) {
-    if (Object.keys(sweep.grid).length === 0) problems.push(`${where(['grid'])}: expected at least one parameter with a list of values`);
+    if (Object.keys(sweep.grid).length === 0)
+      problems.push(`${where(['grid'])}: expected at least one parameter with a list of values`);
     const random = sweep.search?.strategy === 'random' || sweep.search?.strategy === 'tpe';
     for (const [key, values] of Object.entries(sweep.grid)) {
       if (!Array.isArray(values)) {
-        if (!random) problems.push(`${where(['grid', key])}: a distribution needs search: { strategy: random or tpe, samples: N }`);
+        if (!random)
+          problems.push(
+            `${where(['grid', key])}: a distribution needs search: { strategy: random or tpe, samples: N }`,
+          );
         const [low, high] = 'uniform' in values ? values.uniform : values.loguniform;
-        for (const [bound, value] of [['low', low], ['high', high]] as const) {
+        for (const [bound, value] of [
+          ['low', low],
+          ['high', high],
+        ] as const) {
           const expected = checkKnownParam(key, values.int ? Math.round(value) : value);
-          if (expected !== null) problems.push(`${where(['grid', key])}: the ${bound} bound: ${expected}, got ${value}${values.int ? '' : ' (add int: true for an integer parameter)'}`);
+          if (expected !== null)
+            problems.push(
+              `${where(['grid', key])}: the ${bound} bound: ${expected}, got ${value}${values.int ? '' : ' (add int: true for an integer parameter)'}`,
+            );
         }
         continue;
       }
@@ -128,15 +143,19 @@ function crossFieldProblems(sweep: SweepFile, where: (p: PropertyKey[]) => strin
     }
   }
   if (sweep.search?.strategy === 'random') {
-    if (sweep.search.samples === undefined) problems.push(`${where(['search'])}: random search needs "samples": how many configurations to draw`);
-    if (sweep.grid === undefined) problems.push(`${where(['search'])}: random search draws from "grid": give it lists or distributions`);
+    if (sweep.search.samples === undefined)
+      problems.push(`${where(['search'])}: random search needs "samples": how many configurations to draw`);
+    if (sweep.grid === undefined)
+      problems.push(`${where(['search'])}: random search draws from "grid": give it lists or distributions`);
   }
   if (sweep.search?.strategy === 'tpe') problems.push(...tpeProblems(sweep, where));
   const names = new Map<string, number>();
   (sweep.configs ?? []).forEach((config, i) => {
     const first = names.get(config.name);
     if (first !== undefined) {
-      problems.push(`${where(['configs', i, 'name'])}: duplicate configuration name "${config.name}" (also configs[${first}])`);
+      problems.push(
+        `${where(['configs', i, 'name'])}: duplicate configuration name "${config.name}" (also configs[${first}])`,
+      );
     } else names.set(config.name, i);
     for (const [key, value] of Object.entries(config)) if (key !== 'name') check(['configs', i, key], key, value);
   });
@@ -145,7 +164,9 @@ function crossFieldProblems(sweep: SweepFile, where: (p: PropertyKey[]) => strin
   }
   problems.push(...trainerProblems(sweep, where));
   if (sweep.timeout !== undefined && parseDuration(sweep.timeout) === null) {
-    problems.push(`${where(['timeout'])}: expected a duration such as "2h", "30m", "90s" or seconds, got ${show(sweep.timeout)}`);
+    problems.push(
+      `${where(['timeout'])}: expected a duration such as "2h", "30m", "90s" or seconds, got ${show(sweep.timeout)}`,
+    );
   }
   if (sweep.kill_grace !== undefined && parseDuration(sweep.kill_grace) === null) {
     problems.push(`${where(['kill_grace'])}: expected a duration such as "10s", got ${show(sweep.kill_grace)}`);
@@ -157,18 +178,26 @@ function crossFieldProblems(sweep: SweepFile, where: (p: PropertyKey[]) => strin
 function tpeProblems(sweep: SweepFile, where: (p: PropertyKey[]) => string): string[] {
   const search = sweep.search!;
   const problems: string[] = [];
-  if (search.samples === undefined) problems.push(`${where(['search'])}: tpe needs "samples": how many configurations to propose in all`);
-  if (search.metric === undefined) problems.push(`${where(['search'])}: tpe needs "metric": the objective, e.g. val/loss`);
+  if (search.samples === undefined)
+    problems.push(`${where(['search'])}: tpe needs "samples": how many configurations to propose in all`);
+  if (search.metric === undefined)
+    problems.push(`${where(['search'])}: tpe needs "metric": the objective, e.g. val/loss`);
   if (search.mode === undefined) problems.push(`${where(['search'])}: tpe needs "mode": min or max`);
   const searched = Object.values(sweep.grid ?? {}).filter((v) => !Array.isArray(v) || v.length > 1);
   if (searched.length === 0) {
-    problems.push(`${where(sweep.grid === undefined ? ['search'] : ['grid'])}: tpe has nothing to sample: give "grid" a distribution ({loguniform: [a, b]}) or a list of two or more values`);
+    problems.push(
+      `${where(sweep.grid === undefined ? ['search'] : ['grid'])}: tpe has nothing to sample: give "grid" a distribution ({loguniform: [a, b]}) or a list of two or more values`,
+    );
   }
   if (search.metric !== undefined && sweep.trainer === 'builtin' && !isBuiltinMetric(search.metric)) {
-    problems.push(`${where(['search', 'metric'])}: the built-in trainer never reports "${search.metric}"; expected one of val/loss, val/i2t_R@1, val/t2i_R@5, train_eval/loss, train/loss, logit_scale (any of loss, i2t_/t2i_ R@1/5/10, mean_rank, median_rank under val/, train_eval/, retain/)`);
+    problems.push(
+      `${where(['search', 'metric'])}: the built-in trainer never reports "${search.metric}"; expected one of val/loss, val/i2t_R@1, val/t2i_R@5, train_eval/loss, train/loss, logit_scale (any of loss, i2t_/t2i_ R@1/5/10, mean_rank, median_rank under val/, train_eval/, retain/)`,
+    );
   }
   if ((sweep.seeds?.length ?? 0) > 1) {
-    problems.push(`${where(['seeds'])}: tpe proposes one run per configuration and optimises its value; give one seed (or vary "seed" in grid)`);
+    problems.push(
+      `${where(['seeds'])}: tpe proposes one run per configuration and optimises its value; give one seed (or vary "seed" in grid)`,
+    );
   }
   return problems;
 }
@@ -182,26 +211,39 @@ function trainerProblems(sweep: SweepFile, where: (p: PropertyKey[]) => string):
     ...trainer.command.map((arg, i): [PropertyKey[], string] => [['trainer', 'command', i], arg]),
     ...Object.entries(trainer.env ?? {}).map(([k, v]): [PropertyKey[], string] => [['trainer', 'env', k], v]),
     ...(trainer.cwd !== undefined ? [[['trainer', 'cwd'], trainer.cwd] as [PropertyKey[], string]] : []),
-    ...(trainer.results_file !== undefined ? [[['trainer', 'results_file'], trainer.results_file] as [PropertyKey[], string]] : []),
+    ...(trainer.results_file !== undefined
+      ? [[['trainer', 'results_file'], trainer.results_file] as [PropertyKey[], string]]
+      : []),
   ];
   for (const [path, template] of templates) {
     const parsed = parseTemplate(template);
     if (typeof parsed === 'string') problems.push(`${where(path)}: ${parsed}`);
   }
   if (trainer.metrics === 'regex' && (trainer.patterns ?? []).length === 0) {
-    problems.push(`${where(['trainer', 'metrics'])}: "regex" needs "patterns": a list of { regex, metrics: { key: group }, step? }`);
+    problems.push(
+      `${where(['trainer', 'metrics'])}: "regex" needs "patterns": a list of { regex, metrics: { key: group }, step? }`,
+    );
   }
   (trainer.patterns ?? []).forEach((pattern, i) => {
     try {
       new RegExp(pattern.regex);
     } catch (error) {
-      problems.push(`${where(['trainer', 'patterns', i, 'regex'])}: not a valid regular expression: ${(error as Error).message}`);
+      problems.push(
+        `${where(['trainer', 'patterns', i, 'regex'])}: not a valid regular expression: ${(error as Error).message}`,
+      );
       return;
     }
     const groups = new Set([...pattern.regex.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)].map((m) => m[1]!));
-    const wanted = [...Object.values(pattern.metrics), ...(pattern.step ? [pattern.step] : []), ...(pattern.epoch ? [pattern.epoch] : [])];
+    const wanted = [
+      ...Object.values(pattern.metrics),
+      ...(pattern.step ? [pattern.step] : []),
+      ...(pattern.epoch ? [pattern.epoch] : []),
+    ];
     for (const group of wanted) {
-      if (!groups.has(group)) problems.push(`${where(['trainer', 'patterns', i])}: the regex has no group named "${group}" (write (?<${group}>...))`);
+      if (!groups.has(group))
+        problems.push(
+          `${where(['trainer', 'patterns', i])}: the regex has no group named "${group}" (write (?<${group}>...))`,
+        );
     }
   });
   return problems;
@@ -214,8 +256,13 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown, where: (p: Proper
   const got = valueAt(data, issue.path);
   if (issue.code === 'invalid_union') {
     // Report the problems of the alternative whose type matched (e.g. the trainer mapping).
-    const matched = issue.errors.find((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0 || i.code === 'unrecognized_keys'));
-    if (matched) return matched.flatMap((inner) => describeIssue({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue, data, where));
+    const matched = issue.errors.find(
+      (branch) => branch.length > 0 && branch.every((i) => i.path.length > 0 || i.code === 'unrecognized_keys'),
+    );
+    if (matched)
+      return matched.flatMap((inner) =>
+        describeIssue({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue, data, where),
+      );
   }
   const expected = issue.code === 'invalid_union' ? unionExpectation(issue.path) : tidy(issue.message);
   return [`${where(issue.path)}: ${expected}, got ${got === undefined ? 'nothing' : show(got)}`];
@@ -244,7 +291,11 @@ function unionExpectation(path: PropertyKey[]): string {
 
 function tidy(message: string): string {
   // zod says "Invalid input: expected number, received string"; the "got" part is added by us.
-  return message.replace(/^Invalid input: /, '').replace(/, received .*$/, '').replace(/^Too small: /, '').replace(/^Too big: /, '');
+  return message
+    .replace(/^Invalid input: /, '')
+    .replace(/, received .*$/, '')
+    .replace(/^Too small: /, '')
+    .replace(/^Too big: /, '');
 }
 
 function describePath(doc: Document, lines: LineCounter, path: PropertyKey[]): string {

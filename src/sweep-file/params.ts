@@ -8,19 +8,13 @@ export function checkKnownParam(key: string, value: unknown): string | null {
     case 'batch_size':
       return isPositiveInt(value) ? null : 'expected a positive integer';
     case 'lr':
-      return typeof value === 'number' && Number.isFinite(value) && value > 0
-        ? null
-        : 'expected a positive number';
+      return typeof value === 'number' && Number.isFinite(value) && value > 0 ? null : 'expected a positive number';
     case 'weight_decay':
-      return typeof value === 'number' && Number.isFinite(value) && value >= 0
-        ? null
-        : 'expected a number >= 0';
+      return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? null : 'expected a number >= 0';
     case 'warmup':
       return isWarmup(value) ? null : `expected ${WARMUP_EXPECTED}`;
     case 'epochs':
-      return typeof value === 'number' && Number.isFinite(value) && value > 0
-        ? null
-        : 'expected a positive number';
+      return typeof value === 'number' && Number.isFinite(value) && value > 0 ? null : 'expected a positive number';
     case 'steps':
       return isPositiveInt(value) ? null : 'expected a positive integer';
     case 'seed':
@@ -46,7 +40,8 @@ export const RESERVED_PARAMS = new Set(['name']);
  * retrieval figures, and the training-step figures), so that a search objective it never
  * reports is refused before anything runs.
  */
-const BUILTIN_METRIC = /^((val|train_eval|retain)\/(loss|(i2t|t2i)_(R@(1|5|10)|mean_rank|median_rank))|train\/loss|train\/samples_per_sec|lr|logit_scale)$/;
+const BUILTIN_METRIC =
+  /^((val|train_eval|retain)\/(loss|(i2t|t2i)_(R@(1|5|10)|mean_rank|median_rank))|train\/loss|train\/samples_per_sec|lr|logit_scale)$/;
 
 export function isBuiltinMetric(key: string): boolean {
   return BUILTIN_METRIC.test(key);

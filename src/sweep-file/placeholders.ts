@@ -3,7 +3,15 @@
 // `;` stays exactly one argument. `{{` and `}}` are literal braces.
 
 /** Built-ins every run has, besides its parameters. */
-export const BUILTIN_PLACEHOLDERS = ['run_id', 'run_dir', 'checkpoint_dir', 'metrics_file', 'attempt', 'sweep', 'name'] as const;
+export const BUILTIN_PLACEHOLDERS = [
+  'run_id',
+  'run_dir',
+  'checkpoint_dir',
+  'metrics_file',
+  'attempt',
+  'sweep',
+  'name',
+] as const;
 
 type Part = { text: string } | { name: string };
 
@@ -27,7 +35,8 @@ export function parseTemplate(template: string): Part[] | string {
     }
     const end = template.indexOf('}', i);
     const name = end === -1 ? '' : template.slice(i + 1, end);
-    if (end === -1 || !NAME.test(name)) return `"${template.slice(i, end === -1 ? undefined : end + 1)}" is not a placeholder (expected {parameter_name}; write "{{" for a literal brace)`;
+    if (end === -1 || !NAME.test(name))
+      return `"${template.slice(i, end === -1 ? undefined : end + 1)}" is not a placeholder (expected {parameter_name}; write "{{" for a literal brace)`;
     if (text) parts.push({ text });
     text = '';
     parts.push({ name });

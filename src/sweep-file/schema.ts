@@ -15,9 +15,7 @@ export const paramValue: z.ZodType<unknown> = z.union([
   z.record(z.string(), z.unknown()),
 ]);
 
-const paramName = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'expected a parameter name (letters, digits, _ . -)');
+const paramName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'expected a parameter name (letters, digits, _ . -)');
 
 export const sweepNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
@@ -42,7 +40,9 @@ export const resourcesSchema = z.strictObject({
   /** pack: memory: the most runs on one GPU (default 16). */
   max_runs_per_gpu: z.number().int().positive().optional(),
   /** Skip a GPU none of the sweep's runs use while its utilisation is at least this ("50%" or 50). */
-  skip_busy: z.union([z.number().min(0).max(100), z.string().regex(/^\d+(\.\d+)?%$/, 'expected a percentage such as "50%"')]).optional(),
+  skip_busy: z
+    .union([z.number().min(0).max(100), z.string().regex(/^\d+(\.\d+)?%$/, 'expected a percentage such as "50%"')])
+    .optional(),
   /** Milliseconds between nvidia-smi samples (default 5000), and between samples stored for the report (default 30000). */
   gpu_poll_ms: z.number().int().positive().optional(),
   gpu_record_ms: z.number().int().positive().optional(),
@@ -54,9 +54,18 @@ export const resourcesSchema = z.strictObject({
   partition: z.string().min(1).optional(),
   cpus_per_run: z.number().int().positive().optional(),
   /** sbatch --mem: "64G", "500M", or megabytes. */
-  mem: z.union([z.number().int().positive(), z.string().regex(/^\d+[KMGT]?$/i, 'expected a size such as "64G" or "500M"')]).optional(),
+  mem: z
+    .union([z.number().int().positive(), z.string().regex(/^\d+[KMGT]?$/i, 'expected a size such as "64G" or "500M"')])
+    .optional(),
   /** sbatch --time: "12:00:00", "1-00:00:00", "30:00", or minutes. */
-  time: z.union([z.number().int().positive(), z.string().regex(/^(\d+-)?\d+(:\d{1,2}){0,2}$/, 'expected a SLURM time such as "12:00:00", "1-00:00:00" or minutes')]).optional(),
+  time: z
+    .union([
+      z.number().int().positive(),
+      z
+        .string()
+        .regex(/^(\d+-)?\d+(:\d{1,2}){0,2}$/, 'expected a SLURM time such as "12:00:00", "1-00:00:00" or minutes'),
+    ])
+    .optional(),
   account: z.string().min(1).optional(),
   qos: z.string().min(1).optional(),
   sbatch_args: z.array(z.string().min(1)).optional(),
@@ -71,7 +80,9 @@ export const resourcesSchema = z.strictObject({
 export const linePatternSchema = z.strictObject({
   regex: z.string().min(1),
   /** metric key -> name of the regex group holding its value */
-  metrics: z.record(z.string().min(1), z.string().min(1)).refine((m) => Object.keys(m).length > 0, 'expected at least one metric'),
+  metrics: z
+    .record(z.string().min(1), z.string().min(1))
+    .refine((m) => Object.keys(m).length > 0, 'expected at least one metric'),
   /** group holding the step; without it the line belongs to the last step seen */
   step: z.string().min(1).optional(),
   epoch: z.string().min(1).optional(),
@@ -98,16 +109,21 @@ export const trainerSchema = z.union([z.literal('builtin'), commandTrainerSchema
 /** "2h", "30m", "90s", "1h30m", "1d", or a number of seconds. */
 export const durationSchema = z.union([z.number().positive(), z.string().min(1)]);
 
-export const configSchema = z
-  .object({ name: z.string().min(1, 'expected a non-empty name') })
-  .catchall(paramValue);
+export const configSchema = z.object({ name: z.string().min(1, 'expected a non-empty name') }).catchall(paramValue);
 
 export const sweepSchema = z.strictObject({
-  name: z.string().regex(sweepNamePattern, 'expected a name of 1 to 100 characters: letters, digits, . _ - (no slashes, not starting with . _ or -)'),
+  name: z
+    .string()
+    .regex(
+      sweepNamePattern,
+      'expected a name of 1 to 100 characters: letters, digits, . _ - (no slashes, not starting with . _ or -)',
+    ),
   description: z.string().optional(),
   trainer: trainerSchema,
   base: z.record(paramName, paramValue).default({}),
-  grid: z.record(paramName, z.union([z.array(paramValue).min(1, 'expected a non-empty list'), distributionSchema])).optional(),
+  grid: z
+    .record(paramName, z.union([z.array(paramValue).min(1, 'expected a non-empty list'), distributionSchema]))
+    .optional(),
   /** grid (default): the cartesian product; random: `samples` draws from lists and distributions. */
   search: searchSchema.optional(),
   early_termination: earlyTerminationSchema.optional(),

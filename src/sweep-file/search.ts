@@ -5,7 +5,10 @@ import { mulberry32 } from '../random/mulberry32.js';
 
 const bounds = z
   .tuple([z.number(), z.number()])
-  .refine(([low, high]) => Number.isFinite(low) && Number.isFinite(high) && low < high, 'expected [low, high] with low < high');
+  .refine(
+    ([low, high]) => Number.isFinite(low) && Number.isFinite(high) && low < high,
+    'expected [low, high] with low < high',
+  );
 
 export const distributionSchema = z.union([
   z.strictObject({ uniform: bounds, int: z.boolean().default(false) }),
@@ -34,16 +37,24 @@ export const searchSchema = z.strictObject({
 export type Search = z.infer<typeof searchSchema>;
 
 export function isDistribution(value: unknown): value is Distribution {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && ('uniform' in value || 'loguniform' in value);
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    ('uniform' in value || 'loguniform' in value)
+  );
 }
-
 
 /** Four significant digits: enough for a hyperparameter, and readable in names and ids. */
 function round4(value: number): number {
   return Number(value.toPrecision(4));
 }
 
-export function draw(space: Record<string, unknown[] | Distribution>, samples: number, seed: number): Record<string, unknown>[] {
+export function draw(
+  space: Record<string, unknown[] | Distribution>,
+  samples: number,
+  seed: number,
+): Record<string, unknown>[] {
   const next = mulberry32(seed);
   const points: Record<string, unknown>[] = [];
   for (let i = 0; i < samples; i++) {

@@ -18,9 +18,20 @@ export function openClipConfig(c: ModelConfig): Record<string, unknown> {
     model_cfg: {
       embed_dim: c.embedDim,
       quick_gelu: c.quickGelu ?? false,
-      vision_cfg: { image_size: c.imageSize, patch_size: c.patchSize, width: c.width, layers: c.layers, head_width: c.width / c.heads, mlp_ratio: c.mlpRatio },
+      vision_cfg: {
+        image_size: c.imageSize,
+        patch_size: c.patchSize,
+        width: c.width,
+        layers: c.layers,
+        head_width: c.width / c.heads,
+        mlp_ratio: c.mlpRatio,
+      },
       text_cfg: {
-        context_length: c.contextLength, vocab_size: c.vocabSize, width: c.textWidth, heads: c.textHeads, layers: c.textLayers,
+        context_length: c.contextLength,
+        vocab_size: c.vocabSize,
+        width: c.textWidth,
+        heads: c.textHeads,
+        layers: c.textLayers,
         mlp_ratio: c.textMlpRatio ?? c.mlpRatio,
       },
     },
@@ -31,14 +42,20 @@ export function openClipConfig(c: ModelConfig): Record<string, unknown> {
 
 /** Writes the three files into `dir`; returns the weights file. */
 export function exportOpenClip(
-  dir: string, config: ModelConfig, vocab: readonly string[], params: ReadonlyMap<string, Float32Array>, metadata: Record<string, string>,
+  dir: string,
+  config: ModelConfig,
+  vocab: readonly string[],
+  params: ReadonlyMap<string, Float32Array>,
+  metadata: Record<string, string>,
 ): string {
   fs.mkdirSync(dir, { recursive: true });
   const tensors: TensorToWrite[] = [];
   for (const m of mappingFor('openclip', config)) {
     const values = params.get(m.internal);
     if (!values) throw new Error(`cannot export ${dir}: parameter ${m.internal} is missing`);
-    toExternal(m, values).forEach((data, i) => tensors.push({ name: m.external[i]!.name, dtype: 'F32', shape: m.external[i]!.shape, data }));
+    toExternal(m, values).forEach((data, i) =>
+      tensors.push({ name: m.external[i]!.name, dtype: 'F32', shape: m.external[i]!.shape, data }),
+    );
   }
   const file = path.join(dir, WEIGHTS_FILE);
   writeSafetensors(file, tensors, { format: 'pt', ...metadata });

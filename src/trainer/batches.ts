@@ -43,7 +43,13 @@ export function pickCaptions(byImage: number[][], images: ArrayLike<number>, rng
  * Patches [n * P, patch * patch * 3] for the given images, each augmented when `aug` and `rng`
  * are given (random resized crop: area fraction in crop_scale, aspect in [3/4, 4/3]).
  */
-export function imagePatches(split: ImageCaptionSplit, images: ArrayLike<number>, patch: number, aug: Augment | null, rng: Rng | null): Float32Array {
+export function imagePatches(
+  split: ImageCaptionSplit,
+  images: ArrayLike<number>,
+  patch: number,
+  aug: Augment | null,
+  rng: Rng | null,
+): Float32Array {
   const s = split.imageSize;
   const g = s / patch;
   const pd = patch * patch * 3;
@@ -52,7 +58,11 @@ export function imagePatches(split: ImageCaptionSplit, images: ArrayLike<number>
   for (let i = 0; i < n; i++) {
     const base = images[i]! * s * s * 3;
     // Crop window (y0, x0, h, w) in source pixels; the identity when not augmenting.
-    let cy = 0, cx = 0, ch = s, cw = s, flip = false;
+    let cy = 0,
+      cx = 0,
+      ch = s,
+      cw = s,
+      flip = false;
     if (aug && rng) {
       if (aug.crop) {
         const area = aug.cropScale[0] + (aug.cropScale[1] - aug.cropScale[0]) * rng.next();
@@ -106,13 +116,25 @@ export interface Batch {
 }
 
 /** Builds the tensors for images[i] paired with captions[i]. */
-export function makeBatch(split: ImageCaptionSplit, config: ModelConfig, eotToken: number, images: ArrayLike<number>, captions: ArrayLike<number>, aug: Augment | null, rng: Rng | null): Batch {
+export function makeBatch(
+  split: ImageCaptionSplit,
+  config: ModelConfig,
+  eotToken: number,
+  images: ArrayLike<number>,
+  captions: ArrayLike<number>,
+  aug: Augment | null,
+  rng: Rng | null,
+): Batch {
   const n = images.length;
   const ctx = split.contextLength;
   if (ctx !== config.contextLength) throw new Error(`captions have context ${ctx}, the model ${config.contextLength}`);
-  if (split.imageSize !== config.imageSize) throw new Error(`images are ${split.imageSize} px, the model takes ${config.imageSize}`);
+  if (split.imageSize !== config.imageSize)
+    throw new Error(`images are ${split.imageSize} px, the model takes ${config.imageSize}`);
   const P = (config.imageSize / config.patchSize) ** 2;
-  const patches = tf.tensor2d(imagePatches(split, images, config.patchSize, aug, rng), [n * P, config.patchSize ** 2 * 3]);
+  const patches = tf.tensor2d(imagePatches(split, images, config.patchSize, aug, rng), [
+    n * P,
+    config.patchSize ** 2 * 3,
+  ]);
   const ids = new Int32Array(n * ctx);
   const eot = new Int32Array(n);
   for (let i = 0; i < n; i++) {

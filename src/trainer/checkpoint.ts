@@ -51,8 +51,17 @@ export function manifestPath(dir: string, kind: string): string {
 }
 
 export function saveCheckpoint(
-  dir: string, kind: string,
-  opts: { config: ModelConfig; vocab: readonly string[]; tokenizer?: TokenizerSource; params: ParamMap; optimizer: AdamW | null; state: TrainState; info?: Record<string, unknown> },
+  dir: string,
+  kind: string,
+  opts: {
+    config: ModelConfig;
+    vocab: readonly string[];
+    tokenizer?: TokenizerSource;
+    params: ParamMap;
+    optimizer: AdamW | null;
+    state: TrainState;
+    info?: Record<string, unknown>;
+  },
 ): string {
   const entries: [string, tf.Tensor][] = [];
   for (const [name, p] of opts.params) entries.push([`p:${name}`, p]);
@@ -73,9 +82,16 @@ export function saveCheckpoint(
   fs.writeFileSync(tmpBin, Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength));
   fs.renameSync(tmpBin, path.join(dir, weights));
   const manifest: Manifest = {
-    format: FORMAT, kind, weights, config: opts.config, vocab: opts.tokenizer ? [] : [...opts.vocab],
-    ...(opts.tokenizer ? { tokenizer: opts.tokenizer } : {}), tensors,
-    optimizer: opts.optimizer ? { t: opts.optimizer.t } : null, state: opts.state, info: opts.info ?? {},
+    format: FORMAT,
+    kind,
+    weights,
+    config: opts.config,
+    vocab: opts.tokenizer ? [] : [...opts.vocab],
+    ...(opts.tokenizer ? { tokenizer: opts.tokenizer } : {}),
+    tensors,
+    optimizer: opts.optimizer ? { t: opts.optimizer.t } : null,
+    state: opts.state,
+    info: opts.info ?? {},
   };
   const target = manifestPath(dir, kind);
   const tmpJson = `${target}.${process.pid}.tmp`;
@@ -112,7 +128,8 @@ export function restore(loaded: Loaded, params: ParamMap, optimizer: AdamW | nul
   for (const [name, p] of params) {
     const t = loaded.tensors.get(`p:${name}`);
     if (!t) throw new Error(`checkpoint lacks parameter ${name}`);
-    if (t.shape.join() !== p.shape.join()) throw new Error(`checkpoint parameter ${name} has shape [${t.shape}], the model [${p.shape}]`);
+    if (t.shape.join() !== p.shape.join())
+      throw new Error(`checkpoint parameter ${name} has shape [${t.shape}], the model [${p.shape}]`);
     p.assign(t);
   }
   if (optimizer && loaded.manifest.optimizer) {

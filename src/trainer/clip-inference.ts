@@ -21,14 +21,20 @@ export interface OpenedClip {
   dispose(): void;
 }
 
-export function openClip(opts: { weights: string; config?: string | undefined; vocab?: string | undefined }): OpenedClip {
+export function openClip(opts: {
+  weights: string;
+  config?: string | undefined;
+  vocab?: string | undefined;
+}): OpenedClip {
   const init = loadClipInit({ init: opts.weights, modelConfig: opts.config, vocab: opts.vocab });
   const params = initParams(init.loaded.manifest.config, 0);
   restore(init.loaded, params, null);
   disposeLoaded(init.loaded);
   const model = new ClipModel(init.loaded.manifest.config, params);
   return {
-    init, model, params,
+    init,
+    model,
+    params,
     dispose() {
       model.dispose();
       disposeParams(params);
@@ -45,12 +51,21 @@ async function adhocSplit(clip: OpenedClip, images: string[], texts: string[]): 
   const pixels = new Uint8Array(Math.max(1, images.length) * bytes);
   for (const [i, file] of images.entries()) {
     const r = await decodeSquare(file, c.imageSize);
-    if (!r.ok) throw new BadInputError(`${file}: cannot use this image (${r.reason}): give a readable PNG, JPEG or WebP file`);
+    if (!r.ok)
+      throw new BadInputError(`${file}: cannot use this image (${r.reason}): give a readable PNG, JPEG or WebP file`);
     pixels.set(r.pixels, i * bytes);
   }
   const captions = texts.length ? texts : [''];
   return toImageCaptionSplit(
-    { pixels, imageSize: c.imageSize, count: Math.max(1, images.length), imageIds: [], captions, captionImage: new Int32Array(captions.length), problems: [] },
+    {
+      pixels,
+      imageSize: c.imageSize,
+      count: Math.max(1, images.length),
+      imageIds: [],
+      captions,
+      captionImage: new Int32Array(captions.length),
+      problems: [],
+    },
     clip.init.tokenizer,
     c.imageMean && c.imageStd ? { mean: c.imageMean, std: c.imageStd } : undefined,
   );
@@ -76,8 +91,15 @@ export async function embed(clip: OpenedClip, images: string[], texts: string[])
   // Each tower runs alone: the other half of the batch points at item 0 and is not encoded.
   const encode = (tower: 'image' | 'text', n: number): tf.Tensor2D => {
     if (n === 0) return tf.zeros([0, c.embedDim]);
-    const b = tower === 'image' ? makeBatch(split, c, eot, idx(n), new Int32Array(n), null, null) : makeBatch(split, c, eot, new Int32Array(n), idx(n), null, null);
-    const e = tf.tidy(() => l2normalize(tower === 'image' ? clip.model.encodeImage(b.image, noDropout) : clip.model.encodeText(b.text, noDropout)));
+    const b =
+      tower === 'image'
+        ? makeBatch(split, c, eot, idx(n), new Int32Array(n), null, null)
+        : makeBatch(split, c, eot, new Int32Array(n), idx(n), null, null);
+    const e = tf.tidy(() =>
+      l2normalize(
+        tower === 'image' ? clip.model.encodeImage(b.image, noDropout) : clip.model.encodeText(b.text, noDropout),
+      ),
+    );
     b.dispose();
     return e;
   };
@@ -87,17 +109,35 @@ export async function embed(clip: OpenedClip, images: string[], texts: string[])
   const logits = tf.tidy(() => tf.mul(tf.matMul(img, txt, false, true), scale) as tf.Tensor2D);
   const L = c.contextLength;
   const tokens = texts.map((_, i) => Array.from(split.tokens.subarray(i * L, (i + 1) * L)));
-  const out = { image_embeds: rows(img), text_embeds: rows(txt), logit_scale: scale, logits_per_image: rows(logits), tokens };
+  const out = {
+    image_embeds: rows(img),
+    text_embeds: rows(txt),
+    logit_scale: scale,
+    logits_per_image: rows(logits),
+    tokens,
+  };
   tf.dispose([img, txt, logits]);
   return out;
 }
 
 /** Retrieval (R@1/5/10 both ways, ranks, loss) on the validation split of a COCO-layout folder. */
-export async function evalRetrieval(clip: OpenedClip, dataset: string, opts: { maxImages?: number | undefined; batchSize: number }): Promise<{ metrics: Record<string, number>; images: number; problems: number }> {
+export async function evalRetrieval(
+  clip: OpenedClip,
+  dataset: string,
+  opts: { maxImages?: number | undefined; batchSize: number },
+): Promise<{ metrics: Record<string, number>; images: number; problems: number }> {
   const c = clip.model.config;
-  const raw = await readCocoSplit(dataset, 'val', { imageSize: c.imageSize, ...(opts.maxImages ? { maxImages: opts.maxImages } : {}) });
-  if (raw.count === 0) throw new BadInputError(`${dataset}: no readable validation image with a caption: check the folder's COCO layout`);
-  const split = toImageCaptionSplit(raw, clip.init.tokenizer, c.imageMean && c.imageStd ? { mean: c.imageMean, std: c.imageStd } : undefined);
+  const raw = await readCocoSplit(dataset, 'val', {
+    imageSize: c.imageSize,
+    ...(opts.maxImages ? { maxImages: opts.maxImages } : {}),
+  });
+  if (raw.count === 0)
+    throw new BadInputError(`${dataset}: no readable validation image with a caption: check the folder's COCO layout`);
+  const split = toImageCaptionSplit(
+    raw,
+    clip.init.tokenizer,
+    c.imageMean && c.imageStd ? { mean: c.imageMean, std: c.imageStd } : undefined,
+  );
   const metrics = evaluate(clip.model, evalSet(split), clip.init.tokenizer.eotToken, opts.batchSize, 'val');
   return { metrics, images: raw.count, problems: raw.problems.length };
 }

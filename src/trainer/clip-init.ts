@@ -41,32 +41,55 @@ function vocabPath(weightsFile: string, given: string | undefined): string {
   return gz ? path.join(dir, gz) : dir;
 }
 
-export function loadClipInit(opts: { init: string; modelConfig?: string | undefined; vocab?: string | undefined }): ClipInit {
+export function loadClipInit(opts: {
+  init: string;
+  modelConfig?: string | undefined;
+  vocab?: string | undefined;
+}): ClipInit {
   const file = path.resolve(opts.init);
-  if (!fs.existsSync(file)) throw new BadInputError(`init: ${file} does not exist: give the path of a .safetensors file`);
+  if (!fs.existsSync(file))
+    throw new BadInputError(`init: ${file} does not exist: give the path of a .safetensors file`);
   const archFile = opts.modelConfig ? path.resolve(opts.modelConfig) : findArchBeside(file);
   const arch = readArch(archFile);
   const weights = loadClipWeights(file, arch);
   const vocab = vocabPath(file, opts.vocab);
   const words = isWordVocab(vocab) ? readWordVocab(vocab) : null;
-  const tokenizer: Tokenizer = words ? createTokenizer(words, arch.config.contextLength) : loadClipTokenizer(findVocab(vocab), arch.config.contextLength);
+  const tokenizer: Tokenizer = words
+    ? createTokenizer(words, arch.config.contextLength)
+    : loadClipTokenizer(findVocab(vocab), arch.config.contextLength);
   if (tokenizer.vocabSize > arch.config.vocabSize) {
-    throw new BadInputError(`vocab ${vocab} has ${tokenizer.vocabSize} tokens, the model ${arch.config.vocabSize} (${archFile})`);
+    throw new BadInputError(
+      `vocab ${vocab} has ${tokenizer.vocabSize} tokens, the model ${arch.config.vocabSize} (${archFile})`,
+    );
   }
   const tensors = new Map<string, tf.Tensor>();
-  for (const m of weights.mapping) tensors.set(`p:${m.internal}`, tf.tensor(weights.params.get(m.internal)!, m.internalShape));
+  for (const m of weights.mapping)
+    tensors.set(`p:${m.internal}`, tf.tensor(weights.params.get(m.internal)!, m.internalShape));
   // The JS copies are no longer needed (ViT-B/32 is 600 MB of them); the file stays for export.
   weights.params.clear();
   const loaded: Loaded = {
     manifest: {
-      format: FORMAT, kind: 'init', weights: file, config: arch.config, vocab: words ?? [],
-      ...(words ? {} : { tokenizer: { kind: 'clip-bpe' as const, vocab } }), tensors: [], optimizer: null,
+      format: FORMAT,
+      kind: 'init',
+      weights: file,
+      config: arch.config,
+      vocab: words ?? [],
+      ...(words ? {} : { tokenizer: { kind: 'clip-bpe' as const, vocab } }),
+      tensors: [],
+      optimizer: null,
       state: { step: 0, totalSteps: 0, bestValue: null, bestStep: null, evalsWithoutImprovement: 0 },
       info: { naming: weights.naming, dtype: weights.dtype, model_config: archFile },
     },
     tensors,
   };
-  return { weights, tokenizer, tokenizerSource: words ? null : { kind: 'clip-bpe', vocab }, vocabFile: vocab, loaded, archFile };
+  return {
+    weights,
+    tokenizer,
+    tokenizerSource: words ? null : { kind: 'clip-bpe', vocab },
+    vocabFile: vocab,
+    loaded,
+    archFile,
+  };
 }
 
 /** Writes the model's current parameters as <dir>/<kind>.safetensors in the source's layout. */

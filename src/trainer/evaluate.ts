@@ -22,7 +22,13 @@ export function evalSet(split: ImageCaptionSplit, images?: Int32Array): EvalSet 
 
 const noDropout = { dropout: 0, dropoutSeed: 0 };
 
-export function evaluate(model: ClipModel, set: EvalSet, eotToken: number, evalBatchSize: number, prefix: string): Record<string, number> {
+export function evaluate(
+  model: ClipModel,
+  set: EvalSet,
+  eotToken: number,
+  evalBatchSize: number,
+  prefix: string,
+): Record<string, number> {
   const n = set.images.length;
   const imgParts: tf.Tensor2D[] = [];
   const txtParts: tf.Tensor2D[] = [];

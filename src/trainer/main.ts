@@ -15,7 +15,6 @@ import { findVocab, loadClipTokenizer } from '../clip/tokenizer/index.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import { UsageError } from '../errors.js';
 
-
 function env(name: string): string {
   const v = process.env[name];
   if (!v) throw new UsageError(`${name} is not set (the trainer is started by the orchestrator; see docs/protocol.md)`);
@@ -33,7 +32,8 @@ function runsDirFor(p: TrainParams, runDir: string): string {
 function resolveInit(spec: string): string {
   const p = path.resolve(spec);
   if (fs.existsSync(p) && fs.statSync(p).isDirectory()) {
-    for (const f of ['best.json', 'last.json', BASE_MANIFEST]) if (fs.existsSync(path.join(p, f))) return path.join(p, f);
+    for (const f of ['best.json', 'last.json', BASE_MANIFEST])
+      if (fs.existsSync(path.join(p, f))) return path.join(p, f);
     throw new UsageError(`init: folder ${p} holds no checkpoint (best.json, last.json or ${BASE_MANIFEST})`);
   }
   if (!fs.existsSync(p)) throw new UsageError(`init: ${p} does not exist (use "base", "none" or a checkpoint path)`);
@@ -63,7 +63,14 @@ async function main(): Promise<number> {
   fs.mkdirSync(ckptDir, { recursive: true });
   const sink = fileSink(metricsFile);
   const backend = await selectBackend(params.backend);
-  sink.event('info', { backend: backend.loaded, tf_backend: backend.tfBackend, tried: backend.tried, cuda_visible_devices: process.env.CUDA_VISIBLE_DEVICES ?? null, attempt, run_id: process.env.SWEEP_RUN_ID ?? null });
+  sink.event('info', {
+    backend: backend.loaded,
+    tf_backend: backend.tfBackend,
+    tried: backend.tried,
+    cuda_visible_devices: process.env.CUDA_VISIBLE_DEVICES ?? null,
+    attempt,
+    run_id: process.env.SWEEP_RUN_ID ?? null,
+  });
 
   const runsDir = runsDirFor(params, runDir);
   let clip: ClipInit | null = null;
@@ -74,7 +81,13 @@ async function main(): Promise<number> {
       // Missing or unusable files are bad parameters: exit 2, and the message names the file.
       throw new UsageError((e as Error).message, { cause: e });
     }
-    sink.event('info', { clip_weights: path.resolve(params.init), naming: clip.weights.naming, dtype: clip.weights.dtype, model_config: clip.archFile, vocab: clip.vocabFile });
+    sink.event('info', {
+      clip_weights: path.resolve(params.init),
+      naming: clip.weights.naming,
+      dtype: clip.weights.dtype,
+      model_config: clip.archFile,
+      vocab: clip.vocabFile,
+    });
   } else if (params.model_config || params.vocab) {
     throw new UsageError('model_config and vocab apply to real CLIP weights only (init: a .safetensors file)');
   }
@@ -82,7 +95,9 @@ async function main(): Promise<number> {
   if (fs.existsSync(manifestPath(ckptDir, 'last'))) {
     try {
       resume = loadCheckpoint(manifestPath(ckptDir, 'last'));
-      sink.event('info', { message: `resuming from ${manifestPath(ckptDir, 'last')} at step ${resume.manifest.state.step}` });
+      sink.event('info', {
+        message: `resuming from ${manifestPath(ckptDir, 'last')} at step ${resume.manifest.state.step}`,
+      });
     } catch (e) {
       // An unusable checkpoint must not fail every retry: start again and say why.
       sink.event('info', { message: `cannot resume (${(e as Error).message}); starting from the beginning` });
@@ -94,9 +109,17 @@ async function main(): Promise<number> {
   if (!resume && clip) {
     init = clip.loaded;
   } else if (!resume && params.init !== 'none') {
-    const file = params.init === 'base'
-      ? (await runPretrain({ runsDir, preset: params.modelPreset, shouldStop: () => stop, log: (l) => process.stderr.write(`[pretrain] ${l}\n`) })).checkpointPath
-      : resolveInit(params.init);
+    const file =
+      params.init === 'base'
+        ? (
+            await runPretrain({
+              runsDir,
+              preset: params.modelPreset,
+              shouldStop: () => stop,
+              log: (l) => process.stderr.write(`[pretrain] ${l}\n`),
+            })
+          ).checkpointPath
+        : resolveInit(params.init);
     init = loadCheckpoint(file);
     sink.event('info', { init: file });
   }
@@ -105,7 +128,8 @@ async function main(): Promise<number> {
   const size = source?.manifest.config ?? params.model;
   // A checkpoint of a run fine-tuned from real CLIP weights names its BPE vocabulary.
   const bpe = source?.manifest.tokenizer ?? clip?.tokenizerSource ?? undefined;
-  const tokenizer: Tokenizer | undefined = clip?.tokenizer ?? (bpe ? loadClipTokenizer(findVocab(bpe.vocab), size.contextLength) : undefined);
+  const tokenizer: Tokenizer | undefined =
+    clip?.tokenizer ?? (bpe ? loadClipTokenizer(findVocab(bpe.vocab), size.contextLength) : undefined);
   const bundle = await loadDataset({
     dataset: params.dataset,
     imageSize: size.imageSize,
@@ -116,14 +140,25 @@ async function main(): Promise<number> {
     ...(params.max_train_images ? { maxTrainImages: params.max_train_images } : {}),
     ...(params.max_val_images ? { maxValImages: params.max_val_images } : {}),
   });
-  if (bundle.problems.length) sink.event('info', { data_problems: bundle.problems.slice(0, 50), data_problem_count: bundle.problems.length });
+  if (bundle.problems.length)
+    sink.event('info', { data_problems: bundle.problems.slice(0, 50), data_problem_count: bundle.problems.length });
   if (stop) return 143;
   const r = await train({
-    params, bundle, sink, checkpointDir: ckptDir, init, resume,
+    params,
+    bundle,
+    sink,
+    checkpointDir: ckptDir,
+    init,
+    resume,
     shouldStop: () => stop,
     info: { backend: backend.loaded },
     ...(bpe ? { tokenizerSource: bpe } : {}),
-    ...(clip ? { exportWeights: (kind: 'best' | 'final', p: Parameters<typeof exportClipWeights>[1]) => exportClipWeights(clip, p, path.join(ckptDir, `${kind}.safetensors`)) } : {}),
+    ...(clip
+      ? {
+          exportWeights: (kind: 'best' | 'final', p: Parameters<typeof exportClipWeights>[1]) =>
+            exportClipWeights(clip, p, path.join(ckptDir, `${kind}.safetensors`)),
+        }
+      : {}),
   });
   disposeParams(r.params);
   for (const l of new Set([init, resume, clip?.loaded])) if (l) disposeLoaded(l);

@@ -11,7 +11,12 @@ export interface AdamWConfig {
   weightDecay: number;
 }
 
-export const openClipAdamW = (weightDecay: number): AdamWConfig => ({ beta1: 0.9, beta2: 0.98, eps: 1e-6, weightDecay });
+export const openClipAdamW = (weightDecay: number): AdamWConfig => ({
+  beta1: 0.9,
+  beta2: 0.98,
+  eps: 1e-6,
+  weightDecay,
+});
 
 export const MAX_LOG_SCALE = Math.log(100);
 
@@ -22,7 +27,11 @@ export class AdamW {
   readonly v = new Map<string, tf.Variable>();
 
   /** Frozen parameters (`trainable` false) get no moments: they are never updated. */
-  constructor(readonly params: ParamMap, readonly config: AdamWConfig, trainable: (name: string) => boolean = () => true) {
+  constructor(
+    readonly params: ParamMap,
+    readonly config: AdamWConfig,
+    trainable: (name: string) => boolean = () => true,
+  ) {
     for (const [name, p] of params) {
       if (!trainable(name)) continue;
       const zeros = tf.zerosLike(p);
@@ -53,8 +62,14 @@ export class AdamW {
       if (!g || !m || !v) continue;
       // Short tidies, each freeing its temporaries before the next: a whole-update tidy held about
       // ten temporaries of the largest tensor at once (1 GB for ViT-B/32's token embedding).
-      set(m, tf.tidy(() => tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1))));
-      set(v, tf.tidy(() => tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2))));
+      set(
+        m,
+        tf.tidy(() => tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1))),
+      );
+      set(
+        v,
+        tf.tidy(() => tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2))),
+      );
       const denom = tf.tidy(() => tf.add(tf.div(tf.sqrt(v), Math.sqrt(bc2)), eps));
       const update = tf.tidy(() => tf.mul(tf.div(m, denom), lr / bc1));
       denom.dispose();
@@ -79,7 +94,10 @@ function set(variable: tf.Variable, value: tf.Tensor): void {
 }
 
 /** Scales grads so that their global L2 norm is at most maxNorm (torch clip_grad_norm_). Returns the norm before clipping. */
-export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number | null): { grads: Record<string, tf.Tensor>; norm: number } {
+export function clipGradNorm(
+  grads: Record<string, tf.Tensor>,
+  maxNorm: number | null,
+): { grads: Record<string, tf.Tensor>; norm: number } {
   // The norm costs a device sync, so it is only computed when clipping is on.
   if (maxNorm === null) return { grads, norm: NaN };
   const norm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))).dataSync()[0]!);

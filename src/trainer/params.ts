@@ -59,7 +59,10 @@ export const paramsSchema = z
     model_config: z.string().min(1).optional(),
     vocab: z.string().min(1).optional(),
     /** Freeze a tower, as OpenCLIP's --lock-image / --lock-text (the logit scale still trains). */
-    lock: z.object({ image: z.boolean().default(false), text: z.boolean().default(false) }).strict().default({ image: false, text: false }),
+    lock: z
+      .object({ image: z.boolean().default(false), text: z.boolean().default(false) })
+      .strict()
+      .default({ image: false, text: false }),
     eval_every: z
       .union([positiveInt, z.string().regex(/^\d+(\.\d+)?\s*epochs?$/, 'a step count or a string such as "2 epochs"')])
       .default(50),
@@ -72,7 +75,10 @@ export const paramsSchema = z
       .object({
         metric: z
           .string()
-          .regex(METRIC, 'a metric the trainer computes, e.g. val/loss, val/i2t_R@1, train_eval/t2i_mean_rank, retain/loss')
+          .regex(
+            METRIC,
+            'a metric the trainer computes, e.g. val/loss, val/i2t_R@1, train_eval/t2i_mean_rank, retain/loss',
+          )
           .default('val/loss'),
         /** Default: max for recall, min for losses and ranks. */
         mode: z.enum(['min', 'max']).optional(),
@@ -128,7 +134,8 @@ export function parseParams(input: unknown): TrainParams {
     throw new ParamError(
       r.error.issues.map((i) => {
         const at = i.path.length ? i.path.join('.') : '(params)';
-        if (i.code === 'unrecognized_keys') return `${at}: unknown parameter(s) ${i.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+        if (i.code === 'unrecognized_keys')
+          return `${at}: unknown parameter(s) ${i.keys.map((k) => JSON.stringify(k)).join(', ')}`;
         return `${at}: ${i.message}`;
       }),
     );
@@ -138,7 +145,8 @@ export function parseParams(input: unknown): TrainParams {
   if (p.epochs !== undefined && p.steps !== undefined) problems.push('give either epochs or steps, not both');
   const m = typeof p.model === 'string' ? { preset: p.model } : p.model;
   const base = presets[m.preset ?? 'tiny'];
-  if (!base) problems.push(`model: unknown preset ${JSON.stringify(m.preset)} (known: ${Object.keys(presets).join(', ')})`);
+  if (!base)
+    problems.push(`model: unknown preset ${JSON.stringify(m.preset)} (known: ${Object.keys(presets).join(', ')})`);
   const o: Partial<z.infer<typeof modelObject>> = typeof p.model === 'string' ? {} : p.model;
   const model: ModelSize = {
     ...(base ?? presets.tiny!),
@@ -157,9 +165,11 @@ export function parseParams(input: unknown): TrainParams {
   problems.push(...checkModelSize(model));
   const a = p.augment;
   const augment: Augment =
-    a === true ? { crop: true, cropScale: [0.8, 1], flip: false, wordDropout: 0 }
-    : a === false ? { crop: false, cropScale: [1, 1], flip: false, wordDropout: 0 }
-    : { crop: a.crop, cropScale: a.crop_scale, flip: a.flip, wordDropout: a.word_dropout };
+    a === true
+      ? { crop: true, cropScale: [0.8, 1], flip: false, wordDropout: 0 }
+      : a === false
+        ? { crop: false, cropScale: [1, 1], flip: false, wordDropout: 0 }
+        : { crop: a.crop, cropScale: a.crop_scale, flip: a.flip, wordDropout: a.word_dropout };
   if (augment.cropScale[0] > augment.cropScale[1]) problems.push('augment.crop_scale: the minimum exceeds the maximum');
   if (problems.length) throw new ParamError(problems);
   const es = p.early_stopping;

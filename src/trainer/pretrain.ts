@@ -94,7 +94,10 @@ function installShipped(preset: string, dir: string, log: (l: string) => void): 
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
   saveCheckpoint(tmp, 'model', {
-    config, vocab: clip.tokenizer.vocab, params, optimizer: null,
+    config,
+    vocab: clip.tokenizer.vocab,
+    params,
+    optimizer: null,
     state: { step: 0, totalSteps: 0, bestValue: null, bestStep: null, evalsWithoutImprovement: 0 },
     info: { shipped: weights, rebuild: 'sweep pretrain --force' },
   });
@@ -139,7 +142,12 @@ function alive(pid: number): boolean {
   }
 }
 
-async function withLock<T>(lockFile: string, log: (l: string) => void, shouldStop: () => boolean, body: () => Promise<T>): Promise<T> {
+async function withLock<T>(
+  lockFile: string,
+  log: (l: string) => void,
+  shouldStop: () => boolean,
+  body: () => Promise<T>,
+): Promise<T> {
   for (let waited = 0; ; waited++) {
     if (shouldStop()) throw new PretrainInterrupted();
     try {
@@ -177,11 +185,15 @@ export async function runPretrain(opts: PretrainOptions): Promise<{ checkpointPa
   return withLock(`${dir}.lock`, log, shouldStop, async () => {
     if (!opts.force && fs.existsSync(manifest)) return { checkpointPath: manifest };
     if (!currentBackend()) await selectBackend('auto');
-    if (!opts.force && !opts.noShipped && !opts.recipe && !opts.embeddedSizes && installShipped(preset, dir, log)) return { checkpointPath: manifest };
+    if (!opts.force && !opts.noShipped && !opts.recipe && !opts.embeddedSizes && installShipped(preset, dir, log))
+      return { checkpointPath: manifest };
     const recipe = effectiveRecipe(opts.recipe);
     const params = parseParams({ ...recipe, model: preset });
     const bundle = await loadDataset({
-      dataset: 'embedded-pretrain', imageSize: size.imageSize, contextLength: size.contextLength, cacheDir: path.join(opts.runsDir, 'cache'),
+      dataset: 'embedded-pretrain',
+      imageSize: size.imageSize,
+      contextLength: size.contextLength,
+      cacheDir: path.join(opts.runsDir, 'cache'),
       embeddedSizes: opts.embeddedSizes ?? PRETRAIN_SIZES,
     });
     log(`pretraining the ${preset} base model on ${bundle.description} (backend ${tf.getBackend()})`);
@@ -192,8 +204,14 @@ export async function runPretrain(opts: PretrainOptions): Promise<{ checkpointPa
     const sink: MetricsSink = {
       metrics(step, values) {
         fs.writeSync(metrics, JSON.stringify({ step, metrics: values }) + '\n');
-        if ('val/loss' in values) log(`step ${step}: val/loss ${values['val/loss']?.toFixed(3)} val/i2t_R@1 ${values['val/i2t_R@1']?.toFixed(3)}`);
-        else log(`step ${step}: train/loss ${values['train/loss']?.toFixed(3)} (${values['train/samples_per_sec']?.toFixed(0)} samples/s)`);
+        if ('val/loss' in values)
+          log(
+            `step ${step}: val/loss ${values['val/loss']?.toFixed(3)} val/i2t_R@1 ${values['val/i2t_R@1']?.toFixed(3)}`,
+          );
+        else
+          log(
+            `step ${step}: train/loss ${values['train/loss']?.toFixed(3)} (${values['train/samples_per_sec']?.toFixed(0)} samples/s)`,
+          );
       },
       event() {},
     };
@@ -205,18 +223,28 @@ export async function runPretrain(opts: PretrainOptions): Promise<{ checkpointPa
       throw new PretrainInterrupted();
     }
     saveCheckpoint(tmp, 'model', {
-      config: r.config, vocab: bundle.tokenizer.vocab, params: r.params, optimizer: null,
+      config: r.config,
+      vocab: bundle.tokenizer.vocab,
+      params: r.params,
+      optimizer: null,
       state: { step: r.step, totalSteps: r.totalSteps, bestValue: null, bestStep: null, evalsWithoutImprovement: 0 },
       info: { recipe, preset, backend: tf.getBackend(), summary: r.summary, rebuild: 'sweep pretrain --force' },
     });
     const values = new Map<string, Float32Array>();
     for (const [name, v] of r.params) values.set(name, v.dataSync() as Float32Array);
-    const metadata = { pretrain_version: String(PRETRAIN_VERSION), recipe: JSON.stringify(recipe), backend: tf.getBackend(), rebuild: 'sweep pretrain --force' };
+    const metadata = {
+      pretrain_version: String(PRETRAIN_VERSION),
+      recipe: JSON.stringify(recipe),
+      backend: tf.getBackend(),
+      rebuild: 'sweep pretrain --force',
+    };
     exportOpenClip(tmp, r.config, bundle.tokenizer.vocab, values, metadata);
     disposeParams(r.params);
     if (opts.exportDir) {
       fs.mkdirSync(opts.exportDir, { recursive: true });
-      for (const f of fs.readdirSync(tmp)) if (!/\.(bin|json)$/.test(f) || f === 'open_clip_config.json') fs.copyFileSync(path.join(tmp, f), path.join(opts.exportDir, f));
+      for (const f of fs.readdirSync(tmp))
+        if (!/\.(bin|json)$/.test(f) || f === 'open_clip_config.json')
+          fs.copyFileSync(path.join(tmp, f), path.join(opts.exportDir, f));
     }
     fs.rmSync(dir, { recursive: true, force: true });
     fs.renameSync(tmp, dir);

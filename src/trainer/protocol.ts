@@ -13,7 +13,12 @@ export function fileSink(path: string): MetricsSink & { close(): void } {
   const write = (obj: unknown) => fs.writeSync(fd, encodeLine(obj as object) + '\n');
   return {
     metrics(step, values, epoch) {
-      write({ step, ...(epoch === undefined ? {} : { epoch: round(epoch) }), time: Date.now() / 1000, metrics: values });
+      write({
+        step,
+        ...(epoch === undefined ? {} : { epoch: round(epoch) }),
+        time: Date.now() / 1000,
+        metrics: values,
+      });
     },
     event(name, fields) {
       write({ event: name, time: Date.now() / 1000, ...fields });

@@ -15,7 +15,13 @@ function stats(ranks: Int32Array): RankStats {
   const at = (k: number) => ranks.reduce((c, r) => c + (r <= k ? 1 : 0), 0) / n;
   const mid = Math.floor(n / 2);
   const median = n % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { 'R@1': at(1), 'R@5': at(5), 'R@10': at(10), mean_rank: sorted.reduce((a, b) => a + b, 0) / n, median_rank: median };
+  return {
+    'R@1': at(1),
+    'R@5': at(5),
+    'R@10': at(10),
+    mean_rank: sorted.reduce((a, b) => a + b, 0) / n,
+    median_rank: median,
+  };
 }
 
 /**

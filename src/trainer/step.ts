@@ -10,7 +10,11 @@ export class Stepper {
   private readonly vars: tf.Variable[];
   private readonly byName: Map<string, string>;
   /** `trainable` leaves out frozen parameters: they get no gradient, no update and no decay. */
-  constructor(readonly model: ClipModel, readonly opt: AdamW, trainable: (name: string) => boolean = () => true) {
+  constructor(
+    readonly model: ClipModel,
+    readonly opt: AdamW,
+    trainable: (name: string) => boolean = () => true,
+  ) {
     this.vars = [...model.params].filter(([name]) => trainable(name)).map(([, v]) => v);
     this.byName = new Map([...model.params].map(([name, v]) => [v.name, name]));
   }
@@ -21,7 +25,8 @@ export class Stepper {
     const logScale = this.model.params.get('logit_scale')!;
     return tf.tidy(() => {
       const { value, grads } = tf.variableGrads(
-        () => contrastiveLoss(this.model.encodeImage(batch.image, fwd), this.model.encodeText(batch.text, fwd), logScale),
+        () =>
+          contrastiveLoss(this.model.encodeImage(batch.image, fwd), this.model.encodeText(batch.text, fwd), logScale),
         this.vars,
       );
       const named: Record<string, tf.Tensor> = {};

@@ -60,17 +60,26 @@ function better(mode: 'min' | 'max', v: number, best: number | null, minDelta: n
 export async function train(o: TrainOptions): Promise<TrainResult> {
   const { params: p, bundle, sink } = o;
   const tok = bundle.tokenizer;
-  const config: ModelConfig = o.resume?.manifest.config ?? o.init?.manifest.config ?? { ...p.model, vocabSize: tok.vocabSize };
-  if (config.vocabSize < tok.vocabSize) throw new Error(`the model's vocabulary (${config.vocabSize}) is smaller than the tokenizer's (${tok.vocabSize})`);
+  const config: ModelConfig = o.resume?.manifest.config ??
+    o.init?.manifest.config ?? { ...p.model, vocabSize: tok.vocabSize };
+  if (config.vocabSize < tok.vocabSize)
+    throw new Error(`the model's vocabulary (${config.vocabSize}) is smaller than the tokenizer's (${tok.vocabSize})`);
   const totalSteps = totalStepsFor(p, bundle.train.count);
-  const schedule: Schedule = { kind: p.schedule, baseLr: p.lr, warmup: resolveWarmup(p.warmup, totalSteps), totalSteps };
+  const schedule: Schedule = {
+    kind: p.schedule,
+    baseLr: p.lr,
+    warmup: resolveWarmup(p.warmup, totalSteps),
+    totalSteps,
+  };
   const spe = stepsPerEpoch(bundle.train, p.batch_size);
   // "2 epochs" evaluates at the same points of the data for every batch size of a grid.
-  const evalEvery = typeof p.eval_every === 'number' ? p.eval_every : Math.max(1, Math.round(parseFloat(p.eval_every) * spe));
+  const evalEvery =
+    typeof p.eval_every === 'number' ? p.eval_every : Math.max(1, Math.round(parseFloat(p.eval_every) * spe));
 
   const params = initParams(config, p.seed);
   const model = new ClipModel(config, params);
-  const frozen = (name: string) => (p.lock.image && name.startsWith('visual.')) || (p.lock.text && name.startsWith('text.'));
+  const frozen = (name: string) =>
+    (p.lock.image && name.startsWith('visual.')) || (p.lock.text && name.startsWith('text.'));
   const opt = new AdamW(params, openClipAdamW(p.weight_decay), (name) => !frozen(name));
   const stepper = new Stepper(model, opt, (name) => !frozen(name));
   const state: TrainState = { step: 0, totalSteps, bestValue: null, bestStep: null, evalsWithoutImprovement: 0 };
@@ -86,7 +95,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const te = Math.min(p.train_eval_images ?? bundle.val.count, bundle.train.count);
   const sets: [string, EvalSet][] = [
     ['val', evalSet(bundle.val)],
-    ['train_eval', evalSet(bundle.train, permutation(bundle.train.count, makeRng(0, Stream.trainEval)).slice(0, te).sort())],
+    [
+      'train_eval',
+      evalSet(bundle.train, permutation(bundle.train.count, makeRng(0, Stream.trainEval)).slice(0, te).sort()),
+    ],
   ];
   if (bundle.retainVal) sets.push(['retain', evalSet(bundle.retainVal)]);
   const es = p.early_stopping;
@@ -97,8 +109,13 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const save = (kind: string) => {
     if (!o.checkpointDir) return;
     const path = saveCheckpoint(o.checkpointDir, kind, {
-      config, vocab: tok.vocab, ...(o.tokenizerSource ? { tokenizer: o.tokenizerSource } : {}),
-      params, optimizer: kind === 'last' ? opt : null, state, info: ckptInfo,
+      config,
+      vocab: tok.vocab,
+      ...(o.tokenizerSource ? { tokenizer: o.tokenizerSource } : {}),
+      params,
+      optimizer: kind === 'last' ? opt : null,
+      state,
+      info: ckptInfo,
     });
     sink.event('checkpoint', { step: state.step, path, kind });
     if (kind === 'best') exportWeights('best');
@@ -111,7 +128,15 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   sink.event('started', {
     total_steps: totalSteps,
     ...(state.step > 0 ? { resumed_from_step: state.step } : {}),
-    info: { param_count: countParams(params), steps_per_epoch: spe, warmup_steps: schedule.warmup, eval_every_steps: evalEvery, model: config, data: bundle.description, ...(o.info ?? {}) },
+    info: {
+      param_count: countParams(params),
+      steps_per_epoch: spe,
+      warmup_steps: schedule.warmup,
+      eval_every_steps: evalEvery,
+      model: config,
+      data: bundle.description,
+      ...(o.info ?? {}),
+    },
   });
 
   let last: Record<string, number> = {};
@@ -122,7 +147,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     sink.metrics(state.step, m, state.step / spe);
     last = m;
     const v = m[bestMetric];
-    if (v === undefined) throw new Error(`early_stopping.metric ${bestMetric} is not computed (known: ${Object.keys(m).join(', ')})`);
+    if (v === undefined)
+      throw new Error(`early_stopping.metric ${bestMetric} is not computed (known: ${Object.keys(m).join(', ')})`);
     if (better(bestMode, v, state.bestValue, es?.min_delta ?? 0)) {
       state.bestValue = v;
       state.bestStep = state.step;
@@ -151,7 +177,15 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const lr = lrAt(schedule, step);
     const imgs = batchImages(bundle.train, p.batch_size, p.seed, step);
     const caps = pickCaptions(byImage, imgs, makeRng(p.seed, Stream.caption, step));
-    const batch = makeBatch(bundle.train, config, tok.eotToken, imgs, caps, p.augment, makeRng(p.seed, Stream.augment, step));
+    const batch = makeBatch(
+      bundle.train,
+      config,
+      tok.eotToken,
+      imgs,
+      caps,
+      p.augment,
+      makeRng(p.seed, Stream.augment, step),
+    );
     const loss = stepper.step(batch, lr, p.dropout, hashInts(p.seed, Stream.dropout, step), p.grad_clip);
     batch.dispose();
     state.step += 1;
@@ -159,12 +193,16 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     windowSteps += 1;
     windowMs += performance.now() - t0;
     if (state.step % p.log_every === 0 || state.step === totalSteps) {
-      sink.metrics(state.step, {
-        'train/loss': windowLoss / windowSteps,
-        lr,
-        logit_scale: Math.exp(params.get('logit_scale')!.dataSync()[0]!),
-        'train/samples_per_sec': (windowSteps * p.batch_size) / (windowMs / 1000),
-      }, state.step / spe);
+      sink.metrics(
+        state.step,
+        {
+          'train/loss': windowLoss / windowSteps,
+          lr,
+          logit_scale: Math.exp(params.get('logit_scale')!.dataSync()[0]!),
+          'train/samples_per_sec': (windowSteps * p.batch_size) / (windowMs / 1000),
+        },
+        state.step / spe,
+      );
       windowLoss = windowSteps = windowMs = 0;
     }
     if (!Number.isFinite(loss)) {

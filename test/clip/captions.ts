@@ -7,7 +7,9 @@ export function requireBpeFile(): string {
   return clipVocabFile();
 }
 
-export const LONG_CAPTION = Array.from({ length: 40 }, (_, i) => `photo ${i} of a cat, sitting on mat #${i * 7}.`).join(' ');
+export const LONG_CAPTION = Array.from({ length: 40 }, (_, i) => `photo ${i} of a cat, sitting on mat #${i * 7}.`).join(
+  ' ',
+);
 
 /**
  * Captions the Python reference must tokenise identically. They avoid what only the TS side does

@@ -13,7 +13,9 @@ let made: string | null = null;
 export function clipFixtures(): string {
   if (made) return made;
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'clipsweep-clipref-'));
-  execFileSync('/usr/bin/python3', [path.join(REPO, 'test/clip/reference/make_fixtures.py'), out], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('/usr/bin/python3', [path.join(REPO, 'test/clip/reference/make_fixtures.py'), out], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   made = out;
   return out;
 }
@@ -29,7 +31,10 @@ export function clipVocabFile(): string {
     '/work/shared/data/clip/bpe_simple_vocab_16e6.txt.gz',
   ].filter((c): c is string => !!c);
   const found = candidates.find((c) => fs.existsSync(c));
-  if (!found) throw new Error(`CLIP's BPE vocabulary not found (looked at ${candidates.join(', ')}); set CLIPSWEEP_CLIP_VOCAB to bpe_simple_vocab_16e6.txt.gz`);
+  if (!found)
+    throw new Error(
+      `CLIP's BPE vocabulary not found (looked at ${candidates.join(', ')}); set CLIPSWEEP_CLIP_VOCAB to bpe_simple_vocab_16e6.txt.gz`,
+    );
   return found;
 }
 

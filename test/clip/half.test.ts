@@ -37,8 +37,20 @@ for (const [label, decode, encode, isNaNBits] of [
 }
 
 test('F16 decoding: known values, subnormals, infinities, NaN, signed zero', () => {
-  const got = f16ToF32(Uint16Array.from([0x3c00, 0xc000, 0x7bff, 0x0400, 0x0001, 0x03ff, 0x3555, 0x7c00, 0xfc00, 0x7e00, 0x8000, 0x0000]));
-  assert.deepEqual(Array.from(got.slice(0, 9)), [1, -2, 65504, 2 ** -14, 2 ** -24, 1023 * 2 ** -24, Math.fround(0.333251953125), Infinity, -Infinity]);
+  const got = f16ToF32(
+    Uint16Array.from([0x3c00, 0xc000, 0x7bff, 0x0400, 0x0001, 0x03ff, 0x3555, 0x7c00, 0xfc00, 0x7e00, 0x8000, 0x0000]),
+  );
+  assert.deepEqual(Array.from(got.slice(0, 9)), [
+    1,
+    -2,
+    65504,
+    2 ** -14,
+    2 ** -24,
+    1023 * 2 ** -24,
+    Math.fround(0.333251953125),
+    Infinity,
+    -Infinity,
+  ]);
   assert.ok(Number.isNaN(got[9]));
   assert.ok(Object.is(got[10], -0) && Object.is(got[11], 0));
 });
@@ -89,7 +101,10 @@ test('BF16 encoding rounds to nearest even on the upper 16 bits; overflow to inf
     const got = f32ToBf16(fromBits(mid, mid - 1, mid + 1, (mid | 0x80000000) >>> 0));
     assert.deepEqual(Array.from(got), [even, h, h + 1, even | 0x8000], `around ${hex(h)}`);
   }
-  assert.deepEqual(Array.from(f32ToBf16(Float32Array.of(1, -2, 3.4028234663852886e38, -Infinity))), [0x3f80, 0xc000, 0x7f80, 0xff80]);
+  assert.deepEqual(
+    Array.from(f32ToBf16(Float32Array.of(1, -2, 3.4028234663852886e38, -Infinity))),
+    [0x3f80, 0xc000, 0x7f80, 0xff80],
+  );
   const nan = f32ToBf16(fromBits(0x7f800001, 0xffc00000));
   assert.ok(isBf16NaN(nan[0]!) && isBf16NaN(nan[1]!), `NaN stays NaN: ${hex(nan[0]!)}, ${hex(nan[1]!)}`);
 });

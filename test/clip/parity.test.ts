@@ -27,14 +27,24 @@ function inputSplit(inputs: RefInputs, contextLength: number): ImageCaptionSplit
   for (let i = 0; i < n; i++)
     for (let ch = 0; ch < 3; ch++)
       for (let y = 0; y < h; y++)
-        for (let x = 0; x < w; x++) images[((i * h + y) * w + x) * 3 + ch] = inputs.pixels[((i * 3 + ch) * h + y) * w + x]!;
+        for (let x = 0; x < w; x++)
+          images[((i * h + y) * w + x) * 3 + ch] = inputs.pixels[((i * 3 + ch) * h + y) * w + x]!;
   const m = inputs.tokens.length;
   const tokens = new Int32Array(m * contextLength);
   inputs.tokens.forEach((row, i) => {
     assert.equal(row.length, contextLength);
     tokens.set(row, i * contextLength);
   });
-  return { images, imageSize: h, count: n, tokens, contextLength, captionImage: new Int32Array(m), captions: inputs.tokens.map(() => ''), imageIds: [] };
+  return {
+    images,
+    imageSize: h,
+    count: n,
+    tokens,
+    contextLength,
+    captionImage: new Int32Array(m),
+    captions: inputs.tokens.map(() => ''),
+    imageIds: [],
+  };
 }
 
 /** The model's outputs in the reference's terms: normalised embeddings, scale, cosine logits. */
@@ -53,7 +63,12 @@ function run(w: ClipWeights, inputs: RefInputs): RefOutputs {
   const txt = tf.tidy(() => l2normalize(model.encodeText(bt.text, fwd)));
   const scale = Math.exp(params.get('logit_scale')!.dataSync()[0]!);
   const logits = tf.tidy(() => tf.mul(tf.matMul(img, txt, false, true), scale) as tf.Tensor2D);
-  const out = { image_embeds: img.arraySync() as number[][], text_embeds: txt.arraySync() as number[][], logit_scale: scale, logits_per_image: logits.arraySync() as number[][] };
+  const out = {
+    image_embeds: img.arraySync() as number[][],
+    text_embeds: txt.arraySync() as number[][],
+    logit_scale: scale,
+    logits_per_image: logits.arraySync() as number[][],
+  };
   bi.dispose();
   bt.dispose();
   tf.dispose([img, txt, logits]);
@@ -104,8 +119,13 @@ for (const act of ['gelu', 'quickgelu'] as const) {
         assert.ok(same <= 2e-5, `${naming}-${dtype}: max error ${same} against the reference on the stored weights`);
         // Against the full-precision model: the issue's tolerance per dtype.
         const vsFull = error(got, full);
-        assert.ok(vsFull <= tolerance[dtype], `${naming}-${dtype}: max error ${vsFull} against full precision (tolerance ${tolerance[dtype]})`);
-        console.log(`# ${act} ${naming} ${dtype}: error ${same.toExponential(2)} vs the reference on stored weights, ${vsFull.toExponential(2)} vs full precision`);
+        assert.ok(
+          vsFull <= tolerance[dtype],
+          `${naming}-${dtype}: max error ${vsFull} against full precision (tolerance ${tolerance[dtype]})`,
+        );
+        console.log(
+          `# ${act} ${naming} ${dtype}: error ${same.toExponential(2)} vs the reference on stored weights, ${vsFull.toExponential(2)} vs full precision`,
+        );
       }
     });
   }
@@ -115,7 +135,10 @@ test('the comparison can fail: the wrong activation is caught', () => {
   const dir = path.join(root, 'gelu');
   const arch: ClipArch = readArch(path.join(dir, 'open_clip_config.json'));
   const wrong: ClipArch = { ...arch, config: { ...arch.config, quickGelu: true } };
-  const got = run(loadClipWeights(path.join(dir, 'openclip-f32.safetensors'), wrong), readJson<RefInputs>(path.join(dir, 'inputs.json')));
+  const got = run(
+    loadClipWeights(path.join(dir, 'openclip-f32.safetensors'), wrong),
+    readJson<RefInputs>(path.join(dir, 'inputs.json')),
+  );
   const e = error(got, readJson<RefOutputs>(path.join(dir, 'expected-f32.json')));
   assert.ok(e > 1e-3, `QuickGELU on exact-GELU weights should be far off, got ${e}`);
 });

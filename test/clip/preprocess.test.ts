@@ -18,13 +18,25 @@ function pattern(w: number, h: number): Buffer {
   const px = Buffer.alloc(w * h * 3);
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++)
-      for (let c = 0; c < 3; c++) px[(y * w + x) * 3 + c] = x > w / 3 && y < h / 2 ? 250 - 40 * c : Math.floor(127.5 + 127.5 * Math.sin(x * (c + 1) * 0.05 + y * 0.07 * (3 - c)));
+      for (let c = 0; c < 3; c++)
+        px[(y * w + x) * 3 + c] =
+          x > w / 3 && y < h / 2
+            ? 250 - 40 * c
+            : Math.floor(127.5 + 127.5 * Math.sin(x * (c + 1) * 0.05 + y * 0.07 * (3 - c)));
   return px;
 }
 
 before(async () => {
   dir = tempDir('clipsweep-preprocess-');
-  const sizes: [number, number, string][] = [[640, 480, 'png'], [480, 640, 'png'], [300, 201, 'png'], [20, 30, 'png'], [225, 224, 'png'], [224, 224, 'png'], [500, 375, 'jpg']];
+  const sizes: [number, number, string][] = [
+    [640, 480, 'png'],
+    [480, 640, 'png'],
+    [300, 201, 'png'],
+    [20, 30, 'png'],
+    [225, 224, 'png'],
+    [224, 224, 'png'],
+    [500, 375, 'jpg'],
+  ];
   for (const [w, h, ext] of sizes) {
     const file = path.join(dir, `${w}x${h}.${ext}`);
     const img = sharp(pattern(w, h), { raw: { width: w, height: h, channels: 3 } });
@@ -32,13 +44,20 @@ before(async () => {
     images.push(file);
   }
   const grey = path.join(dir, 'grey.png');
-  await sharp(pattern(90, 60), { raw: { width: 90, height: 60, channels: 3 } }).greyscale().png().toFile(grey);
+  await sharp(pattern(90, 60), { raw: { width: 90, height: 60, channels: 3 } })
+    .greyscale()
+    .png()
+    .toFile(grey);
   images.push(grey);
 });
 
 for (const size of [224, 32]) {
   test(`decoded pixels match Pillow's bicubic resize, centre crop and CLIP normalisation at ${size} px`, async () => {
-    const out = execFileSync('/usr/bin/python3', [path.join(REPO, 'test/clip/reference/preprocess_ref.py'), '--size', String(size), ...images], { maxBuffer: 1 << 30 });
+    const out = execFileSync(
+      '/usr/bin/python3',
+      [path.join(REPO, 'test/clip/reference/preprocess_ref.py'), '--size', String(size), ...images],
+      { maxBuffer: 1 << 30 },
+    );
     const ref = JSON.parse(out.toString()) as { shape: number[]; pixels: number[] };
     assert.deepEqual(ref.shape, [images.length, 3, size, size]);
     for (const [i, file] of images.entries()) {

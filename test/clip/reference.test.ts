@@ -36,7 +36,12 @@ interface OpenClipFile {
 interface HfConfig {
   architectures: string[];
   vision_config: { hidden_act: string; num_attention_heads: number; num_hidden_layers: number };
-  text_config: { hidden_act: string; intermediate_size: number; num_hidden_layers: number; max_position_embeddings: number };
+  text_config: {
+    hidden_act: string;
+    intermediate_size: number;
+    num_hidden_layers: number;
+    max_position_embeddings: number;
+  };
 }
 
 interface Expected {
@@ -82,14 +87,24 @@ function readSafetensors(path: string): { metadata: unknown; tensors: Map<string
   let end = 0;
   for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    const { dtype, shape, data_offsets: [begin, stop] } = raw as { dtype: string; shape: number[]; data_offsets: [number, number] };
+    const {
+      dtype,
+      shape,
+      data_offsets: [begin, stop],
+    } = raw as { dtype: string; shape: number[]; data_offsets: [number, number] };
     const count = shape.reduce((a, b) => a * b, 1);
     const size = BYTES[dtype];
     assert.ok(size, `${path}: ${name} has unexpected dtype ${dtype}`);
     assert.equal(stop - begin, count * size, `${path}: ${name} byte range does not match its shape`);
     let decoded: Float64Array | undefined;
     // Decoded on first use: most checks need only a few of the tensors.
-    tensors.set(name, { dtype, shape, get values() { return (decoded ??= decode(data, dtype, begin, count)); } });
+    tensors.set(name, {
+      dtype,
+      shape,
+      get values() {
+        return (decoded ??= decode(data, dtype, begin, count));
+      },
+    });
     end = Math.max(end, stop);
   }
   assert.equal(end, data.length, `${path}: data section length does not match the header`);
@@ -131,11 +146,16 @@ function hfFromOpenClip(oc: Map<string, Tensor>, visionLayers: number, textLayer
     same(`vision_model.pre_layrnorm.${k}`, `visual.ln_pre.${k}`);
     same(`vision_model.post_layernorm.${k}`, `visual.ln_post.${k}`);
     same(`text_model.final_layer_norm.${k}`, `ln_final.${k}`);
-    for (const [src, dst, layers] of [['visual.transformer', 'vision_model.encoder', visionLayers], ['transformer', 'text_model.encoder', textLayers]] as const) {
+    for (const [src, dst, layers] of [
+      ['visual.transformer', 'vision_model.encoder', visionLayers],
+      ['transformer', 'text_model.encoder', textLayers],
+    ] as const) {
       for (let i = 0; i < layers; i++) {
         const s = `${src}.resblocks.${i}`;
         const d = `${dst}.layers.${i}`;
-        ['q', 'k', 'v'].forEach((p, part) => out.set(`${d}.self_attn.${p}_proj.${k}`, thirdOf(get(oc, `${s}.attn.in_proj_${k}`), part)));
+        ['q', 'k', 'v'].forEach((p, part) =>
+          out.set(`${d}.self_attn.${p}_proj.${k}`, thirdOf(get(oc, `${s}.attn.in_proj_${k}`), part)),
+        );
         same(`${d}.self_attn.out_proj.${k}`, `${s}.attn.out_proj.${k}`);
         same(`${d}.layer_norm1.${k}`, `${s}.ln_1.${k}`);
         same(`${d}.layer_norm2.${k}`, `${s}.ln_2.${k}`);
@@ -147,8 +167,10 @@ function hfFromOpenClip(oc: Map<string, Tensor>, visionLayers: number, textLayer
   return out;
 }
 
-const maxAbsDiff = (a: number[][], b: number[][]): number => Math.max(...a.flatMap((row, i) => row.map((x, j) => Math.abs(x - b[i]![j]!))));
-const embedDiff = (a: Expected, b: Expected): number => Math.max(maxAbsDiff(a.image_embeds, b.image_embeds), maxAbsDiff(a.text_embeds, b.text_embeds));
+const maxAbsDiff = (a: number[][], b: number[][]): number =>
+  Math.max(...a.flatMap((row, i) => row.map((x, j) => Math.abs(x - b[i]![j]!))));
+const embedDiff = (a: Expected, b: Expected): number =>
+  Math.max(maxAbsDiff(a.image_embeds, b.image_embeds), maxAbsDiff(a.text_embeds, b.text_embeds));
 
 describe('PyTorch CLIP reference fixtures', () => {
   const made: string[] = [];
@@ -204,22 +226,39 @@ describe('PyTorch CLIP reference fixtures', () => {
       for (const [name, want] of mapped) {
         const got = get(hf.tensors, name);
         assert.deepEqual([got.dtype, got.shape], [want.dtype, want.shape], name);
-        assert.ok(got.values.every((x, i) => x === want.values[i]), `${dtype}: ${name} differs from its OpenCLIP source`);
+        assert.ok(
+          got.values.every((x, i) => x === want.values[i]),
+          `${dtype}: ${name} differs from its OpenCLIP source`,
+        );
       }
-      assert.deepEqual(get(hf.tensors, extras[0]!), { dtype: 'I64', shape: [1, 17], values: Float64Array.from({ length: 17 }, (_, i) => i) });
+      assert.deepEqual(get(hf.tensors, extras[0]!), {
+        dtype: 'I64',
+        shape: [1, 17],
+        values: Float64Array.from({ length: 17 }, (_, i) => i),
+      });
       assert.deepEqual(get(hf.tensors, extras[1]!).shape, [1, text.max_position_embeddings]);
       // Round-to-nearest: within half an ulp of the f32 value (2^-11 relative for f16, 2^-8 for bf16).
       const rel = { f32: 0, f16: 2 ** -11, bf16: 2 ** -8 }[dtype];
       for (const [name, t] of oc.tensors) {
         const ref = get(full, name).values;
-        assert.ok(t.values.every((x, i) => Math.abs(x - ref[i]!) <= Math.max(Math.abs(ref[i]!) * rel, dtype === 'f16' ? 2 ** -25 : 0)), `${dtype}: ${name} is not the rounded f32 value`);
+        assert.ok(
+          t.values.every(
+            (x, i) => Math.abs(x - ref[i]!) <= Math.max(Math.abs(ref[i]!) * rel, dtype === 'f16' ? 2 ** -25 : 0),
+          ),
+          `${dtype}: ${name} is not the rounded f32 value`,
+        );
       }
     }
   });
 
   it('writes inputs as described: NCHW pixels and token rows with start/end tokens', () => {
-    const inputs = readJson<{ pixels: number[]; pixel_shape: number[]; tokens: number[][] }>(join(out, 'gelu/inputs.json'));
-    assert.equal(inputs.pixels.length, inputs.pixel_shape.reduce((a, b) => a * b, 1));
+    const inputs = readJson<{ pixels: number[]; pixel_shape: number[]; tokens: number[][] }>(
+      join(out, 'gelu/inputs.json'),
+    );
+    assert.equal(
+      inputs.pixels.length,
+      inputs.pixel_shape.reduce((a, b) => a * b, 1),
+    );
     assert.deepEqual(inputs.pixel_shape.slice(1), [3, 32, 32]);
     const lengths = inputs.tokens.map((row) => row.indexOf(EOS) + 1);
     for (const row of inputs.tokens) {
@@ -242,15 +281,22 @@ describe('PyTorch CLIP reference fixtures', () => {
           assert.equal(row.length, oc.model_cfg.embed_dim);
           assert.ok(Math.abs(Math.hypot(...row) - 1) < 1e-12, `${config}/${tag}: embedding norm ${Math.hypot(...row)}`);
         }
-        const logits = e.image_embeds.map((img) => e.text_embeds.map((txt) => e.logit_scale * img.reduce((s, x, i) => s + x * txt[i]!, 0)));
+        const logits = e.image_embeds.map((img) =>
+          e.text_embeds.map((txt) => e.logit_scale * img.reduce((s, x, i) => s + x * txt[i]!, 0)),
+        );
         assert.ok(maxAbsDiff(logits, e.logits_per_image) < 1e-9, `${config}/${tag}: logits are not scale * cosine`);
         assert.ok(Math.max(...e.logits_per_image.flat().map(Math.abs)) > 0.5, `${config}/${tag}: logits near zero`);
         // The scale comes from the weights as stored in that file (f32 for "full").
         const file = tag === 'full' ? 'f32' : tag;
-        const stored = get(readSafetensors(join(out, config, `openclip-${file}.safetensors`)).tensors, 'logit_scale').values[0]!;
+        const stored = get(readSafetensors(join(out, config, `openclip-${file}.safetensors`)).tensors, 'logit_scale')
+          .values[0]!;
         assert.ok(Math.abs(e.logit_scale - Math.exp(stored)) < 1e-12, `${config}/${tag}: logit_scale`);
       }
-      assert.ok(Math.abs(readJson<Expected>(join(out, config, 'expected-full.json')).logit_scale - Math.exp(Math.log(1 / 0.07) + 0.3)) < 1e-5);
+      assert.ok(
+        Math.abs(
+          readJson<Expected>(join(out, config, 'expected-full.json')).logit_scale - Math.exp(Math.log(1 / 0.07) + 0.3),
+        ) < 1e-5,
+      );
     }
   });
 
@@ -268,25 +314,38 @@ describe('PyTorch CLIP reference fixtures', () => {
 
   it('gives different embeddings for exact GELU and QuickGELU on identical weights and inputs', () => {
     for (const file of ['openclip-f32.safetensors', 'hf-f32.safetensors', 'inputs.json']) {
-      assert.ok(readFileSync(join(out, 'gelu', file)).equals(readFileSync(join(out, 'quickgelu', file))), `${file} differs between configs`);
+      assert.ok(
+        readFileSync(join(out, 'gelu', file)).equals(readFileSync(join(out, 'quickgelu', file))),
+        `${file} differs between configs`,
+      );
     }
     const gelu = readJson<Expected>(join(out, 'gelu/expected-full.json'));
     const quick = readJson<Expected>(join(out, 'quickgelu/expected-full.json'));
     const f16 = embedDiff(readJson<Expected>(join(out, 'gelu/expected-f16.json')), gelu);
     // Far above f16 rounding, so a loader checked at f16 tolerance cannot ignore the activation.
-    assert.ok(embedDiff(gelu, quick) > 4 * f16, `activation changes embeddings by ${embedDiff(gelu, quick)}, f16 rounding by ${f16}`);
+    assert.ok(
+      embedDiff(gelu, quick) > 4 * f16,
+      `activation changes embeddings by ${embedDiff(gelu, quick)}, f16 rounding by ${f16}`,
+    );
   });
 
   it('is byte-identical when run again with the same seed, and changes with the seed', async () => {
     const again = await makeFixtures(0);
     const other = await makeFixtures(1);
-    assert.ok(!readFileSync(join(out, 'gelu/openclip-f32.safetensors')).equals(readFileSync(join(other, 'gelu/openclip-f32.safetensors'))));
+    assert.ok(
+      !readFileSync(join(out, 'gelu/openclip-f32.safetensors')).equals(
+        readFileSync(join(other, 'gelu/openclip-f32.safetensors')),
+      ),
+    );
     for (const config of CONFIGS) {
       const files = readdirSync(join(out, config)).sort();
       assert.deepEqual(readdirSync(join(again, config)).sort(), files);
       assert.equal(files.length, 13);
       for (const file of files) {
-        assert.ok(readFileSync(join(out, config, file)).equals(readFileSync(join(again, config, file))), `${config}/${file} differs between runs`);
+        assert.ok(
+          readFileSync(join(out, config, file)).equals(readFileSync(join(again, config, file))),
+          `${config}/${file} differs between runs`,
+        );
       }
     }
   });

@@ -59,7 +59,10 @@ test('a file written by hand in Python with torch-computed F16/BF16 is decoded t
   const torch = python(WRITE_BY_HAND, path) as { src: number[]; half: number[]; brain: number[]; ids: number[] };
   const file = readSafetensors(path);
   assert.deepEqual(file.metadata, { format: 'pt', by: 'python' });
-  assert.deepEqual(file.tensors.map((t) => t.name), ['pad', 'src', 'half', 'brain', 'ids']);
+  assert.deepEqual(
+    file.tensors.map((t) => t.name),
+    ['pad', 'src', 'half', 'brain', 'ids'],
+  );
   assert.equal(file.get('half')!.begin % 2, 1, 'the F16 tensor sits at an odd offset');
   const src = file.float32('src');
   assert.equal(src.length, 2000 * 7 + 18);
@@ -125,7 +128,11 @@ test('bytes written by the TS writer are read back by torch identically', () => 
   assert.deepEqual(t['z.pad'], { dtype: 'torch.uint8', shape: [3], values: ['1', '2', '255'] });
   assert.deepEqual(t['w.f32'], { dtype: 'torch.float32', shape: [4, 6], values: bitsOf(values) });
   const ours = readSafetensors(path);
-  assert.deepEqual(t['w.f16'], { dtype: 'torch.float16', shape: [2, 3, 4], values: bitsOf(f16ToF32(f32ToF16(values))) });
+  assert.deepEqual(t['w.f16'], {
+    dtype: 'torch.float16',
+    shape: [2, 3, 4],
+    values: bitsOf(f16ToF32(f32ToF16(values))),
+  });
   assert.deepEqual(t['w.f16']!.values, bitsOf(ours.float32('w.f16')));
   assert.equal(ours.float32('w.f16')[5], Infinity);
   assert.ok(Object.is(ours.float32('w.f16')[6], 0));

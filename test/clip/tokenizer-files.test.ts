@@ -60,7 +60,8 @@ test('the Hugging Face layout gives the same vocabulary and ids as the .txt.gz',
   assert.deepEqual(fromHf.vocab, fromGz.vocab);
   assert.equal(fromHf.sotToken, 49406);
   assert.equal(fromHf.eotToken, 49407);
-  for (const caption of PARITY_CAPTIONS) assert.deepEqual(fromHf.encode(caption), fromGz.encode(caption), JSON.stringify(caption));
+  for (const caption of PARITY_CAPTIONS)
+    assert.deepEqual(fromHf.encode(caption), fromGz.encode(caption), JSON.stringify(caption));
 });
 
 test('findVocab: a .gz file, a folder with one bpe_simple_vocab*.txt.gz, and clear refusals', () => {
@@ -74,11 +75,21 @@ test('findVocab: a .gz file, a folder with one bpe_simple_vocab*.txt.gz, and cle
   assert.equal(loadClipTokenizer(findVocab(gzDir), 77).encodeIds('a dog').join(), '320,1929');
 
   writeFileSync(join(gzDir, 'bpe_simple_vocab_other.txt.gz'), readFileSync(bpeFile));
-  expectError(() => findVocab(gzDir), 'TOKENIZER_NOT_FOUND', gzDir, /several BPE files \(bpe_simple_vocab_16e6\.txt\.gz, bpe_simple_vocab_other\.txt\.gz\)/);
+  expectError(
+    () => findVocab(gzDir),
+    'TOKENIZER_NOT_FOUND',
+    gzDir,
+    /several BPE files \(bpe_simple_vocab_16e6\.txt\.gz, bpe_simple_vocab_other\.txt\.gz\)/,
+  );
 
   const empty = join(dir, 'empty');
   mkdirSync(empty);
-  expectError(() => findVocab(empty), 'TOKENIZER_NOT_FOUND', empty, /no vocabulary found \(expected .*vocab\.json \+ merges\.txt/);
+  expectError(
+    () => findVocab(empty),
+    'TOKENIZER_NOT_FOUND',
+    empty,
+    /no vocabulary found \(expected .*vocab\.json \+ merges\.txt/,
+  );
   const half = join(dir, 'half');
   mkdirSync(half);
   writeFileSync(join(half, 'vocab.json'), '{}');
@@ -93,7 +104,12 @@ test('findVocab: a .gz file, a folder with one bpe_simple_vocab*.txt.gz, and cle
 test('.txt.gz errors name the file and what was expected', () => {
   const dir = scratch('clip-gz-');
   const missing = join(dir, 'missing.txt.gz');
-  expectError(() => loadClipTokenizer({ bpeFile: missing }, 77), 'TOKENIZER_NOT_FOUND', missing, /no such file \(expected a gzip-compressed BPE merges file/);
+  expectError(
+    () => loadClipTokenizer({ bpeFile: missing }, 77),
+    'TOKENIZER_NOT_FOUND',
+    missing,
+    /no such file \(expected a gzip-compressed BPE merges file/,
+  );
 
   const plain = join(dir, 'plain.txt.gz');
   writeFileSync(plain, '#version: 0.2\ni n\n');
@@ -101,13 +117,23 @@ test('.txt.gz errors name the file and what was expected', () => {
 
   const short = join(dir, 'short.txt.gz');
   writeFileSync(short, gzipSync('#version: 0.2\ni n\nt h\n'));
-  expectError(() => loadClipTokenizer({ bpeFile: short }, 77), 'TOKENIZER_FORMAT', short, /at least 48894 merge lines, got 4 lines/);
+  expectError(
+    () => loadClipTokenizer({ bpeFile: short }, 77),
+    'TOKENIZER_FORMAT',
+    short,
+    /at least 48894 merge lines, got 4 lines/,
+  );
 
   const lines = gzLines();
   lines[5] = 'a b c'; // the 5th merge, line 6 of the file
   const badLine = join(dir, 'bad-line.txt.gz');
   writeFileSync(badLine, gzipSync(lines.join('\n')));
-  expectError(() => loadClipTokenizer({ bpeFile: badLine }, 77), 'TOKENIZER_FORMAT', badLine, /line 6: expected a merge of two tokens "a b", got "a b c"/);
+  expectError(
+    () => loadClipTokenizer({ bpeFile: badLine }, 77),
+    'TOKENIZER_FORMAT',
+    badLine,
+    /line 6: expected a merge of two tokens "a b", got "a b c"/,
+  );
 });
 
 test('Hugging Face layout errors name the file and what was expected', () => {
@@ -121,35 +147,63 @@ test('Hugging Face layout errors name the file and what was expected', () => {
   const badMerge = layout('bad-merge', (_, merges) => {
     merges[2] = 'lonely';
   });
-  expectError(() => loadClipTokenizer(badMerge, 77), 'TOKENIZER_FORMAT', badMerge.mergesTxt, /line 4: expected a merge of two tokens "a b", got "lonely"/);
+  expectError(
+    () => loadClipTokenizer(badMerge, 77),
+    'TOKENIZER_FORMAT',
+    badMerge.mergesTxt,
+    /line 4: expected a merge of two tokens "a b", got "lonely"/,
+  );
 
   const noEnd = layout('no-end', (vocab) => {
     delete vocab['<|endoftext|>'];
   });
-  expectError(() => loadClipTokenizer(noEnd, 77), 'TOKENIZER_FORMAT', noEnd.vocabJson, /expected the token "<\|endoftext\|>" \(the end-of-text marker\)/);
+  expectError(
+    () => loadClipTokenizer(noEnd, 77),
+    'TOKENIZER_FORMAT',
+    noEnd.vocabJson,
+    /expected the token "<\|endoftext\|>" \(the end-of-text marker\)/,
+  );
 
   const badId = layout('bad-id', (vocab) => {
     vocab['a</w>'] = 1.5;
   });
-  expectError(() => loadClipTokenizer(badId, 77), 'TOKENIZER_FORMAT', badId.vocabJson, /key "a<\/w>": expected an integer id in 0\.\.49407, got 1\.5/);
+  expectError(
+    () => loadClipTokenizer(badId, 77),
+    'TOKENIZER_FORMAT',
+    badId.vocabJson,
+    /key "a<\/w>": expected an integer id in 0\.\.49407, got 1\.5/,
+  );
 
   const unknownMerge = layout('unknown-merge', (_, merges) => {
     merges.push('q z');
   });
-  expectError(() => loadClipTokenizer(unknownMerge, 77), 'TOKENIZER_FORMAT', unknownMerge.mergesTxt, /merge "q z" \(merge 48895\): the merged token is not in/);
+  expectError(
+    () => loadClipTokenizer(unknownMerge, 77),
+    'TOKENIZER_FORMAT',
+    unknownMerge.mergesTxt,
+    /merge "q z" \(merge 48895\): the merged token is not in/,
+  );
 
   const notJson = join(dir, 'not-json');
   mkdirSync(notJson);
   writeFileSync(join(notJson, 'vocab.json'), '[1, 2');
   writeFileSync(join(notJson, 'merges.txt'), '#version: 0.2\n');
-  expectError(() => loadClipTokenizer(findVocab(notJson), 77), 'TOKENIZER_FORMAT', join(notJson, 'vocab.json'), /cannot parse as JSON/);
+  expectError(
+    () => loadClipTokenizer(findVocab(notJson), 77),
+    'TOKENIZER_FORMAT',
+    join(notJson, 'vocab.json'),
+    /cannot parse as JSON/,
+  );
 });
 
 test('a context length below 2 is refused before any file is read', () => {
   for (const contextLength of [1, 0, 2.5]) {
     assert.throws(
       () => loadClipTokenizer({ bpeFile: '/nonexistent/bpe.txt.gz' }, contextLength),
-      (err: unknown) => err instanceof ClipTokenizerError && err.code === 'TOKENIZER_ARGUMENT' && /contextLength: expected an integer >= 2/.test(err.message),
+      (err: unknown) =>
+        err instanceof ClipTokenizerError &&
+        err.code === 'TOKENIZER_ARGUMENT' &&
+        /contextLength: expected an integer >= 2/.test(err.message),
     );
   }
 });

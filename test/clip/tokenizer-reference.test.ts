@@ -13,7 +13,10 @@ const PYTHON = '/usr/bin/python3';
 const REFERENCE = join(ROOT, 'test/clip/reference_tokenizer.py');
 
 function requirePythonRegex(): void {
-  assert.ok(existsSync(PYTHON), `${PYTHON} is missing: the CLIP tokenizer reference test needs Debian's python3 with python3-regex (sudo apt-get install -y python3 python3-regex)`);
+  assert.ok(
+    existsSync(PYTHON),
+    `${PYTHON} is missing: the CLIP tokenizer reference test needs Debian's python3 with python3-regex (sudo apt-get install -y python3 python3-regex)`,
+  );
   const probe = spawnSync(PYTHON, ['-c', 'import regex'], { encoding: 'utf8' });
   assert.equal(
     probe.status,

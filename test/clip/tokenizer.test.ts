@@ -30,7 +30,10 @@ test('the vocabulary has the standard layout and markers', () => {
 
 test('well-known anchors: "a photo of a cat" and "a dog"', () => {
   const tok = tokenizer();
-  assert.deepEqual(Array.from(tok.encode('a photo of a cat').slice(0, 8)), [49406, 320, 1125, 539, 320, 2368, 49407, 0]);
+  assert.deepEqual(
+    Array.from(tok.encode('a photo of a cat').slice(0, 8)),
+    [49406, 320, 1125, 539, 320, 2368, 49407, 0],
+  );
   assert.deepEqual(Array.from(tok.encode('a dog').slice(0, 5)), [49406, 320, 1929, 49407, 0]);
   assert.deepEqual(tok.encodeIds('a photo of a cat'), [320, 1125, 539, 320, 2368]);
   assert.deepEqual(tok.encodeIds('A  DOG '), [320, 1929]);
@@ -44,7 +47,12 @@ test('encode frames with the markers and pads with 0 to exactly contextLength', 
     assert.equal(row.length, 77);
     const ids = tok.encodeIds(caption);
     if (ids.length > 75) continue; // truncation is the next test
-    assert.deepEqual(Array.from(row), [tok.sotToken, ...ids, tok.eotToken, ...new Array<number>(75 - ids.length).fill(0)]);
+    assert.deepEqual(Array.from(row), [
+      tok.sotToken,
+      ...ids,
+      tok.eotToken,
+      ...new Array<number>(75 - ids.length).fill(0),
+    ]);
   }
   assert.deepEqual(Array.from(tok.encode('').slice(0, 3)), [49406, 49407, 0]);
   assert.deepEqual(Array.from(tok.encode(' \t\n ').slice(0, 3)), [49406, 49407, 0]);
@@ -78,7 +86,12 @@ test('decode(encodeIds(x)) gives the cleaned text, one space between pieces', ()
 
 test('the ftfy subset: curly quotes, ligatures, full-width, controls, NFC', () => {
   const tok = tokenizer();
-  const same = (fancy: string, plain: string) => assert.deepEqual(tok.encodeIds(fancy), tok.encodeIds(plain), `${JSON.stringify(fancy)} vs ${JSON.stringify(plain)}`);
+  const same = (fancy: string, plain: string) =>
+    assert.deepEqual(
+      tok.encodeIds(fancy),
+      tok.encodeIds(plain),
+      `${JSON.stringify(fancy)} vs ${JSON.stringify(plain)}`,
+    );
   same('I\u2019m \u201chappy\u201d, it\u2018s \u201equoted\u201f', 'I\'m "happy", it\'s "quoted"');
   same('\ufb01sh \ufb02ower e\ufb00ort \ufb03ce \u0132sselmeer', 'fish flower effort ffice IJsselmeer');
   same('\uff21\uff22\uff23 \uff11\uff12\uff13\uff01\u3000\uff54\uff45\uff58\uff54', 'ABC 123! text');
@@ -97,7 +110,7 @@ test('HTML is unescaped twice and whitespace runs become one space', () => {
   assert.equal(cleanCaption('a\u00a0\u00a0b\t\tc\n\u2028d\u0085e'), 'a b c d e');
 });
 
-test('it satisfies the trainer\'s Tokenizer contract', () => {
+test("it satisfies the trainer's Tokenizer contract", () => {
   const asTrainerTokenizer: Tokenizer = tokenizer(); // compile-time: structural fit
   const row = asTrainerTokenizer.encode('a dog');
   assert.equal(row.length, asTrainerTokenizer.contextLength);

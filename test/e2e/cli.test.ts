@@ -8,7 +8,11 @@ import { cli, tempDir, writeSweep } from '../helpers.js';
 describe('sweep CLI', () => {
   it('bad input: exit 2, the file, the key path and what was expected; nothing runs', { timeout: 60_000 }, async () => {
     const dir = tempDir();
-    writeSweep(dir, 'name: ../escape\ntrainer: builtin\ngrid:\n  lr: [0]\n  batch_size: [64, -1]\nretries: -2\nextra: 1\n', 'bad.yaml');
+    writeSweep(
+      dir,
+      'name: ../escape\ntrainer: builtin\ngrid:\n  lr: [0]\n  batch_size: [64, -1]\nretries: -2\nextra: 1\n',
+      'bad.yaml',
+    );
     const result = await cli(['run', 'bad.yaml'], { cwd: dir });
     assert.equal(result.exitCode, 2);
     assert.match(result.stderr, /bad\.yaml: \d+ problems/);
@@ -50,7 +54,11 @@ describe('sweep CLI', () => {
     assert.deepEqual(again.stdout, result.stdout, 'the same file gives the same ids');
 
     const values = Array.from({ length: 101 }, (_, i) => i + 1).join(', ');
-    writeSweep(dir, `name: huge\ntrainer: builtin\ngrid: { batch_size: [${values}], steps: [${values}] }\n`, 'huge.yaml');
+    writeSweep(
+      dir,
+      `name: huge\ntrainer: builtin\ngrid: { batch_size: [${values}], steps: [${values}] }\n`,
+      'huge.yaml',
+    );
     const refused = await cli(['run', 'huge.yaml', '--dry-run'], { cwd: dir });
     assert.equal(refused.exitCode, 2);
     assert.match(refused.stderr, /10201 runs, more than 10000; pass --force/);
@@ -60,13 +68,19 @@ describe('sweep CLI', () => {
 
   it('export writes every metric row as JSON lines or CSV; ls lists sweeps', { timeout: 60_000 }, async () => {
     const dir = tempDir();
-    writeSweep(dir, 'name: exp\ntrainer: { command: [node, $TRAINER] }\nbase: { steps: 3 }\nconfigs: [{ name: "a,b \\"quoted\\"" }, { name: nan, mode: bad-lines }]\nresources: { gpus: none }\n');
+    writeSweep(
+      dir,
+      'name: exp\ntrainer: { command: [node, $TRAINER] }\nbase: { steps: 3 }\nconfigs: [{ name: "a,b \\"quoted\\"" }, { name: nan, mode: bad-lines }]\nresources: { gpus: none }\n',
+    );
     const run = await cli(['run', 'sweep.yaml', '--runs-dir', 'out', '--db', 'my.db'], { cwd: dir });
     assert.equal(run.exitCode, 0, run.all);
     assert.ok(existsSync(join(dir, 'my.db')));
     assert.ok(existsSync(join(dir, 'out', 'exp')));
     const jsonl = await cli(['export', 'exp', '--db', 'my.db'], { cwd: dir });
-    const rows = jsonl.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = jsonl.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     // 3 steps x 3 metrics + 2 at the end, for each run; the bad-lines run adds 4 at step 0 (its
     // "val/loss" at step 0 and "s", "grad_norm", "neg").
     assert.equal(rows.length, 11 + 11 + 4);
@@ -77,7 +91,10 @@ describe('sweep CLI', () => {
     const lines = readFileSync(join(dir, 'm.csv'), 'utf8').trim().split('\n');
     assert.equal(lines[0], 'run_id,run_name,step,key,value,epoch,time');
     assert.equal(lines.length, rows.length + 1);
-    assert.ok(lines.some((l) => l.includes(',"a,b ""quoted""",')), 'names with commas and quotes are quoted');
+    assert.ok(
+      lines.some((l) => l.includes(',"a,b ""quoted""",')),
+      'names with commas and quotes are quoted',
+    );
     assert.ok(lines.some((l) => /,neg,-Infinity,/.test(l)));
     const ls = await cli(['ls', '--db', 'my.db'], { cwd: dir });
     assert.match(ls.stdout, /^exp +2 +2 +0/m);

@@ -85,15 +85,18 @@ function assertConsistent(db: string): void {
 }
 
 describe('a full disk', { skip }, () => {
-  it('under the database: stops the children, exits 3 naming the database; a resume recovers everything', { timeout: 240_000 }, async () => {
-    const dir = tempDir();
-    const dbDir = join(dir, 'dbfs');
-    await mountTmpfs(dbDir, '2m');
-    try {
-      const db = join(dbDir, 'sweeps.db');
-      writeSweep(
-        dir,
-        `name: dbfull
+  it(
+    'under the database: stops the children, exits 3 naming the database; a resume recovers everything',
+    { timeout: 240_000 },
+    async () => {
+      const dir = tempDir();
+      const dbDir = join(dir, 'dbfs');
+      await mountTmpfs(dbDir, '2m');
+      try {
+        const db = join(dbDir, 'sweeps.db');
+        writeSweep(
+          dir,
+          `name: dbfull
 trainer: { command: [node, $TRAINER] }
 configs:
   - { name: writer, steps: 30000 }
@@ -101,35 +104,44 @@ configs:
 resources: { gpus: none, cpu_slots: 2 }
 kill_grace: 2s
 `,
-      );
-      const first = await cli(['run', 'sweep.yaml', '--db', db], { cwd: dir });
-      assert.equal(first.exitCode, 3, first.all);
-      const stderr = first.stderr.trim().split('\n');
-      assert.equal(stderr.length, 1, first.stderr);
-      assert.match(stderr[0]!, new RegExp(`^sweep: the disk is full: could not write ${db.replaceAll('.', '\\.')}; .*run the same command again`));
-      const sleeper = probe(runDirOf(db, 'dbfull', 'sleeper')!, 1);
-      assert.ok(sleeper, 'the sleeper had started');
-      assert.equal(pidAlive(sleeper.pid), false, 'its child was stopped');
-      assertConsistent(db);
+        );
+        const first = await cli(['run', 'sweep.yaml', '--db', db], { cwd: dir });
+        assert.equal(first.exitCode, 3, first.all);
+        const stderr = first.stderr.trim().split('\n');
+        assert.equal(stderr.length, 1, first.stderr);
+        assert.match(
+          stderr[0]!,
+          new RegExp(
+            `^sweep: the disk is full: could not write ${db.replaceAll('.', '\\.')}; .*run the same command again`,
+          ),
+        );
+        const sleeper = probe(runDirOf(db, 'dbfull', 'sleeper')!, 1);
+        assert.ok(sleeper, 'the sleeper had started');
+        assert.equal(pidAlive(sleeper.pid), false, 'its child was stopped');
+        assertConsistent(db);
 
-      await execa('mount', ['-o', 'remount,size=256m', dbDir]);
-      const second = await cli(['run', 'sweep.yaml', '--db', db], { cwd: dir });
-      assert.equal(second.exitCode, 0, second.all);
-      assertEverythingRecorded(db, 'dbfull');
-    } finally {
-      await unmount(dbDir);
-    }
-  });
+        await execa('mount', ['-o', 'remount,size=256m', dbDir]);
+        const second = await cli(['run', 'sweep.yaml', '--db', db], { cwd: dir });
+        assert.equal(second.exitCode, 0, second.all);
+        assertEverythingRecorded(db, 'dbfull');
+      } finally {
+        await unmount(dbDir);
+      }
+    },
+  );
 
-  it('under the run folders: stops the children, exits 3 naming the file; a resume recovers everything', { timeout: 240_000 }, async () => {
-    const dir = tempDir();
-    const runsDir = join(dir, 'runsfs');
-    await mountTmpfs(runsDir, '4m');
-    try {
-      const db = join(dir, 'sweeps.db');
-      writeSweep(
-        dir,
-        `name: runsfull
+  it(
+    'under the run folders: stops the children, exits 3 naming the file; a resume recovers everything',
+    { timeout: 240_000 },
+    async () => {
+      const dir = tempDir();
+      const runsDir = join(dir, 'runsfs');
+      await mountTmpfs(runsDir, '4m');
+      try {
+        const db = join(dir, 'sweeps.db');
+        writeSweep(
+          dir,
+          `name: runsfull
 trainer: { command: [node, $TRAINER] }
 configs:
   - { name: sleeper, steps: 3, hang_attempts: 1 }
@@ -138,31 +150,32 @@ configs:
 resources: { gpus: none, cpu_slots: 2 }
 kill_grace: 2s
 `,
-      );
-      const first = cli(['run', 'sweep.yaml', '--db', db, '--runs-dir', runsDir], { cwd: dir });
-      // Both slots busy (the sleeper hangs, quick-a trains): then the disk fills up.
-      await waitFor(() => {
-        const a = runDirOf(db, 'runsfull', 'quick-a');
-        const s = runDirOf(db, 'runsfull', 'sleeper');
-        return a !== null && s !== null && probe(a, 1) !== null && probe(s, 1) !== null;
-      }, 'two runs started');
-      const filler = join(runsDir, 'filler');
-      fill(filler);
-      const result = await first;
-      assert.equal(result.exitCode, 3, result.all);
-      const stderr = result.stderr.trim().split('\n');
-      assert.equal(stderr.length, 1, result.stderr);
-      assert.match(stderr[0]!, new RegExp(`^sweep: the disk is full: could not write ${runsDir}/`));
-      const sleeper = probe(runDirOf(db, 'runsfull', 'sleeper')!, 1)!;
-      assert.equal(pidAlive(sleeper.pid), false, 'its child was stopped');
-      assertConsistent(db);
+        );
+        const first = cli(['run', 'sweep.yaml', '--db', db, '--runs-dir', runsDir], { cwd: dir });
+        // Both slots busy (the sleeper hangs, quick-a trains): then the disk fills up.
+        await waitFor(() => {
+          const a = runDirOf(db, 'runsfull', 'quick-a');
+          const s = runDirOf(db, 'runsfull', 'sleeper');
+          return a !== null && s !== null && probe(a, 1) !== null && probe(s, 1) !== null;
+        }, 'two runs started');
+        const filler = join(runsDir, 'filler');
+        fill(filler);
+        const result = await first;
+        assert.equal(result.exitCode, 3, result.all);
+        const stderr = result.stderr.trim().split('\n');
+        assert.equal(stderr.length, 1, result.stderr);
+        assert.match(stderr[0]!, new RegExp(`^sweep: the disk is full: could not write ${runsDir}/`));
+        const sleeper = probe(runDirOf(db, 'runsfull', 'sleeper')!, 1)!;
+        assert.equal(pidAlive(sleeper.pid), false, 'its child was stopped');
+        assertConsistent(db);
 
-      rmSync(filler);
-      const second = await cli(['run', 'sweep.yaml', '--db', db, '--runs-dir', runsDir], { cwd: dir });
-      assert.equal(second.exitCode, 0, second.all);
-      assertEverythingRecorded(db, 'runsfull');
-    } finally {
-      await unmount(runsDir);
-    }
-  });
+        rmSync(filler);
+        const second = await cli(['run', 'sweep.yaml', '--db', db, '--runs-dir', runsDir], { cwd: dir });
+        assert.equal(second.exitCode, 0, second.all);
+        assertEverythingRecorded(db, 'runsfull');
+      } finally {
+        await unmount(runsDir);
+      }
+    },
+  );
 });

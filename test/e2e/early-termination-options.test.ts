@@ -27,12 +27,16 @@ kill_grace: 2s
     const byName = new Map(store.listRuns(store.getSweep('asha-few').pk).map((r) => [r.name, r]));
     store.close();
     // With the default (few_runs: continue) second-worse would go on: only two runs at rung 0.
-    for (const name of ['first', 'third-better']) assert.equal(byName.get(name)!.status, 'completed', `${name}: ${byName.get(name)!.reason}`);
+    for (const name of ['first', 'third-better'])
+      assert.equal(byName.get(name)!.status, 'completed', `${name}: ${byName.get(name)!.reason}`);
     const second = byName.get('second-worse')!;
     assert.equal(second.status, 'pruned');
     assert.equal(second.pruneRung, 0);
     // Its best so far at step 5 is 1.2 + 2/6; the first run's was 1 + 2/6.
-    assert.match(second.reason ?? '', /^pruned: asha rung 0 \(5 steps after warmup\): best val\/loss so far 1\.533 is not the best of the 2 runs there so far \(fewer than 3; cutoff 1\.333\)/);
+    assert.match(
+      second.reason ?? '',
+      /^pruned: asha rung 0 \(5 steps after warmup\): best val\/loss so far 1\.533 is not the best of the 2 runs there so far \(fewer than 3; cutoff 1\.333\)/,
+    );
     assert.ok((second.lastStep ?? 999) < 99, `stopped before its end (step ${second.lastStep})`);
   });
 });

@@ -39,7 +39,10 @@ function maxConcurrency(probes: Probe[]): Map<string, number> {
 describe('GPU slots', () => {
   it('packs runs_per_gpu runs per GPU, uses every slot, and hides the other GPUs', { timeout: 180_000 }, async () => {
     const dir = tempDir();
-    const env = fakeNvidiaSmi(dir, Array.from({ length: 4 }, () => ({ name: 'Fake H100', memoryMiB: 81559 })));
+    const env = fakeNvidiaSmi(
+      dir,
+      Array.from({ length: 4 }, () => ({ name: 'Fake H100', memoryMiB: 81559 })),
+    );
     writeSweep(
       dir,
       `name: packing
@@ -59,7 +62,7 @@ resources: { gpus: auto, runs_per_gpu: 2 }
     for (const run of runs) {
       assert.equal(run.status, 'completed');
       const probe = JSON.parse(readFileSync(join(run.runDir, 'probe-1.json'), 'utf8')) as Probe;
-      assert.equal(probe.gpu, String(run.gpu), 'the child sees exactly its slot\'s GPU');
+      assert.equal(probe.gpu, String(run.gpu), "the child sees exactly its slot's GPU");
       assert.equal(run.slot?.startsWith(`gpu${run.gpu}.`), true);
       probes.push(probe);
     }
@@ -70,15 +73,18 @@ resources: { gpus: auto, runs_per_gpu: 2 }
     store.close();
   });
 
-  it('moves a run that ran out of memory to a GPU with more memory, and gives up when none is left', { timeout: 120_000 }, async () => {
-    const dir = tempDir();
-    const env = fakeNvidiaSmi(dir, [
-      { name: 'Small', memoryMiB: 8000 },
-      { name: 'Big', memoryMiB: 40000 },
-    ]);
-    writeSweep(
-      dir,
-      `name: oom
+  it(
+    'moves a run that ran out of memory to a GPU with more memory, and gives up when none is left',
+    { timeout: 120_000 },
+    async () => {
+      const dir = tempDir();
+      const env = fakeNvidiaSmi(dir, [
+        { name: 'Small', memoryMiB: 8000 },
+        { name: 'Big', memoryMiB: 40000 },
+      ]);
+      writeSweep(
+        dir,
+        `name: oom
 trainer: { command: [node, $TRAINER] }
 base: { steps: 3 }
 configs:
@@ -87,20 +93,21 @@ configs:
 resources: { gpus: auto, runs_per_gpu: 1 }
 retries: 0
 `,
-    );
-    const result = await cli(['run', 'sweep.yaml'], { cwd: dir, env });
-    assert.equal(result.exitCode, 1, result.all);
-    const store = openStore(dir);
-    const byName = new Map(store.listRuns(store.getSweep('oom').pk).map((r) => [r.name, r]));
-    const big = byName.get('needs-big')!;
-    assert.equal(big.status, 'completed');
-    assert.equal(big.gpu, 1);
-    assert.equal(big.attempt, 2);
-    assert.deepEqual(big.excludedGpus, [0]);
-    const never = byName.get('never-fits')!;
-    assert.equal(never.status, 'infeasible');
-    assert.ok(never.attempt <= 2, 'tried at most once per GPU size');
-    assert.match(never.reason ?? '', /out of memory/);
-    store.close();
-  });
+      );
+      const result = await cli(['run', 'sweep.yaml'], { cwd: dir, env });
+      assert.equal(result.exitCode, 1, result.all);
+      const store = openStore(dir);
+      const byName = new Map(store.listRuns(store.getSweep('oom').pk).map((r) => [r.name, r]));
+      const big = byName.get('needs-big')!;
+      assert.equal(big.status, 'completed');
+      assert.equal(big.gpu, 1);
+      assert.equal(big.attempt, 2);
+      assert.deepEqual(big.excludedGpus, [0]);
+      const never = byName.get('never-fits')!;
+      assert.equal(never.status, 'infeasible');
+      assert.ok(never.attempt <= 2, 'tried at most once per GPU size');
+      assert.match(never.reason ?? '', /out of memory/);
+      store.close();
+    },
+  );
 });

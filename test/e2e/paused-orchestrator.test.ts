@@ -17,7 +17,9 @@ interface Interval {
 function childIntervals(runDirs: string[]): Interval[] {
   const intervals: Interval[] = [];
   for (const runDir of runDirs) {
-    const stops = existsSync(join(runDir, 'sigterm.log')) ? readFileSync(join(runDir, 'sigterm.log'), 'utf8').trim().split('\n').map(Number) : [];
+    const stops = existsSync(join(runDir, 'sigterm.log'))
+      ? readFileSync(join(runDir, 'sigterm.log'), 'utf8').trim().split('\n').map(Number)
+      : [];
     for (const file of readdirSync(runDir).filter((f) => /^probe-\d+\.json$/.test(f))) {
       const probe = JSON.parse(readFileSync(join(runDir, file), 'utf8')) as { started: number; ended: number | null };
       const end = probe.ended ?? stops.find((t) => t >= probe.started);
@@ -29,7 +31,15 @@ function childIntervals(runDirs: string[]): Interval[] {
 }
 
 function maxOverlap(intervals: Interval[]): number {
-  const edges = intervals.flatMap((i) => [[i.start, 1], [i.end, -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const edges = intervals
+    .flatMap(
+      (i) =>
+        [
+          [i.start, 1],
+          [i.end, -1],
+        ] as const,
+    )
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let now = 0;
   let max = 0;
   for (const [, delta] of edges) max = Math.max(max, (now += delta));
@@ -37,52 +47,59 @@ function maxOverlap(intervals: Interval[]): number {
 }
 
 describe('a paused sweep process resumed beside the one that took over', () => {
-  it('starts nothing, reports no lost run as failed, and cpu_slots holds across both', { timeout: 180_000 }, async () => {
-    const dir = tempDir();
-    writeSweep(
-      dir,
-      `name: paused
+  it(
+    'starts nothing, reports no lost run as failed, and cpu_slots holds across both',
+    { timeout: 180_000 },
+    async () => {
+      const dir = tempDir();
+      writeSweep(
+        dir,
+        `name: paused
 trainer: { command: [node, $TRAINER] }
 base: { steps: 30, step_ms: 50 }
 grid: { lr: [1, 2, 3, 4, 5, 6] }
 resources: { gpus: none, cpu_slots: 2 }
 kill_grace: 2s
 `,
-    );
-    const db = join(dir, 'runs', 'sweeps.db');
-    const first = cli(['run', 'sweep.yaml', '--stale-ms', '3000'], { cwd: dir });
-    await waitFor(() => {
-      if (!existsSync(db)) return false;
-      const store = openReader(db);
-      try {
-        const runs = store.listRuns(store.getSweep('paused').pk);
-        return runs.filter((r) => r.status === 'running' && existsSync(join(r.runDir, 'probe-1.json'))).length === 2;
-      } finally {
-        store.close();
-      }
-    }, 'two running children');
-    first.kill('SIGSTOP');
-    await sleep(4500);
-    const second = cli(['run', 'sweep.yaml', '--stale-ms', '3000'], { cwd: dir });
-    await waitFor(() => {
-      const store = openReader(db);
-      try {
-        return store.listRuns(store.getSweep('paused').pk).some((r) => r.attempt > 1 && r.status === 'running');
-      } finally {
-        store.close();
-      }
-    }, 'the second process to take a run over');
-    first.kill('SIGCONT');
-    const [a, b] = await Promise.all([first, second]);
-    assert.equal(b.exitCode, 0, b.all);
-    assert.equal(a.exitCode, 3, a.all);
-    assert.match(a.stderr, /this sweep process was paused for \d+s, longer than the 3s after which another sweep process may take its runs over/);
-    assert.doesNotMatch(a.all, /\bfailed\b/, 'the paused process reports no lost run as failed');
+      );
+      const db = join(dir, 'runs', 'sweeps.db');
+      const first = cli(['run', 'sweep.yaml', '--stale-ms', '3000'], { cwd: dir });
+      await waitFor(() => {
+        if (!existsSync(db)) return false;
+        const store = openReader(db);
+        try {
+          const runs = store.listRuns(store.getSweep('paused').pk);
+          return runs.filter((r) => r.status === 'running' && existsSync(join(r.runDir, 'probe-1.json'))).length === 2;
+        } finally {
+          store.close();
+        }
+      }, 'two running children');
+      first.kill('SIGSTOP');
+      await sleep(4500);
+      const second = cli(['run', 'sweep.yaml', '--stale-ms', '3000'], { cwd: dir });
+      await waitFor(() => {
+        const store = openReader(db);
+        try {
+          return store.listRuns(store.getSweep('paused').pk).some((r) => r.attempt > 1 && r.status === 'running');
+        } finally {
+          store.close();
+        }
+      }, 'the second process to take a run over');
+      first.kill('SIGCONT');
+      const [a, b] = await Promise.all([first, second]);
+      assert.equal(b.exitCode, 0, b.all);
+      assert.equal(a.exitCode, 3, a.all);
+      assert.match(
+        a.stderr,
+        /this sweep process was paused for \d+s, longer than the 3s after which another sweep process may take its runs over/,
+      );
+      assert.doesNotMatch(a.all, /\bfailed\b/, 'the paused process reports no lost run as failed');
 
-    const store = openStore(dir);
-    const runs = store.listRuns(store.getSweep('paused').pk);
-    for (const run of runs) assert.equal(run.status, 'completed', run.name);
-    assert.ok(maxOverlap(childIntervals(runs.map((r) => r.runDir))) <= 2, 'never more children than cpu_slots');
-    store.close();
-  });
+      const store = openStore(dir);
+      const runs = store.listRuns(store.getSweep('paused').pk);
+      for (const run of runs) assert.equal(run.status, 'completed', run.name);
+      assert.ok(maxOverlap(childIntervals(runs.map((r) => r.runDir))) <= 2, 'never more children than cpu_slots');
+      store.close();
+    },
+  );
 });

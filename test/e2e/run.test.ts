@@ -6,11 +6,14 @@ import { describe, it } from 'node:test';
 import { cli, openStore, tempDir, writeSweep } from '../helpers.js';
 
 describe('sweep run: a sweep that goes well', () => {
-  it('runs every run as a child with the protocol environment and records its metrics', { timeout: 120_000 }, async () => {
-    const dir = tempDir();
-    writeSweep(
-      dir,
-      `name: happy
+  it(
+    'runs every run as a child with the protocol environment and records its metrics',
+    { timeout: 120_000 },
+    async () => {
+      const dir = tempDir();
+      writeSweep(
+        dir,
+        `name: happy
 trainer: { command: [node, $TRAINER] }
 base: { steps: 6 }
 grid:
@@ -20,57 +23,66 @@ configs:
   - { name: "odd name; rm -rf /", lr: 0.5, batch_size: 8 }
 resources: { gpus: none, cpu_slots: 2 }
 `,
-    );
-    const result = await cli(['run', 'sweep.yaml'], { cwd: dir });
-    assert.equal(result.exitCode, 0, result.all);
-    assert.match(result.all, /runs: +.*runs\/happy/);
-    const store = openStore(dir);
-    const sweep = store.getSweep('happy');
-    const runs = store.listRuns(sweep.pk);
-    assert.equal(runs.length, 5);
-    for (const run of runs) {
-      assert.equal(run.status, 'completed', `${run.name}: ${run.reason}`);
-      assert.equal(run.runDir, join(dir, 'runs', 'happy', run.id));
-      const probe = JSON.parse(readFileSync(join(run.runDir, 'probe-1.json'), 'utf8'));
-      assert.equal(probe.gpu, '', 'a CPU slot hides every GPU');
-      assert.equal(probe.env.SWEEP_RUN_ID, run.id);
-      assert.equal(probe.env.SWEEP_RUN_DIR, run.runDir);
-      assert.equal(probe.env.SWEEP_METRICS_FILE, join(run.runDir, 'metrics.jsonl'));
-      assert.equal(probe.env.SWEEP_CHECKPOINT_DIR, join(run.runDir, 'checkpoints'));
-      assert.deepEqual(JSON.parse(probe.env.SWEEP_PARAMS), run.params);
-      for (const file of ['config.json', 'stdout.log', 'stderr.log', 'metrics.jsonl']) assert.ok(existsSync(join(run.runDir, file)), file);
-      const config = JSON.parse(readFileSync(join(run.runDir, 'config.json'), 'utf8'));
-      assert.deepEqual(config.params, run.params);
-      // 6 steps x 3 metrics, then val/loss and R@1 at step 6.
-      assert.equal(store.countMetrics(run.pk), 20);
-      assert.equal(store.series(run.pk, 'train/loss').length, 6);
-      assert.equal(run.totalSteps, 6);
-      assert.deepEqual(store.events(run.pk).map((e) => e.kind), ['started', 'finished']);
-      assert.deepEqual(run.summary, { steps: 6 });
-    }
-    assert.equal(runs.find((r) => r.name === 'odd name; rm -rf /')?.params.lr, 0.5, 'a hostile name is only a name');
-    store.close();
+      );
+      const result = await cli(['run', 'sweep.yaml'], { cwd: dir });
+      assert.equal(result.exitCode, 0, result.all);
+      assert.match(result.all, /runs: +.*runs\/happy/);
+      const store = openStore(dir);
+      const sweep = store.getSweep('happy');
+      const runs = store.listRuns(sweep.pk);
+      assert.equal(runs.length, 5);
+      for (const run of runs) {
+        assert.equal(run.status, 'completed', `${run.name}: ${run.reason}`);
+        assert.equal(run.runDir, join(dir, 'runs', 'happy', run.id));
+        const probe = JSON.parse(readFileSync(join(run.runDir, 'probe-1.json'), 'utf8'));
+        assert.equal(probe.gpu, '', 'a CPU slot hides every GPU');
+        assert.equal(probe.env.SWEEP_RUN_ID, run.id);
+        assert.equal(probe.env.SWEEP_RUN_DIR, run.runDir);
+        assert.equal(probe.env.SWEEP_METRICS_FILE, join(run.runDir, 'metrics.jsonl'));
+        assert.equal(probe.env.SWEEP_CHECKPOINT_DIR, join(run.runDir, 'checkpoints'));
+        assert.deepEqual(JSON.parse(probe.env.SWEEP_PARAMS), run.params);
+        for (const file of ['config.json', 'stdout.log', 'stderr.log', 'metrics.jsonl'])
+          assert.ok(existsSync(join(run.runDir, file)), file);
+        const config = JSON.parse(readFileSync(join(run.runDir, 'config.json'), 'utf8'));
+        assert.deepEqual(config.params, run.params);
+        // 6 steps x 3 metrics, then val/loss and R@1 at step 6.
+        assert.equal(store.countMetrics(run.pk), 20);
+        assert.equal(store.series(run.pk, 'train/loss').length, 6);
+        assert.equal(run.totalSteps, 6);
+        assert.deepEqual(
+          store.events(run.pk).map((e) => e.kind),
+          ['started', 'finished'],
+        );
+        assert.deepEqual(run.summary, { steps: 6 });
+      }
+      assert.equal(runs.find((r) => r.name === 'odd name; rm -rf /')?.params.lr, 0.5, 'a hostile name is only a name');
+      store.close();
 
-    // The same file again: nothing left to do.
-    const again = await cli(['run', 'sweep.yaml', '--json'], { cwd: dir });
-    assert.equal(again.exitCode, 0, again.all);
-    const plan = again.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.type === 'plan');
-    assert.equal(plan.toRun, 0);
-    assert.equal(plan.skipped.length, 5);
+      // The same file again: nothing left to do.
+      const again = await cli(['run', 'sweep.yaml', '--json'], { cwd: dir });
+      assert.equal(again.exitCode, 0, again.all);
+      const plan = again.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .find((e) => e.type === 'plan');
+      assert.equal(plan.toRun, 0);
+      assert.equal(plan.skipped.length, 5);
 
-    // --rerun starts over; the old folders are archived, not deleted.
-    const rerun = await cli(['run', 'sweep.yaml', '--rerun', '--quiet'], { cwd: dir });
-    assert.equal(rerun.exitCode, 0, rerun.all);
-    assert.equal(rerun.stdout.includes('start'), false, '--quiet prints no progress');
-    assert.equal(readdirSync(join(dir, 'runs', 'happy', '.archive')).length, 5);
-    const after = openStore(dir);
-    for (const run of after.listRuns(after.getSweep('happy').pk)) {
-      assert.equal(run.status, 'completed');
-      assert.equal(run.attempt, 2);
-      assert.equal(after.countMetrics(run.pk), 20, 'no rows of the old attempt linger');
-    }
-    after.close();
-  });
+      // --rerun starts over; the old folders are archived, not deleted.
+      const rerun = await cli(['run', 'sweep.yaml', '--rerun', '--quiet'], { cwd: dir });
+      assert.equal(rerun.exitCode, 0, rerun.all);
+      assert.equal(rerun.stdout.includes('start'), false, '--quiet prints no progress');
+      assert.equal(readdirSync(join(dir, 'runs', 'happy', '.archive')).length, 5);
+      const after = openStore(dir);
+      for (const run of after.listRuns(after.getSweep('happy').pk)) {
+        assert.equal(run.status, 'completed');
+        assert.equal(run.attempt, 2);
+        assert.equal(after.countMetrics(run.pk), 20, 'no rows of the old attempt linger');
+      }
+      after.close();
+    },
+  );
 });
 
 describe('sweep run: runs that go wrong are data, and the sweep goes on', () => {
@@ -106,10 +118,16 @@ kill_grace: 1s
     assert.equal(run('crash').failureKind, 'exit');
     assert.equal(run('crash').exitCode, 3);
     assert.match(run('crash').stderrTail ?? '', /ValueError: boom/);
-    assert.doesNotMatch(run('crash').stderrTail ?? '', /[\s\S]*boom[\s\S]*boom/, 'the tail is of the last attempt only');
+    assert.doesNotMatch(
+      run('crash').stderrTail ?? '',
+      /[\s\S]*boom[\s\S]*boom/,
+      'the tail is of the last attempt only',
+    );
     assert.equal(run('flaky').status, 'completed');
     assert.equal(run('flaky').attempt, 2);
-    assert.ok(store.transitions(run('flaky').pk).some((t) => /attempt 1 failed: exited with code 4/.test(t.detail ?? '')));
+    assert.ok(
+      store.transitions(run('flaky').pk).some((t) => /attempt 1 failed: exited with code 4/.test(t.detail ?? '')),
+    );
     assert.equal(run('hang').status, 'failed');
     assert.equal(run('hang').failureKind, 'timeout');
     assert.match(run('hang').reason ?? '', /exceeded the timeout of 4s/);
@@ -121,7 +139,10 @@ kill_grace: 1s
     const garbage = run('garbage');
     assert.equal(garbage.status, 'completed');
     assert.equal(garbage.badLines, 3);
-    assert.match(readFileSync(join(garbage.runDir, 'ingest-problems.log'), 'utf8'), /^line 2 \(byte \d+\): not JSON: this is not json$/m);
+    assert.match(
+      readFileSync(join(garbage.runDir, 'ingest-problems.log'), 'utf8'),
+      /^line 2 \(byte \d+\): not JSON: this is not json$/m,
+    );
     assert.ok(Number.isNaN(store.series(garbage.pk, 'val/loss')[0]!.value));
     assert.equal(store.series(garbage.pk, 'grad_norm')[0]!.value, Infinity);
     assert.equal(store.series(garbage.pk, 'neg')[0]!.value, -Infinity);
@@ -139,13 +160,20 @@ kill_grace: 1s
 
     // A second run of the file re-runs failed ones (not infeasible, not completed) by default.
     const second = await cli(['run', 'sweep.yaml', '--json', '--no-retry-failed'], { cwd: dir });
-    const plan = second.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.type === 'plan');
+    const plan = second.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .find((e) => e.type === 'plan');
     assert.equal(plan.toRun, 0);
   });
 
   it('a trainer that cannot start is a failed run with the reason', { timeout: 60_000 }, async () => {
     const dir = tempDir();
-    writeSweep(dir, 'name: nostart\ntrainer: { command: [/no/such/trainer] }\nconfigs: [{ name: a }]\nresources: { gpus: none }\n');
+    writeSweep(
+      dir,
+      'name: nostart\ntrainer: { command: [/no/such/trainer] }\nconfigs: [{ name: a }]\nresources: { gpus: none }\n',
+    );
     const result = await cli(['run', 'sweep.yaml'], { cwd: dir });
     assert.equal(result.exitCode, 1, result.all);
     const store = openStore(dir);

@@ -21,62 +21,90 @@ kill_grace: 2s
 `;
 
 describe('TPE search end to end', () => {
-  it('proposes runs from finished results, with ASHA, shows origins, and resumes without re-proposing', { timeout: 240_000 }, async () => {
-    const dir = tempDir();
-    writeSweep(dir, sweep(14));
-    const result = await cli(['run', 'sweep.yaml'], { cwd: dir });
-    assert.equal(result.exitCode, 0, result.all);
-    const store = openStore(dir);
-    const runs = store.listRuns(store.getSweep('tpe').pk);
-    assert.equal(runs.length, 14);
-    assert.equal(new Set(runs.map((r) => r.id)).size, 14);
-    const random = runs.filter((r) => r.origin === 'random');
-    const tpe = runs.filter((r) => r.origin === 'tpe');
-    // Random until 4 runs finished: 4, or one more when the second slot asked before the fourth ended.
-    assert.ok(random.length >= 4 && random.length <= 5, `random start-up runs: ${random.length}`);
-    assert.equal(random.length + tpe.length, 14);
-    assert.deepEqual(runs.slice(0, random.length).map((r) => r.origin), random.map(() => 'random'), 'start-up runs come first');
-    assert.ok(runs.some((r) => r.status === 'pruned'), 'ASHA stopped some runs');
-    assert.ok(runs.every((r) => r.status === 'completed' || r.status === 'pruned'), runs.map((r) => `${r.name} ${r.status} ${r.reason}`).join('\n'));
-    store.close();
+  it(
+    'proposes runs from finished results, with ASHA, shows origins, and resumes without re-proposing',
+    { timeout: 240_000 },
+    async () => {
+      const dir = tempDir();
+      writeSweep(dir, sweep(14));
+      const result = await cli(['run', 'sweep.yaml'], { cwd: dir });
+      assert.equal(result.exitCode, 0, result.all);
+      const store = openStore(dir);
+      const runs = store.listRuns(store.getSweep('tpe').pk);
+      assert.equal(runs.length, 14);
+      assert.equal(new Set(runs.map((r) => r.id)).size, 14);
+      const random = runs.filter((r) => r.origin === 'random');
+      const tpe = runs.filter((r) => r.origin === 'tpe');
+      // Random until 4 runs finished: 4, or one more when the second slot asked before the fourth ended.
+      assert.ok(random.length >= 4 && random.length <= 5, `random start-up runs: ${random.length}`);
+      assert.equal(random.length + tpe.length, 14);
+      assert.deepEqual(
+        runs.slice(0, random.length).map((r) => r.origin),
+        random.map(() => 'random'),
+        'start-up runs come first',
+      );
+      assert.ok(
+        runs.some((r) => r.status === 'pruned'),
+        'ASHA stopped some runs',
+      );
+      assert.ok(
+        runs.every((r) => r.status === 'completed' || r.status === 'pruned'),
+        runs.map((r) => `${r.name} ${r.status} ${r.reason}`).join('\n'),
+      );
+      store.close();
 
-    const status = await cli(['status', 'tpe'], { cwd: dir });
-    assert.match(status.stdout, /origin/);
-    assert.match(status.stdout, / random /);
-    assert.match(status.stdout, / tpe /);
-    const json = JSON.parse((await cli(['status', 'tpe', '--json'], { cwd: dir })).stdout) as { runs: { origin: string }[] };
-    assert.equal(json.runs.filter((r) => r.origin === 'tpe').length, tpe.length);
+      const status = await cli(['status', 'tpe'], { cwd: dir });
+      assert.match(status.stdout, /origin/);
+      assert.match(status.stdout, / random /);
+      assert.match(status.stdout, / tpe /);
+      const json = JSON.parse((await cli(['status', 'tpe', '--json'], { cwd: dir })).stdout) as {
+        runs: { origin: string }[];
+      };
+      assert.equal(json.runs.filter((r) => r.origin === 'tpe').length, tpe.length);
 
-    // Run again: every proposal counts toward samples, nothing new is proposed.
-    const again = await cli(['run', 'sweep.yaml', '--json'], { cwd: dir });
-    assert.equal(again.exitCode, 0, again.all);
-    const plan = again.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.type === 'plan');
-    assert.equal(plan.toRun, 0);
-    const after = openStore(dir);
-    assert.equal(after.listRuns(after.getSweep('tpe').pk).length, 14);
-    after.close();
+      // Run again: every proposal counts toward samples, nothing new is proposed.
+      const again = await cli(['run', 'sweep.yaml', '--json'], { cwd: dir });
+      assert.equal(again.exitCode, 0, again.all);
+      const plan = again.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .find((e) => e.type === 'plan');
+      assert.equal(plan.toRun, 0);
+      const after = openStore(dir);
+      assert.equal(after.listRuns(after.getSweep('tpe').pk).length, 14);
+      after.close();
 
-    const report = await cli(['report', 'tpe', '--format', 'json,html,png'], { cwd: dir });
-    assert.equal(report.exitCode, 0, report.all);
-    const model = JSON.parse(readFileSync(join(dir, 'reports', 'tpe', 'report.json'), 'utf8')) as {
-      search: { metric: string; trials: { origin: string; value: number | null; best: number | null }[] };
-      runs: { origin: string }[];
-    };
-    assert.equal(model.search.metric, 'synthetic/loss');
-    assert.equal(model.search.trials.length, 14);
-    assert.deepEqual(model.search.trials.map((t) => t.origin), runs.map((r) => r.origin));
-    let best = Infinity;
-    for (const t of model.search.trials) {
-      if (t.value !== null) best = Math.min(best, t.value);
-      assert.equal(t.best, best === Infinity ? null : best, 'best so far is the running minimum');
-    }
-    assert.equal(model.runs.filter((r) => r.origin === 'tpe').length, tpe.length);
-    const html = readFileSync(join(dir, 'reports', 'tpe', 'index.html'), 'utf8');
-    assert.match(html, /TPE search on <code>synthetic\/loss<\/code> \(min\): \d random start-up run\(s\), \d+ proposed by TPE; best /);
-    assert.ok(html.includes('<span class="tag">random start-up</span>') && html.includes('<span class="tag">TPE</span>'));
-    const png = await sharp(join(dir, 'reports', 'tpe', 'search.png')).metadata();
-    assert.ok((png.width ?? 0) > 100 && (png.height ?? 0) > 100, 'the best-so-far chart is a real PNG');
-  });
+      const report = await cli(['report', 'tpe', '--format', 'json,html,png'], { cwd: dir });
+      assert.equal(report.exitCode, 0, report.all);
+      const model = JSON.parse(readFileSync(join(dir, 'reports', 'tpe', 'report.json'), 'utf8')) as {
+        search: { metric: string; trials: { origin: string; value: number | null; best: number | null }[] };
+        runs: { origin: string }[];
+      };
+      assert.equal(model.search.metric, 'synthetic/loss');
+      assert.equal(model.search.trials.length, 14);
+      assert.deepEqual(
+        model.search.trials.map((t) => t.origin),
+        runs.map((r) => r.origin),
+      );
+      let best = Infinity;
+      for (const t of model.search.trials) {
+        if (t.value !== null) best = Math.min(best, t.value);
+        assert.equal(t.best, best === Infinity ? null : best, 'best so far is the running minimum');
+      }
+      assert.equal(model.runs.filter((r) => r.origin === 'tpe').length, tpe.length);
+      const html = readFileSync(join(dir, 'reports', 'tpe', 'index.html'), 'utf8');
+      assert.match(
+        html,
+        /TPE search on <code>synthetic\/loss<\/code> \(min\): \d random start-up run\(s\), \d+ proposed by TPE; best /,
+      );
+      assert.ok(
+        html.includes('<span class="tag">random start-up</span>') && html.includes('<span class="tag">TPE</span>'),
+      );
+      const png = await sharp(join(dir, 'reports', 'tpe', 'search.png')).metadata();
+      assert.ok((png.width ?? 0) > 100 && (png.height ?? 0) > 100, 'the best-so-far chart is a real PNG');
+    },
+  );
 
   it('resumes an interrupted search where it stopped, losing and repeating no run', { timeout: 240_000 }, async () => {
     const dir = tempDir();
@@ -87,7 +115,10 @@ describe('TPE search end to end', () => {
       try {
         const store = openStore(dir);
         try {
-          return store.listRuns(store.getSweep('tpe').pk).filter((r) => r.status === 'completed' || r.status === 'pruned').length >= 5;
+          return (
+            store.listRuns(store.getSweep('tpe').pk).filter((r) => r.status === 'completed' || r.status === 'pruned')
+              .length >= 5
+          );
         } finally {
           store.close();
         }
@@ -112,19 +143,39 @@ describe('TPE search end to end', () => {
     for (const run of before) {
       const now = runs.find((r) => r.id === run.id);
       assert.ok(now, `${run.name} is kept`);
-      if (run.status === 'completed' || run.status === 'pruned') assert.equal(now.status, run.status, `${run.name} is not re-run`);
-      else assert.ok(now.status === 'completed' || now.status === 'pruned', `${run.name} (${run.status} when interrupted) ran on resume`);
+      if (run.status === 'completed' || run.status === 'pruned')
+        assert.equal(now.status, run.status, `${run.name} is not re-run`);
+      else
+        assert.ok(
+          now.status === 'completed' || now.status === 'pruned',
+          `${run.name} (${run.status} when interrupted) ran on resume`,
+        );
     }
   });
 
-  it('fails clearly when no finished run reports the objective, and stops proposing', { timeout: 120_000 }, async () => {
-    const dir = tempDir();
-    writeSweep(dir, sweep(8, 'nope/loss').replace('step_ms: 15', 'step_ms: 0').replace(/early_termination.*\n/, ''));
-    const result = await cli(['run', 'sweep.yaml'], { cwd: dir });
-    assert.equal(result.exitCode, 2, result.all);
-    assert.match(result.all, /search\.metric: \d+ run\(s\) completed and none reported "nope\/loss"; recorded: .*synthetic\/loss/);
-    const store = openStore(dir);
-    assert.ok(store.listRuns(store.getSweep('tpe').pk).length <= 3, 'no run is proposed once the objective is known to be missing');
-    store.close();
-  });
+  it(
+    'fails clearly when no finished run reports the objective, and stops proposing',
+    { timeout: 120_000 },
+    async () => {
+      const dir = tempDir();
+      writeSweep(
+        dir,
+        sweep(8, 'nope/loss')
+          .replace('step_ms: 15', 'step_ms: 0')
+          .replace(/early_termination.*\n/, ''),
+      );
+      const result = await cli(['run', 'sweep.yaml'], { cwd: dir });
+      assert.equal(result.exitCode, 2, result.all);
+      assert.match(
+        result.all,
+        /search\.metric: \d+ run\(s\) completed and none reported "nope\/loss"; recorded: .*synthetic\/loss/,
+      );
+      const store = openStore(dir);
+      assert.ok(
+        store.listRuns(store.getSweep('tpe').pk).length <= 3,
+        'no run is proposed once the objective is known to be missing',
+      );
+      store.close();
+    },
+  );
 });

@@ -5,6 +5,9 @@ import { executorContract } from './contract.js';
 
 describe('executor contract: local', { concurrency: true }, () => {
   executorContract('local', () => ({
-    executor: new LocalExecutor({ resources: { gpus: 'none', runs_per_gpu: 1, cpu_slots: 1 }, specFile: 'contract.yaml' }),
+    executor: new LocalExecutor({
+      resources: { gpus: 'none', runs_per_gpu: 1, cpu_slots: 1 },
+      specFile: 'contract.yaml',
+    }),
   }));
 });

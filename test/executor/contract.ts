@@ -47,7 +47,12 @@ export function makeJob(dir: string, runId: string, params: Record<string, unkno
   };
 }
 
-async function runOne(subject: ContractSubject, job: Job, i = 0, signal = new AbortController().signal): Promise<RunOutcome> {
+async function runOne(
+  subject: ContractSubject,
+  job: Job,
+  i = 0,
+  signal = new AbortController().signal,
+): Promise<RunOutcome> {
   const slot = subject.slot?.(i) ?? (await subject.executor.slots())[0]!;
   return subject.executor.run(job, slot, { signal });
 }
@@ -59,17 +64,28 @@ function probe(job: Job): { gpu: string | null; started: number; ended: number |
 export function executorContract(name: string, factory: () => ContractSubject, options: ContractOptions = {}): void {
   const opts = { timeout: options.timeoutMs ?? 60_000, skip: options.skip ?? false };
   // Unique ids per process: a batch scheduler names jobs after them.
-  const id = (tag: string): string => `${tag}${process.pid.toString(16)}${Math.random().toString(16).slice(2, 6)}`.slice(0, 12);
+  const id = (tag: string): string =>
+    `${tag}${process.pid.toString(16)}${Math.random().toString(16).slice(2, 6)}`.slice(0, 12);
 
   it(`${name}: a run completes with all its metrics`, opts, async () => {
     const dir = tempDir();
     const job = makeJob(dir, id('ok'), { steps: 4 });
     const outcome = await runOne(factory(), job);
     assert.equal(outcome.status, 'completed', JSON.stringify(outcome));
-    const lines = readFileSync(job.env.SWEEP_METRICS_FILE!, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    assert.equal(lines.filter((l) => typeof l.step === 'number').length, 5, 'four training steps and the final validation');
+    const lines = readFileSync(job.env.SWEEP_METRICS_FILE!, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.equal(
+      lines.filter((l) => typeof l.step === 'number').length,
+      5,
+      'four training steps and the final validation',
+    );
     assert.deepEqual(lines.at(-1), { event: 'finished', reason: 'completed', summary: { steps: 4 } });
-    assert.ok(existsSync(job.stdoutFile) && existsSync(job.stderrFile), 'stdout.log and stderr.log are in the run folder');
+    assert.ok(
+      existsSync(job.stdoutFile) && existsSync(job.stderrFile),
+      'stdout.log and stderr.log are in the run folder',
+    );
   });
 
   it(`${name}: a failing run fails with its exit code and stderr tail`, opts, async () => {
@@ -88,7 +104,8 @@ export function executorContract(name: string, factory: () => ContractSubject, o
     const controller = new AbortController();
     const running = runOne(factory(), job, 0, controller.signal);
     // Abort once the trainer is up (its probe file exists), so the stop reaches a live process.
-    for (let i = 0; i < 600 && !existsSync(join(job.runDir, 'probe-1.json')); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 600 && !existsSync(join(job.runDir, 'probe-1.json')); i++)
+      await new Promise((r) => setTimeout(r, 100));
     controller.abort();
     const outcome = await running;
     assert.equal(outcome.status, 'interrupted', JSON.stringify(outcome));
@@ -116,7 +133,10 @@ export function executorContract(name: string, factory: () => ContractSubject, o
       assert.notEqual(a!.gpu, b!.gpu, `concurrent runs share a GPU: ${JSON.stringify(probes)}`);
       assert.ok(['0', '1'].includes(a!.gpu!) && ['0', '1'].includes(b!.gpu!), JSON.stringify(probes));
       assert.ok(b!.started < Math.min(a!.ended!, b!.ended!), 'the first two overlapped');
-      assert.ok(c!.started >= Math.min(a!.ended!, b!.ended!), `the third did not wait for a GPU: ${JSON.stringify(probes)}`);
+      assert.ok(
+        c!.started >= Math.min(a!.ended!, b!.ended!),
+        `the third did not wait for a GPU: ${JSON.stringify(probes)}`,
+      );
     });
   }
 }

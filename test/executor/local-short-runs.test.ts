@@ -16,7 +16,15 @@ const RUNS = 400;
 function quickJob(dir: string, i: number): Job {
   const runDir = join(dir, `r${i}`);
   mkdirSync(runDir, { recursive: true });
-  return { runId: `r${i}`, runDir, argv: ['/bin/true'], env: {}, stdoutFile: join(runDir, 'stdout.log'), stderrFile: join(runDir, 'stderr.log'), killGraceMs: 1000 };
+  return {
+    runId: `r${i}`,
+    runDir,
+    argv: ['/bin/true'],
+    env: {},
+    stdoutFile: join(runDir, 'stdout.log'),
+    stderrFile: join(runDir, 'stderr.log'),
+    killGraceMs: 1000,
+  };
 }
 
 const childHandles = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'ProcessWrap').length;
@@ -24,7 +32,10 @@ const childHandles = (): number => process.getActiveResourcesInfo().filter((kind
 describe('local executor: short runs back to back', () => {
   it('closes each exited child while the next ones run', { timeout: 120_000 }, async () => {
     const dir = tempDir();
-    const executor = new LocalExecutor({ resources: { gpus: 'none', runs_per_gpu: 1, cpu_slots: 4 }, specFile: join(dir, 'sweep.yaml') });
+    const executor = new LocalExecutor({
+      resources: { gpus: 'none', runs_per_gpu: 1, cpu_slots: 4 },
+      specFile: join(dir, 'sweep.yaml'),
+    });
     const slots = await executor.slots();
     const signal = new AbortController().signal;
     let next = 0;
@@ -43,6 +54,9 @@ describe('local executor: short runs back to back', () => {
     );
     assert.equal(completed, RUNS);
     // Open at any moment: the children running, and those whose exit this loop turn delivered.
-    assert.ok(mostOpen <= 2 * slots.length, `${mostOpen} child process handles open at once over ${slots.length} slots`);
+    assert.ok(
+      mostOpen <= 2 * slots.length,
+      `${mostOpen} child process handles open at once over ${slots.length} slots`,
+    );
   });
 });

@@ -9,7 +9,10 @@ import { LocalExecutor } from '../../src/executor/local.js';
 import { ROOT, pidAlive, tempDir, waitFor } from '../helpers.js';
 
 const WRAPPER = join(ROOT, 'test/fixtures/background-wrapper.sh');
-const executor = new LocalExecutor({ resources: { gpus: 'none', runs_per_gpu: 1, cpu_slots: 1 }, specFile: 'orphan.yaml' });
+const executor = new LocalExecutor({
+  resources: { gpus: 'none', runs_per_gpu: 1, cpu_slots: 1 },
+  specFile: 'orphan.yaml',
+});
 
 /** Starts the wrapper as the run's group leader (as the local executor does) and waits for it to exit. */
 async function startWrapped(runId: string, environment: 'names-run' | 'foreign') {
@@ -26,7 +29,12 @@ async function startWrapped(runId: string, environment: 'names-run' | 'foreign')
   };
   const leader = spawn('/bin/sh', [WRAPPER], { env, detached: true, stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => leader.on('exit', () => resolve()));
-  const probe = await waitFor(() => existsSync(join(runDir, 'probe-1.json')) && JSON.parse(readFileSync(join(runDir, 'probe-1.json'), 'utf8')) as { pid: number }, 'the trainer to start');
+  const probe = await waitFor(
+    () =>
+      existsSync(join(runDir, 'probe-1.json')) &&
+      (JSON.parse(readFileSync(join(runDir, 'probe-1.json'), 'utf8')) as { pid: number }),
+    'the trainer to start',
+  );
   await exited;
   assert.equal(pidAlive(leader.pid!), false, 'the wrapper has exited');
   assert.equal(pidAlive(probe.pid), true, 'the trainer runs on in the group');
@@ -45,7 +53,10 @@ describe('stopping an orphaned run', () => {
   it('leaves a group alone when nothing in it names the run (a recycled pid)', { timeout: 60_000 }, async () => {
     const run = await startWrapped('orphan0000b2', 'foreign');
     try {
-      const result = await executor.stopOrphan({ runId: 'orphan0000b2', runDir: run.runDir, pid: run.leaderPid }, 2_000);
+      const result = await executor.stopOrphan(
+        { runId: 'orphan0000b2', runDir: run.runDir, pid: run.leaderPid },
+        2_000,
+      );
       assert.equal(result, 'not-running');
       assert.equal(pidAlive(run.trainerPid), true);
     } finally {

@@ -43,7 +43,8 @@ function countingSbatch(dir: string): { env: Record<string, string>; calls: () =
 }
 
 function execaSyncWhich(command: string): string {
-  for (const dir of (process.env.PATH ?? '').split(':')) if (dir && existsSync(join(dir, command))) return join(dir, command);
+  for (const dir of (process.env.PATH ?? '').split(':'))
+    if (dir && existsSync(join(dir, command))) return join(dir, command);
   return `/usr/bin/${command}`;
 }
 
@@ -90,13 +91,16 @@ describe('SLURM executor (real single-node SLURM)', { concurrency: true, skip },
 
   it('a small sweep through the CLI completes with all metrics, one job per run', { timeout: 120_000 }, async () => {
     const dir = tempDir();
-    writeSweep(dir, `name: slurm-ok
+    writeSweep(
+      dir,
+      `name: slurm-ok
 trainer: { command: [node, $TRAINER] }
 base: { steps: 4 }
 grid: { lr: [1, 2, 3] }
 configs: [{ name: "it's quoted; $(touch pwned) \`x\`", lr: 9 }]
 resources: { executor: slurm, gpus_per_run: 0, poll_interval: 300ms }
-`);
+`,
+    );
     const result = await cli(['run', 'sweep.yaml'], { cwd: dir });
     assert.equal(result.exitCode, 0, result.all);
     const runs = runsOf(dir, 'slurm-ok');
@@ -118,9 +122,14 @@ resources: { executor: slurm, gpus_per_run: 0, poll_interval: 300ms }
     assert.deepEqual(parsed.runs.map((r: { job_id: string }) => r.job_id).sort(), runs.map((r) => r.jobId).sort());
   });
 
-  it('a failing job, an out-of-memory job and a job cancelled by hand map to their run states', { timeout: 120_000 }, async () => {
-    const dir = tempDir();
-    writeSweep(dir, `name: slurm-states
+  it(
+    'a failing job, an out-of-memory job and a job cancelled by hand map to their run states',
+    { timeout: 120_000 },
+    async () => {
+      const dir = tempDir();
+      writeSweep(
+        dir,
+        `name: slurm-states
 trainer: { command: [node, $TRAINER] }
 base: { steps: 3 }
 configs:
@@ -128,35 +137,46 @@ configs:
   - { name: oom, mode: oom }
   - { name: scancelled, mode: hang }
 resources: { executor: slurm, gpus_per_run: 0, poll_interval: 300ms }
-`);
-    const child = cli(['run', 'sweep.yaml'], { cwd: dir });
-    const hung = await waitFor(() => runsOf(dir, 'slurm-states').find((r) => r.name === 'scancelled' && r.jobId !== null && existsSync(join(r.runDir, 'probe-1.json'))), 'the hung job');
-    await execa('scancel', [hung.jobId!]);
-    const result = await child;
-    assert.equal(result.exitCode, 1, result.all);
-    const byName = new Map(runsOf(dir, 'slurm-states').map((r) => [r.name, r]));
-    const crash = byName.get('crash')!;
-    assert.equal(crash.status, 'failed');
-    assert.equal(crash.failureKind, 'exit');
-    assert.equal(crash.exitCode, 3);
-    assert.match(crash.stderrTail ?? '', /ValueError: boom/);
-    assert.match(crash.reason ?? '', /FAILED/);
-    const oom = byName.get('oom')!;
-    assert.equal(oom.status, 'infeasible', 'out of memory is not retried blindly');
-    assert.equal(oom.failureKind, 'oom');
-    const cancelled = byName.get('scancelled')!;
-    assert.equal(cancelled.status, 'failed');
-    assert.match(cancelled.reason ?? '', /CANCELLED.*outside/);
-  });
+`,
+      );
+      const child = cli(['run', 'sweep.yaml'], { cwd: dir });
+      const hung = await waitFor(
+        () =>
+          runsOf(dir, 'slurm-states').find(
+            (r) => r.name === 'scancelled' && r.jobId !== null && existsSync(join(r.runDir, 'probe-1.json')),
+          ),
+        'the hung job',
+      );
+      await execa('scancel', [hung.jobId!]);
+      const result = await child;
+      assert.equal(result.exitCode, 1, result.all);
+      const byName = new Map(runsOf(dir, 'slurm-states').map((r) => [r.name, r]));
+      const crash = byName.get('crash')!;
+      assert.equal(crash.status, 'failed');
+      assert.equal(crash.failureKind, 'exit');
+      assert.equal(crash.exitCode, 3);
+      assert.match(crash.stderrTail ?? '', /ValueError: boom/);
+      assert.match(crash.reason ?? '', /FAILED/);
+      const oom = byName.get('oom')!;
+      assert.equal(oom.status, 'infeasible', 'out of memory is not retried blindly');
+      assert.equal(oom.failureKind, 'oom');
+      const cancelled = byName.get('scancelled')!;
+      assert.equal(cancelled.status, 'failed');
+      assert.match(cancelled.reason ?? '', /CANCELLED.*outside/);
+    },
+  );
 
   it('a job past its SLURM time limit fails as a timeout', { timeout: 240_000 }, async () => {
     const dir = tempDir();
-    writeSweep(dir, `name: slurm-timeout
+    writeSweep(
+      dir,
+      `name: slurm-timeout
 trainer: { command: [node, $TRAINER] }
 base: { steps: 1, mode: hang }
 configs: [{ name: forever }]
 resources: { executor: slurm, gpus_per_run: 0, time: 1, poll_interval: 500ms }
-`);
+`,
+    );
     const result = await cli(['run', 'sweep.yaml'], { cwd: dir });
     assert.equal(result.exitCode, 1, result.all);
     const [run] = runsOf(dir, 'slurm-timeout');
@@ -167,29 +187,45 @@ resources: { executor: slurm, gpus_per_run: 0, time: 1, poll_interval: 500ms }
 
   it('sweep cancel stops the sweep process and its jobs: runs are interrupted', { timeout: 120_000 }, async () => {
     const dir = tempDir();
-    writeSweep(dir, `name: slurm-cancel
+    writeSweep(
+      dir,
+      `name: slurm-cancel
 trainer: { command: [node, $TRAINER] }
 base: { steps: 1, mode: hang }
 grid: { lr: [1, 2] }
 resources: { executor: slurm, gpus_per_run: 0, poll_interval: 300ms }
-`);
+`,
+    );
     const child = cli(['run', 'sweep.yaml'], { cwd: dir });
     const running = await waitFor(() => {
       const runs = runsOf(dir, 'slurm-cancel');
-      return runs.length === 2 && runs.every((r) => r.jobId !== null && existsSync(join(r.runDir, 'probe-1.json'))) ? runs : undefined;
+      return runs.length === 2 && runs.every((r) => r.jobId !== null && existsSync(join(r.runDir, 'probe-1.json')))
+        ? runs
+        : undefined;
     }, 'two running jobs');
     const cancel = await cli(['cancel', 'slurm-cancel'], { cwd: dir });
     assert.equal(cancel.exitCode, 0, cancel.all);
     const result = await child;
     assert.equal(result.exitCode, 130, result.all);
-    for (const run of runsOf(dir, 'slurm-cancel')) assert.equal(run.status, 'interrupted', `${run.name}: ${run.reason}`);
-    for (const run of running) assert.equal(await squeueKnows(run.jobId!) && !(await jobEnded(run.jobId!)), false, `job ${run.jobId} still runs`);
+    for (const run of runsOf(dir, 'slurm-cancel'))
+      assert.equal(run.status, 'interrupted', `${run.name}: ${run.reason}`);
+    for (const run of running)
+      assert.equal(
+        (await squeueKnows(run.jobId!)) && !(await jobEnded(run.jobId!)),
+        false,
+        `job ${run.jobId} still runs`,
+      );
   });
 
-  it('after kill -9 of the orchestrator, a restart re-attaches to the same jobs (finished ones through sacct)', { timeout: 180_000 }, async () => {
-    const dir = tempDir();
-    const sbatch = countingSbatch(dir);
-    writeSweep(dir, `name: slurm-restart
+  it(
+    'after kill -9 of the orchestrator, a restart re-attaches to the same jobs (finished ones through sacct)',
+    { timeout: 180_000 },
+    async () => {
+      const dir = tempDir();
+      const sbatch = countingSbatch(dir);
+      writeSweep(
+        dir,
+        `name: slurm-restart
 trainer: { command: [node, $TRAINER] }
 configs:
   - { name: short-a, steps: 3 }
@@ -197,36 +233,41 @@ configs:
   - { name: long-a, steps: 60, step_ms: 500 }
   - { name: long-b, steps: 60, step_ms: 500, lr: 2 }
 resources: { executor: slurm, gpus_per_run: 0, poll_interval: 300ms }
-`);
-    const first = cli(['run', 'sweep.yaml'], { cwd: dir, env: sbatch.env });
-    const submitted = await waitFor(() => {
-      const runs = runsOf(dir, 'slurm-restart');
-      return runs.length === 4 && runs.every((r) => r.jobId !== null) ? runs : undefined;
-    }, 'four submitted jobs');
-    first.kill('SIGKILL');
-    await first;
-    assert.equal(sbatch.calls().length, 4);
-    const ids = new Map(submitted.map((r) => [r.name, r.jobId]));
-    // The short jobs end while no orchestrator watches, and the controller forgets them (MinJobAge).
-    for (const name of ['short-a', 'short-b']) {
-      const jobId = ids.get(name)!;
-      for (let i = 0; i < 240 && (await squeueKnows(jobId)); i++) await sleep(500);
-      assert.equal(await squeueKnows(jobId), false, `the controller still knows job ${jobId}: is MinJobAge short?`);
-    }
-    const second = await cli(['run', 'sweep.yaml'], { cwd: dir, env: sbatch.env });
-    assert.equal(second.exitCode, 0, second.all);
-    assert.equal(sbatch.calls().length, 4, `sbatch was called again: ${sbatch.calls().join(' | ')}`);
-    withStore(dir, (store) => {
-      for (const run of store.listRuns(store.getSweep('slurm-restart').pk)) {
-        assert.equal(run.status, 'completed', `${run.name}: ${run.reason}`);
-        assert.equal(run.jobId, ids.get(run.name), 'the same job');
-        assert.equal(run.attempt, 1, 'not run again');
-        const steps = run.name.startsWith('short') ? 3 : 60;
-        assert.equal(store.series(run.pk, 'train/loss').length, steps, `${run.name}: every metric exactly once`);
-        assert.ok(store.transitions(run.pk).some((t) => /re-attached to slurm job/.test(t.detail ?? '')), run.name);
+`,
+      );
+      const first = cli(['run', 'sweep.yaml'], { cwd: dir, env: sbatch.env });
+      const submitted = await waitFor(() => {
+        const runs = runsOf(dir, 'slurm-restart');
+        return runs.length === 4 && runs.every((r) => r.jobId !== null) ? runs : undefined;
+      }, 'four submitted jobs');
+      first.kill('SIGKILL');
+      await first;
+      assert.equal(sbatch.calls().length, 4);
+      const ids = new Map(submitted.map((r) => [r.name, r.jobId]));
+      // The short jobs end while no orchestrator watches, and the controller forgets them (MinJobAge).
+      for (const name of ['short-a', 'short-b']) {
+        const jobId = ids.get(name)!;
+        for (let i = 0; i < 240 && (await squeueKnows(jobId)); i++) await sleep(500);
+        assert.equal(await squeueKnows(jobId), false, `the controller still knows job ${jobId}: is MinJobAge short?`);
       }
-    });
-  });
+      const second = await cli(['run', 'sweep.yaml'], { cwd: dir, env: sbatch.env });
+      assert.equal(second.exitCode, 0, second.all);
+      assert.equal(sbatch.calls().length, 4, `sbatch was called again: ${sbatch.calls().join(' | ')}`);
+      withStore(dir, (store) => {
+        for (const run of store.listRuns(store.getSweep('slurm-restart').pk)) {
+          assert.equal(run.status, 'completed', `${run.name}: ${run.reason}`);
+          assert.equal(run.jobId, ids.get(run.name), 'the same job');
+          assert.equal(run.attempt, 1, 'not run again');
+          const steps = run.name.startsWith('short') ? 3 : 60;
+          assert.equal(store.series(run.pk, 'train/loss').length, steps, `${run.name}: every metric exactly once`);
+          assert.ok(
+            store.transitions(run.pk).some((t) => /re-attached to slurm job/.test(t.detail ?? '')),
+            run.name,
+          );
+        }
+      });
+    },
+  );
 });
 
 async function jobEnded(jobId: string): Promise<boolean> {

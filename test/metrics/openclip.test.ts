@@ -18,12 +18,19 @@ describe('OpenCLIP output', () => {
       assert.equal(parsed.samplesPerSec, 252.627);
       assert.equal(parsed.lr, 0.0001);
       assert.equal(parsed.logitScale, 14.286);
-      assert.deepEqual(parsed.losses, [['Contrastive_loss', 3.5881], ['Loss', 3.5881]]);
+      assert.deepEqual(parsed.losses, [
+        ['Contrastive_loss', 3.5881],
+        ['Loss', 3.5881],
+      ]);
     }
   });
 
   it('keeps nan and inf, tolerates odd spacing', () => {
-    const parsed = parseOpenClipLine(TRAIN_MAIN.replace('Loss: 3.5881 (3.5881)', 'Loss: nan (nan)').replace('LR: ', 'LR:   ').replace(' 252.627/s,', ' 2.52627e+06/s,'));
+    const parsed = parseOpenClipLine(
+      TRAIN_MAIN.replace('Loss: 3.5881 (3.5881)', 'Loss: nan (nan)')
+        .replace('LR: ', 'LR:   ')
+        .replace(' 252.627/s,', ' 2.52627e+06/s,'),
+    );
     assert.equal(parsed.kind, 'train');
     if (parsed.kind !== 'train') return;
     assert.ok(Number.isNaN(parsed.losses[1]![1]));
@@ -42,7 +49,12 @@ describe('OpenCLIP output', () => {
     assert.equal(parsed.epoch, 1);
     assert.equal(parsed.values.get('image_to_text_R@10'), 0.1562);
     assert.equal(parsed.values.get('clip_val_loss'), 3.0265);
-    assert.equal(parseOpenClipLine('2026-11-26,22:33:45 | INFO | open_clip_train.train | Eval Epoch: 1 [32 / 128]\tClip Loss: 3.049898\t').kind, 'other');
+    assert.equal(
+      parseOpenClipLine(
+        '2026-11-26,22:33:45 | INFO | open_clip_train.train | Eval Epoch: 1 [32 / 128]\tClip Loss: 3.049898\t',
+      ).kind,
+      'other',
+    );
     assert.equal(evalMetricKey('image_to_text_R@5'), 'val/i2t_R@5');
     assert.equal(evalMetricKey('text_to_image_median_rank'), 'val/t2i_median_rank');
     assert.equal(evalMetricKey('clip_val_loss'), 'val/loss');
@@ -50,7 +62,12 @@ describe('OpenCLIP output', () => {
   });
 
   it('ignores what is not a metric record, and calls near misses by name', () => {
-    for (const line of ['CLIP(', '  Loss: 3.5 (3.5)', 'Traceback (most recent call last):', '2026-11-26,22:33:43 | INFO | open_clip_train.main | Model: ViT-B-32']) {
+    for (const line of [
+      'CLIP(',
+      '  Loss: 3.5 (3.5)',
+      'Traceback (most recent call last):',
+      '2026-11-26,22:33:43 | INFO | open_clip_train.main | Model: ViT-B-32',
+    ]) {
       assert.equal(parseOpenClipLine(line).kind, 'other', line);
     }
     assert.equal(parseOpenClipLine('2026-11-26,22:33:43 | INFO | x | Train Epoch: 0 garbled').kind, 'near-miss');

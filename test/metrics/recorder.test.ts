@@ -2,7 +2,16 @@
 // too-long line is logged and skipped, and a metrics file replaced under its name is read again
 // from its start (issue 13, faults 2 and 6).
 import assert from 'node:assert/strict';
-import { appendFileSync, closeSync, existsSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Recorder } from '../../src/metrics/recorder.js';
@@ -22,7 +31,8 @@ function setup() {
   return { dir, store, runPk: run.pk, metricsFile, problemsFile, recorder };
 }
 
-const line = (step: number, pad = 0): string => `${JSON.stringify({ step, metrics: { 'train/loss': step / 10 }, ...(pad > 0 ? { note: 'x'.repeat(pad) } : {}) })}\n`;
+const line = (step: number, pad = 0): string =>
+  `${JSON.stringify({ step, metrics: { 'train/loss': step / 10 }, ...(pad > 0 ? { note: 'x'.repeat(pad) } : {}) })}\n`;
 
 function steps(store: SqliteStore, runPk: number): number[] {
   return store.series(runPk, 'train/loss').map((p) => p.step);
@@ -67,7 +77,10 @@ describe('recorder: nothing dropped', () => {
     recorder.finish(runPk);
     assert.deepEqual(steps(store, runPk), [0, 1, 3, 4, 5]);
     assert.equal(store.getRun(runPk).badLines, 1);
-    assert.match(readFileSync(problemsFile, 'utf8'), /^line 3 \(byte \d+\): too long \(734\d+ bytes, more than the 16777216 a line may hold\): skipped$/m);
+    assert.match(
+      readFileSync(problemsFile, 'utf8'),
+      /^line 3 \(byte \d+\): too long \(734\d+ bytes, more than the 16777216 a line may hold\): skipped$/m,
+    );
     store.close();
   });
 

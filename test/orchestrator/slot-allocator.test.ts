@@ -17,7 +17,7 @@ function track(promise: Promise<Slot | null>): { value(): Slot | null | undefine
 }
 
 describe('SlotAllocator', () => {
-  it('hands out free slots at once, in the executor\'s order', async () => {
+  it("hands out free slots at once, in the executor's order", async () => {
     const allocator = new SlotAllocator([gpuSlot(0), gpuSlot(1)]);
     assert.equal((await allocator.acquire(req(1)))?.id, 'gpu0.0');
     assert.equal((await allocator.acquire(req(2)))?.id, 'gpu1.0');

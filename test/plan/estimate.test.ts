@@ -8,7 +8,10 @@ const gpu = (i: number): Slot => ({ id: `gpu${i}.0`, gpu: i });
 
 describe('estimateSweep', () => {
   it('says it cannot without completed runs', () => {
-    assert.deepEqual(estimateSweep([{ name: 'a', params: {} }], [gpu(0)], []), { ok: false, why: 'no completed run of the same trainer to estimate from' });
+    assert.deepEqual(estimateSweep([{ name: 'a', params: {} }], [gpu(0)], []), {
+      ok: false,
+      why: 'no completed run of the same trainer to estimate from',
+    });
   });
 
   it('takes the same parameters apart from seed, else the same batch size, else the mean', () => {

@@ -26,7 +26,8 @@ describe('protocol: numbers on a line', () => {
       assert.equal(line, `{"step":3,"metrics":{"${c.name}":${JSON.stringify(c.line)}}}`);
       const parsed = parseMetricsLine(line);
       assert.equal(parsed.type, 'metrics');
-      if (parsed.type === 'metrics') assert.ok(same(parsed.values[0]![1], value), `${parsed.values[0]![1]} != ${value}`);
+      if (parsed.type === 'metrics')
+        assert.ok(same(parsed.values[0]![1], value), `${parsed.values[0]![1]} != ${value}`);
       assert.ok(same(decodeNumber(c.line)!, value));
     });
   }
@@ -50,7 +51,10 @@ describe('protocol: numbers on a line', () => {
       const parsed = parseMetricsLine(line);
       assert.equal(parsed.type, 'metrics', line);
       if (parsed.type !== 'metrics') return;
-      assert.deepEqual(parsed.values.map(([k]) => k), [c.name]);
+      assert.deepEqual(
+        parsed.values.map(([k]) => k),
+        [c.name],
+      );
       assert.ok(same(parsed.values[0]![1], asNumber(c.value)), `${line} should read as ${c.value}`);
       const raw = (JSON.parse(line) as { metrics: Record<string, unknown> }).metrics[c.name];
       assert.equal(raw, c.line, 'the Python helper spells it as the protocol does');

@@ -13,8 +13,13 @@ function run(id: string, values: number[], start: number, running = true): RunHi
 const steady = (value: number, steps: number, dips: Record<number, number> = {}): number[] =>
   Array.from({ length: steps }, (_, step) => dips[step] ?? value);
 
-const asha = (over: Record<string, unknown> = {}) => earlyTerminationSchema.parse({ type: 'asha', metric: 'val/loss', mode: 'min', grace: 10, reduction: 3, ...over });
-const stopped = (decisions: ReturnType<typeof decidePruning>) => decisions.filter((d) => d.action === 'stop').map((d) => d.id).sort();
+const asha = (over: Record<string, unknown> = {}) =>
+  earlyTerminationSchema.parse({ type: 'asha', metric: 'val/loss', mode: 'min', grace: 10, reduction: 3, ...over });
+const stopped = (decisions: ReturnType<typeof decidePruning>) =>
+  decisions
+    .filter((d) => d.action === 'stop')
+    .map((d) => d.id)
+    .sort();
 
 describe('ASHA with few runs at a rung', () => {
   it('defaults to letting them continue, and to the value at the rung', () => {
@@ -25,29 +30,57 @@ describe('ASHA with few runs at a rung', () => {
 
   it('few_runs best: the second run to reach a rung continues only if it beats the first', () => {
     const first = run('first', steady(1, 20), 0);
-    assert.deepEqual(stopped(decidePruning(asha({ few_runs: 'best' }), [first, run('worse', steady(5, 20), 100)])), ['worse']);
-    assert.deepEqual(stopped(decidePruning(asha({ few_runs: 'best' }), [first, run('better', steady(0.5, 20), 100)])), []);
-    assert.deepEqual(stopped(decidePruning(asha({ few_runs: 'continue' }), [first, run('worse', steady(5, 20), 100)])), []);
+    assert.deepEqual(stopped(decidePruning(asha({ few_runs: 'best' }), [first, run('worse', steady(5, 20), 100)])), [
+      'worse',
+    ]);
+    assert.deepEqual(
+      stopped(decidePruning(asha({ few_runs: 'best' }), [first, run('better', steady(0.5, 20), 100)])),
+      [],
+    );
+    assert.deepEqual(
+      stopped(decidePruning(asha({ few_runs: 'continue' }), [first, run('worse', steady(5, 20), 100)])),
+      [],
+    );
   });
 
   it('few_runs best: the first run at a rung always continues, and the reason says why the second stopped', () => {
     assert.deepEqual(stopped(decidePruning(asha({ few_runs: 'best' }), [run('alone', steady(9, 40), 0)])), []);
-    const decision = decidePruning(asha({ few_runs: 'best' }), [run('first', steady(1, 20), 0, false), run('worse', steady(5, 20), 100)])[0]!;
+    const decision = decidePruning(asha({ few_runs: 'best' }), [
+      run('first', steady(1, 20), 0, false),
+      run('worse', steady(5, 20), 100),
+    ])[0]!;
     assert.equal(decision.action, 'stop');
     if (decision.action === 'stop') {
       assert.equal(decision.peers, 2);
       assert.equal(decision.cutoff, 1);
-      assert.match(decision.reason, /asha rung 0 \(10 steps after warmup\): val\/loss 5 is not the best of the 2 runs there so far \(fewer than 3; cutoff 1\)/);
+      assert.match(
+        decision.reason,
+        /asha rung 0 \(10 steps after warmup\): val\/loss 5 is not the best of the 2 runs there so far \(fewer than 3; cutoff 1\)/,
+      );
     }
   });
 
   it('few_runs best in mode max: ties continue', () => {
     const config = asha({ metric: 'val/i2t_R@1', mode: 'max', few_runs: 'best' });
-    assert.deepEqual(stopped(decidePruning(config, [run('a', steady(0.5, 20), 0), run('tie', steady(0.5, 20), 100), run('low', steady(0.4, 20), 200)])), ['low']);
+    assert.deepEqual(
+      stopped(
+        decidePruning(config, [
+          run('a', steady(0.5, 20), 0),
+          run('tie', steady(0.5, 20), 100),
+          run('low', steady(0.4, 20), 200),
+        ]),
+      ),
+      ['low'],
+    );
   });
 
   it('with reduction runs or more there, both keep the best 1/reduction; they differ only below it', () => {
-    const runs = [run('a', steady(1, 20), 0), run('b', steady(2, 20), 100), run('c', steady(3, 20), 200), run('d', steady(1.5, 20), 300)];
+    const runs = [
+      run('a', steady(1, 20), 0),
+      run('b', steady(2, 20), 100),
+      run('c', steady(3, 20), 200),
+      run('d', steady(1.5, 20), 300),
+    ];
     // c is third of three and d second of four (keep floor(4/3) = 1): both stop either way. b met
     // only a there: it continues under 'continue' and stops under 'best'.
     assert.deepEqual(stopped(decidePruning(asha({ few_runs: 'continue' }), runs)), ['c', 'd']);
@@ -83,9 +116,18 @@ describe('ASHA rung_value', () => {
   });
 
   it('a sweep file with a value it does not know is rejected, naming the key and the choices', () => {
-    for (const [key, choices] of [['few_runs', /"continue"\|"best"/], ['rung_value', /"latest"\|"best"/]] as const) {
+    for (const [key, choices] of [
+      ['few_runs', /"continue"\|"best"/],
+      ['rung_value', /"latest"\|"best"/],
+    ] as const) {
       const text = `name: x\ntrainer: builtin\nbase: { steps: 10 }\nearly_termination: { type: asha, metric: val/loss, mode: min, grace: 10, ${key}: sometimes }\n`;
-      assert.throws(() => parseSweep(text, 'sweep.yaml'), (e: Error) => e.message.includes(`early_termination.${key}`) && choices.test(e.message) && /got "sometimes"/.test(e.message));
+      assert.throws(
+        () => parseSweep(text, 'sweep.yaml'),
+        (e: Error) =>
+          e.message.includes(`early_termination.${key}`) &&
+          choices.test(e.message) &&
+          /got "sometimes"/.test(e.message),
+      );
     }
   });
 });

@@ -6,17 +6,38 @@ import { floorSpent, simulate, winner, type RecordedRun } from '../../bench/prun
 
 /** A run of `duration` seconds recording one point a second (step = second), value from `valueAt`. */
 function recorded(id: string, duration: number, valueAt: (step: number) => number): RecordedRun {
-  return { id, name: id, duration, warmup: 0, points: Array.from({ length: duration }, (_, i) => ({ step: i + 1, value: valueAt(i + 1), at: i + 1 })) };
+  return {
+    id,
+    name: id,
+    duration,
+    warmup: 0,
+    points: Array.from({ length: duration }, (_, i) => ({ step: i + 1, value: valueAt(i + 1), at: i + 1 })),
+  };
 }
 
 const asha = (over: Record<string, unknown> = {}) =>
-  earlyTerminationSchema.parse({ type: 'asha', metric: 'val/loss', mode: 'min', grace: 5, reduction: 3, few_runs: 'best', ...over });
+  earlyTerminationSchema.parse({
+    type: 'asha',
+    metric: 'val/loss',
+    mode: 'min',
+    grace: 5,
+    reduction: 3,
+    few_runs: 'best',
+    ...over,
+  });
 
 describe('replay simulation', () => {
   it('without a rule: runs start in plan order on free slots and are charged in full', () => {
     const runs = [recorded('a', 10, () => 1), recorded('b', 20, () => 2), recorded('c', 5, () => 3)];
     const sim = simulate(runs, null, { slots: 2, stopLatency: 1, mode: 'min' });
-    assert.deepEqual(sim.runs.map((r) => [r.id, r.start, r.spent]), [['a', 0, 10], ['b', 0, 20], ['c', 10, 5]]);
+    assert.deepEqual(
+      sim.runs.map((r) => [r.id, r.start, r.spent]),
+      [
+        ['a', 0, 10],
+        ['b', 0, 20],
+        ['c', 10, 5],
+      ],
+    );
     assert.equal(sim.spent, 35);
     assert.equal(sim.makespan, 20);
     assert.equal(winner(sim, 'min', 'finished')!.id, 'a');
@@ -41,7 +62,11 @@ describe('replay simulation', () => {
 
   it("a pruned run's best counts as reported, not among the finished runs", () => {
     // b dips to 0.1 at step 3, then is 5 at its rung (step 5): stopped, having recorded the best value.
-    const runs = [recorded('a', 10, () => 1), recorded('b', 10, (s) => (s === 3 ? 0.1 : 5)), recorded('c', 10, () => 0.5)];
+    const runs = [
+      recorded('a', 10, () => 1),
+      recorded('b', 10, (s) => (s === 3 ? 0.1 : 5)),
+      recorded('c', 10, () => 0.5),
+    ];
     const sim = simulate(runs, asha(), { slots: 1, stopLatency: 0, mode: 'min' });
     assert.ok(sim.runs.find((r) => r.id === 'b')!.stop);
     assert.equal(winner(sim, 'min', 'reported')!.id, 'b');
@@ -52,7 +77,11 @@ describe('replay simulation', () => {
   });
 
   it('the floor: every run but the kept one stops at its first point past grace', () => {
-    const runs = [recorded('a', 10, () => 1), recorded('b', 10, () => 5), { ...recorded('c', 10, () => 0.5), warmup: 3 }];
+    const runs = [
+      recorded('a', 10, () => 1),
+      recorded('b', 10, () => 5),
+      { ...recorded('c', 10, () => 0.5), warmup: 3 },
+    ];
     assert.equal(floorSpent(runs, 5, true, 'c', 1), 6 + 6 + 10);
     // c's first point 5 steps after its warmup of 3 is step 8, at 8 s.
     assert.equal(floorSpent(runs, 5, true, 'a', 1), 10 + 6 + 9);
@@ -60,7 +89,13 @@ describe('replay simulation', () => {
   });
 
   it('rejects slots and latencies it cannot simulate', () => {
-    assert.throws(() => simulate([], null, { slots: 0, stopLatency: 0, mode: 'min' }), /slots: expected a positive integer, got 0/);
-    assert.throws(() => simulate([], null, { slots: 1, stopLatency: -1, mode: 'min' }), /stop latency: expected seconds >= 0, got -1/);
+    assert.throws(
+      () => simulate([], null, { slots: 0, stopLatency: 0, mode: 'min' }),
+      /slots: expected a positive integer, got 0/,
+    );
+    assert.throws(
+      () => simulate([], null, { slots: 1, stopLatency: -1, mode: 'min' }),
+      /stop latency: expected seconds >= 0, got -1/,
+    );
   });
 });

@@ -26,20 +26,43 @@ before(async () => {
   store.recordGpuUse(a!.pk, 12000, 80);
   store.recordGpuUse(a!.pk, 9000, 70); // a later, smaller attempt keeps the larger peak
   store.recordGpuNeed(b!.pk, 7600);
-  store.addGpuSamples(sweep.pk, [0, 30, 60, 90].flatMap((t) => [
-    { gpu: 0, at: 1000 + t, totalMiB: 80000, usedMiB: t === 60 ? 0 : 12000, sweepMiB: t === 60 ? 0 : 12000, util: t === 60 ? 0 : 80 },
-    { gpu: 1, at: 1000 + t, totalMiB: 80000, usedMiB: 40000, sweepMiB: 0, util: null },
-  ]));
+  store.addGpuSamples(
+    sweep.pk,
+    [0, 30, 60, 90].flatMap((t) => [
+      {
+        gpu: 0,
+        at: 1000 + t,
+        totalMiB: 80000,
+        usedMiB: t === 60 ? 0 : 12000,
+        sweepMiB: t === 60 ? 0 : 12000,
+        util: t === 60 ? 0 : 80,
+      },
+      { gpu: 1, at: 1000 + t, totalMiB: 80000, usedMiB: 40000, sweepMiB: 0, util: null },
+    ]),
+  );
   const report = loadGpuReport(store, sweep.pk, store.listRuns(sweep.pk));
   assert.ok(report);
-  assert.deepEqual(report.runs.map((r) => [r.peakMiB, r.utilMean, r.needMinMiB]), [[12000, 70, null], [null, null, 7600]]);
+  assert.deepEqual(
+    report.runs.map((r) => [r.peakMiB, r.utilMean, r.needMinMiB]),
+    [
+      [12000, 70, null],
+      [null, null, 7600],
+    ],
+  );
   assert.equal(report.gpus.length, 2);
   const empty = SqliteStore.open(join(tempDir(), 'e.db'));
   const none = empty.registerSweep({ name: 'n', specPath: null, spec: {}, specHash: 'x', runsDir: '/tmp' });
   assert.equal(loadGpuReport(empty, none.pk, []), null, 'a sweep with nothing measured has no GPU section');
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
   });
   page = await browser.newPage();
   await page.setContent(`<!doctype html><html><body>${gpuSection(report)}</body></html>`, { waitUntil: 'load' });
@@ -52,7 +75,9 @@ after(async () => {
 });
 
 test('per run: peak memory and mean utilisation, the name shown as text', async () => {
-  const rows = await page.$$eval('#gpu-runs tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+  const rows = await page.$$eval('#gpu-runs tbody tr', (trs) =>
+    trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+  );
   assert.deepEqual(rows, [
     [NAME, '—', '12,000 MiB', '70%', ''],
     ['b', '—', '—', '—', 'out of memory with 7,600 MiB'],
@@ -61,21 +86,34 @@ test('per run: peak memory and mean utilisation, the name shown as text', async 
 });
 
 test('per GPU: a timeline of memory and utilisation, with the idle gap at zero', async () => {
-  const figures = await page.$$eval('figure.gpu-timeline', (fs) => fs.map((f) => ({
-    gpu: f.getAttribute('data-gpu'),
-    sweep: f.querySelector('polyline.sweep')!.getAttribute('points')!.split(' ').length,
-    util: f.querySelector('polyline.util')!.getAttribute('points'),
-    caption: f.querySelector('figcaption')!.textContent,
-  })));
+  const figures = await page.$$eval('figure.gpu-timeline', (fs) =>
+    fs.map((f) => ({
+      gpu: f.getAttribute('data-gpu'),
+      sweep: f.querySelector('polyline.sweep')!.getAttribute('points')!.split(' ').length,
+      util: f.querySelector('polyline.util')!.getAttribute('points'),
+      caption: f.querySelector('figcaption')!.textContent,
+    })),
+  );
   assert.equal(figures.length, 2);
-  assert.deepEqual(figures.map((f) => f.gpu), ['0', '1']);
+  assert.deepEqual(
+    figures.map((f) => f.gpu),
+    ['0', '1'],
+  );
   assert.equal(figures[0]!.sweep, 4);
   assert.match(figures[0]!.caption!, /4 samples, the sweep's runs on it in 3/);
   // GPU 1: utilisation unknown, so no utilisation line; nothing of the sweep's on it.
   assert.equal(figures[1]!.util, '');
   // The idle sample of GPU 0 sits on the bottom edge (y = height).
-  const points = await page.$eval('figure[data-gpu="0"] polyline.sweep', (p) => p.getAttribute('points')!.split(' ').map((xy) => xy.split(',').map(Number)));
-  assert.deepEqual(points.map(([, y]) => y), [90 - 90 * 0.15, 90 - 90 * 0.15, 90, 90 - 90 * 0.15]);
+  const points = await page.$eval('figure[data-gpu="0"] polyline.sweep', (p) =>
+    p
+      .getAttribute('points')!
+      .split(' ')
+      .map((xy) => xy.split(',').map(Number)),
+  );
+  assert.deepEqual(
+    points.map(([, y]) => y),
+    [90 - 90 * 0.15, 90 - 90 * 0.15, 90, 90 - 90 * 0.15],
+  );
 });
 
 test('a reader of a file from before GPU use (v3, never migrated) reads no GPU use, without failing', () => {
@@ -100,7 +138,15 @@ test('the v5 fixture keeps its GPU use through the reader', () => {
     const sweep = reader.listSweeps()[0]!;
     const report = loadGpuReport(reader, sweep.pk, reader.listRuns(sweep.pk));
     assert.ok(report);
-    assert.deepEqual(report.runs.filter((r) => r.peakMiB !== null || r.needMinMiB !== null).map((r) => [r.peakMiB, r.utilMean, r.needMinMiB]), [[12000, 80.5, null], [null, null, 7600]]);
+    assert.deepEqual(
+      report.runs
+        .filter((r) => r.peakMiB !== null || r.needMinMiB !== null)
+        .map((r) => [r.peakMiB, r.utilMean, r.needMinMiB]),
+      [
+        [12000, 80.5, null],
+        [null, null, 7600],
+      ],
+    );
     assert.equal(report.gpus[0]!.samples[0]!.sweepMiB, 12000);
   } finally {
     reader.close();

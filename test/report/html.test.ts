@@ -18,17 +18,35 @@ let indexHtml: string;
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
-  const result = await buildReport({ dbFile: mainSweep(join(tempDir(), 'h.db')), outDir: join(tempDir(), 'out'), formats: ['html', 'png'] });
+  const result = await buildReport({
+    dbFile: mainSweep(join(tempDir(), 'h.db')),
+    outDir: join(tempDir(), 'out'),
+    formats: ['html', 'png'],
+  });
   indexHtml = result.indexHtml!;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
   });
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
-  page.on('dialog', (d) => { problems.push(`dialog: ${d.message()}`); void d.dismiss(); });
-  page.on('request', (r) => { if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) problems.push(`network: ${r.url()}`); });
+  page.on('dialog', (d) => {
+    problems.push(`dialog: ${d.message()}`);
+    void d.dismiss();
+  });
+  page.on('request', (r) => {
+    if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) problems.push(`network: ${r.url()}`);
+  });
   await page.goto(pathToFileURL(indexHtml).href, { waitUntil: 'load' });
 });
 
@@ -64,9 +82,15 @@ test('the ranking table sorts on click', async () => {
   const names = () => page.$$eval('#ranking tbody tr td:nth-child(2)', (cells) => cells.map((c) => c.textContent));
   assert.deepEqual(await names(), ['overfit', 'rebound', 'clean', XSS_NAME]);
   await page.click('#ranking th:nth-child(2)');
-  assert.deepEqual(await names(), ['clean', 'overfit', 'rebound', XSS_NAME].sort((a, b) => a.localeCompare(b)));
+  assert.deepEqual(
+    await names(),
+    ['clean', 'overfit', 'rebound', XSS_NAME].sort((a, b) => a.localeCompare(b)),
+  );
   await page.click('#ranking th:nth-child(2)');
-  assert.deepEqual(await names(), ['clean', 'overfit', 'rebound', XSS_NAME].sort((a, b) => b.localeCompare(a)));
+  assert.deepEqual(
+    await names(),
+    ['clean', 'overfit', 'rebound', XSS_NAME].sort((a, b) => b.localeCompare(a)),
+  );
   assert.equal(await page.getAttribute('#ranking th:nth-child(2)', 'aria-sort'), 'descending');
 });
 
@@ -82,17 +106,39 @@ test('a run named <script> is shown as text, and its error text is escaped', asy
 });
 
 test('the summary tells the observations, names the best-step checkpoint, and shows constant parameters once', async () => {
-  const obs = await page.$$eval('.observations', (els) => els.map((el) => ({ name: el.getAttribute('data-config'), items: Array.from(el.querySelectorAll('li')).map((li) => li.textContent ?? '') })));
-  assert.deepEqual(obs.map((o) => o.name), ['overfit', 'rebound']);
+  const obs = await page.$$eval('.observations', (els) =>
+    els.map((el) => ({
+      name: el.getAttribute('data-config'),
+      items: Array.from(el.querySelectorAll('li')).map((li) => li.textContent ?? ''),
+    })),
+  );
+  assert.deepEqual(
+    obs.map((o) => o.name),
+    ['overfit', 'rebound'],
+  );
   assert.match(obs[0]!.items[0]!, /^Overfitting: validation loss lowest at step 1000/);
   assert.match(obs[0]!.items[2]!, /recall alone would have picked the overfitted weights/);
   assert.match(obs[1]!.items[1]!, /back at 97 or more by step 1370/);
-  assert.match(await page.textContent('#observations + p') ?? '', /recall alone would have picked the overfitting configuration/);
-  assert.match(await page.textContent('.best .checkpoint') ?? '', /checkpoint at the best validation-loss step \(overfit: step 1,?000; the run's best checkpoint\)/);
+  assert.match(
+    (await page.textContent('#observations + p')) ?? '',
+    /recall alone would have picked the overfitting configuration/,
+  );
+  assert.match(
+    (await page.textContent('.best .checkpoint')) ?? '',
+    /checkpoint at the best validation-loss step \(overfit: step 1,?000; the run's best checkpoint\)/,
+  );
   assert.equal((await page.textContent('p.constant'))?.trim(), 'Same in every configuration: warmup=100');
-  const params = await page.$$eval('#ranking tbody tr td:nth-child(3)', (cells) => cells.map((c) => c.textContent ?? ''));
-  assert.ok(params.every((p) => !p.includes('warmup')), params.join(' | '));
-  assert.ok(params.some((p) => p.includes('batch_size=256 lr=0.000005')), params.join(' | '));
+  const params = await page.$$eval('#ranking tbody tr td:nth-child(3)', (cells) =>
+    cells.map((c) => c.textContent ?? ''),
+  );
+  assert.ok(
+    params.every((p) => !p.includes('warmup')),
+    params.join(' | '),
+  );
+  assert.ok(
+    params.some((p) => p.includes('batch_size=256 lr=0.000005')),
+    params.join(' | '),
+  );
 });
 
 test('the x-axis switch redraws every chart per sample seen, and back', async () => {
@@ -120,6 +166,9 @@ test('screenshot for a human check: the whole page renders, tall and not blank',
   // A full page with its summary, ranking table and chart canvases is far taller than a screen.
   assert.ok((width ?? 0) >= 800 && (height ?? 0) > 1500, `${width}x${height}`);
   const { channels } = await image.stats();
-  assert.ok(channels.slice(0, 3).every((c) => c.stdev > 10), 'the page has content, not one flat colour');
+  assert.ok(
+    channels.slice(0, 3).every((c) => c.stdev > 10),
+    'the page has content, not one flat colour',
+  );
   process.stdout.write(`# screenshot: ${file}\n`);
 });

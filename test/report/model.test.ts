@@ -5,13 +5,37 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { NotFoundError, UsageError } from '../../src/errors.js';
 import { buildReport } from '../../src/report/index.js';
-import { fallingTrain, fullMetrics, mainSweep, makeDb, reboundScale, risingScale, tempDir, cleanVal, vVal, XSS_NAME } from './fixtures.js';
+import {
+  fallingTrain,
+  fullMetrics,
+  mainSweep,
+  makeDb,
+  reboundScale,
+  risingScale,
+  tempDir,
+  cleanVal,
+  vVal,
+  XSS_NAME,
+} from './fixtures.js';
 import { parseXAxis } from '../../src/report/options.js';
 
-interface JsonRun { name: string; status: string; params: Record<string, unknown>; diagnostics: Record<string, unknown> }
+interface JsonRun {
+  name: string;
+  status: string;
+  params: Record<string, unknown>;
+  diagnostics: Record<string, unknown>;
+}
 interface JsonReport {
   runs: JsonRun[];
-  configurations: { id: string; name: string; rank: number | null; runs: string[]; color: string; diagnostics: Record<string, unknown>; objective: { mean: number | null; n: number } }[];
+  configurations: {
+    id: string;
+    name: string;
+    rank: number | null;
+    runs: string[];
+    color: string;
+    diagnostics: Record<string, unknown>;
+    objective: { mean: number | null; n: number };
+  }[];
   best: string | null;
   objective: { key: string; ranked: boolean; note: string | null };
   status: { all_failed: boolean; running: number; message: string | null };
@@ -19,7 +43,10 @@ interface JsonReport {
   heatmaps: unknown[];
 }
 
-async function jsonReport(db: string, extra: Parameters<typeof buildReport>[0] extends infer O ? Partial<O> : never = {}) {
+async function jsonReport(
+  db: string,
+  extra: Parameters<typeof buildReport>[0] extends infer O ? Partial<O> : never = {},
+) {
   const out = join(tempDir(), 'out');
   const result = await buildReport({ dbFile: db, outDir: out, formats: ['json', 'csv'], ...extra });
   return { result, report: JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as JsonReport, out };
@@ -80,7 +107,10 @@ test('seeds form one configuration, ranked by val loss; divergence and failure a
   assert.equal(xss.diagnostics['failure_reason'], 'exit: exit code 1 <b>boom</b>');
   // The spec's named configurations are compared side by side.
   assert.equal(report.comparison?.configurations.length, 2);
-  assert.deepEqual(report.comparison?.changed_params.map((p) => p.key), ['batch_size']);
+  assert.deepEqual(
+    report.comparison?.changed_params.map((p) => p.key),
+    ['batch_size'],
+  );
   assert.equal(report.heatmaps.length, 1);
   const csv = readFileSync(join(result.outDir, 'ranking.csv'), 'utf8').trim().split('\n');
   assert.equal(csv.length, 1 + 4);
@@ -90,7 +120,14 @@ test('seeds form one configuration, ranked by val loss; divergence and failure a
 test('an all-failed sweep says so and does not crash', async () => {
   const db = makeDb(join(tempDir(), 'f.db'), 'broken', [
     { name: 'a', params: { lr: 1 }, status: 'failed', end: { failureKind: 'oom', reason: 'out of memory' } },
-    { name: 'b', params: { lr: 2 }, status: 'failed', metrics: { 'train/loss': [10, fallingTrain] }, steps: 50, end: { failureKind: 'exit', reason: 'exit code 3' } },
+    {
+      name: 'b',
+      params: { lr: 2 },
+      status: 'failed',
+      metrics: { 'train/loss': [10, fallingTrain] },
+      steps: 50,
+      end: { failureKind: 'exit', reason: 'exit code 3' },
+    },
   ]);
   const out = join(tempDir(), 'out');
   const result = await buildReport({ dbFile: db, outDir: out });
@@ -122,7 +159,12 @@ test('a running sweep: partial diagnostics, running runs marked, queued runs lis
 test('a trainer that reports only train loss still gets a report', async () => {
   const db = makeDb(join(tempDir(), 'p.db'), 'sparse', [
     { name: 'x', params: { lr: 1 }, status: 'completed', metrics: { 'train/loss': [1, fallingTrain] } },
-    { name: 'y', params: { lr: 2 }, status: 'completed', metrics: { 'train/loss': [1, (s) => (s === 1500 ? Infinity : fallingTrain(s) + 0.1)] } },
+    {
+      name: 'y',
+      params: { lr: 2 },
+      status: 'completed',
+      metrics: { 'train/loss': [1, (s) => (s === 1500 ? Infinity : fallingTrain(s) + 0.1)] },
+    },
   ]);
   const { report } = await jsonReport(db, { formats: ['json', 'png', 'html'] });
   assert.equal(report.objective.key, 'train/loss');
@@ -136,8 +178,20 @@ test('a trainer that reports only train loss still gets a report', async () => {
 test('a batch-dependent val loss does not rank a batch-size grid', async () => {
   const info = { kind: 'started', payload: { total_steps: 2000, info: { batch_dependent_metrics: ['val/loss'] } } };
   const db = makeDb(join(tempDir(), 'bd.db'), 'bs', [
-    { name: 'b64', params: { batch_size: 64 }, status: 'completed', metrics: fullMetrics(cleanVal, risingScale), events: [info] },
-    { name: 'b256', params: { batch_size: 256 }, status: 'completed', metrics: fullMetrics(vVal2, risingScale), events: [info] },
+    {
+      name: 'b64',
+      params: { batch_size: 64 },
+      status: 'completed',
+      metrics: fullMetrics(cleanVal, risingScale),
+      events: [info],
+    },
+    {
+      name: 'b256',
+      params: { batch_size: 256 },
+      status: 'completed',
+      metrics: fullMetrics(vVal2, risingScale),
+      events: [info],
+    },
   ]);
   const auto = (await jsonReport(db)).report;
   assert.equal(auto.objective.key, 'val/i2t_R@1');
@@ -154,17 +208,33 @@ test('errors: missing database or sweep, bad format or objective', async () => {
   await assert.rejects(buildReport({ dbFile: join(tempDir(), 'none.db') }), NotFoundError);
   await assert.rejects(buildReport({ dbFile: db, sweep: 'nope' }), NotFoundError);
   await assert.rejects(buildReport({ dbFile: db, formats: ['pdf' as 'html'] }), UsageError);
-  await assert.rejects(buildReport({ dbFile: db, objective: 'val/nothing' }), /no run of this sweep recorded "val\/nothing"/);
+  await assert.rejects(
+    buildReport({ dbFile: db, objective: 'val/nothing' }),
+    /no run of this sweep recorded "val\/nothing"/,
+  );
   await assert.rejects(buildReport({ dbFile: db, thresholds: { overfitRise: -1 } }), UsageError);
 });
 
-interface ObservationJson { configuration: string; overfitting: string; scale: string; recall: string; occurred: Record<string, boolean> }
+interface ObservationJson {
+  configuration: string;
+  overfitting: string;
+  scale: string;
+  recall: string;
+  occurred: Record<string, boolean>;
+}
 
 test('recall still rising after the best val-loss step is a per-run diagnostic, key by key', async () => {
   const { report } = await jsonReport(mainSweep(join(tempDir(), 'rr.db')));
   const rising = run(report, 'overfit')['recall_rising_after_best'] as Record<string, { from: number; to: number }>;
   // Recall rises linearly (s / 10000) all along; the best val step is 1000, the last 2000.
-  assert.deepEqual(Object.keys(rising).sort(), ['val/i2t_R@1', 'val/i2t_R@10', 'val/i2t_R@5', 'val/t2i_R@1', 'val/t2i_R@10', 'val/t2i_R@5']);
+  assert.deepEqual(Object.keys(rising).sort(), [
+    'val/i2t_R@1',
+    'val/i2t_R@10',
+    'val/i2t_R@5',
+    'val/t2i_R@1',
+    'val/t2i_R@10',
+    'val/t2i_R@5',
+  ]);
   assert.ok(Math.abs(rising['val/i2t_R@5']!.from - 0.4) < 1e-9 && Math.abs(rising['val/i2t_R@5']!.to - 0.5) < 1e-9);
   // A run whose best val step is its last evaluation has nothing after it.
   assert.deepEqual(run(report, 'clean_s1')['recall_rising_after_best'], {});
@@ -179,21 +249,45 @@ test('recall still rising after the best val-loss step is a per-run diagnostic, 
 test('the three observations are stated in words per named configuration, or plainly said not to occur', async () => {
   const { report } = await jsonReport(mainSweep(join(tempDir(), 'ob.db')));
   const obs = (report as unknown as { observations: ObservationJson[] }).observations;
-  assert.deepEqual(obs.map((o) => o.configuration), ['overfit', 'rebound']);
+  assert.deepEqual(
+    obs.map((o) => o.configuration),
+    ['overfit', 'rebound'],
+  );
   const [overfit, rebound] = obs as [ObservationJson, ObservationJson];
-  assert.match(overfit.overfitting, /^Overfitting: validation loss lowest at step 1000 \(1\), then rose 100\.0% \(step 2000\) while the train reference went from 2 to 1; overfitting from step 1100\.$/);
-  assert.match(overfit.scale, /^No scale rebound: started at 14\.3 and never fell more than 0\.0% below its peak \(a dip is 10\.0%\); lowest 14\.3 at step 0, ended at 60\.$/);
-  assert.match(overfit.recall, /recall alone would have picked the overfitted weights: after the best step \(1000\): i2t_R@1 0\.2 → 0\.3, i2t_R@5 0\.4 → 0\.5, i2t_R@10 0\.5 → 0\.6, t2i_R@1/);
+  assert.match(
+    overfit.overfitting,
+    /^Overfitting: validation loss lowest at step 1000 \(1\), then rose 100\.0% \(step 2000\) while the train reference went from 2 to 1; overfitting from step 1100\.$/,
+  );
+  assert.match(
+    overfit.scale,
+    /^No scale rebound: started at 14\.3 and never fell more than 0\.0% below its peak \(a dip is 10\.0%\); lowest 14\.3 at step 0, ended at 60\.$/,
+  );
+  assert.match(
+    overfit.recall,
+    /recall alone would have picked the overfitted weights: after the best step \(1000\): i2t_R@1 0\.2 → 0\.3, i2t_R@5 0\.4 → 0\.5, i2t_R@10 0\.5 → 0\.6, t2i_R@1/,
+  );
   assert.deepEqual(overfit.occurred, { overfitting: true, scale_rebound: false, recall_rising: true });
   assert.match(rebound.overfitting, /^No overfitting/);
-  assert.match(rebound.scale, /^The logit scale dipped and climbed back to the clamp: started at 100, fell to 50 at step 800 \(50\.0% below its peak so far\), back at 97 or more by step 1370\.$/);
+  assert.match(
+    rebound.scale,
+    /^The logit scale dipped and climbed back to the clamp: started at 100, fell to 50 at step 800 \(50\.0% below its peak so far\), back at 97 or more by step 1370\.$/,
+  );
   assert.match(rebound.recall, /^Recall and validation loss agree: no recall@k rose after step 2000\.$/);
 });
 
 test('the best configuration names its best-step checkpoint when it overfits; varying parameters are split from constant ones', async () => {
   const { report } = await jsonReport(mainSweep(join(tempDir(), 'bc.db')));
-  const r = report as unknown as { best_checkpoint: unknown; params_constant: Record<string, unknown>; params_varying: string[]; x_axis: unknown };
-  assert.deepEqual(r.best_checkpoint, { configuration: 'overfit', overfits: true, runs: [{ run: 'overfit', step: 1000 }] });
+  const r = report as unknown as {
+    best_checkpoint: unknown;
+    params_constant: Record<string, unknown>;
+    params_varying: string[];
+    x_axis: unknown;
+  };
+  assert.deepEqual(r.best_checkpoint, {
+    configuration: 'overfit',
+    overfits: true,
+    runs: [{ run: 'overfit', step: 1000 }],
+  });
   assert.deepEqual(r.params_constant, { warmup: 100 });
   assert.deepEqual(r.params_varying, ['batch_size', 'lr', 'note']);
   // No trainer said its steps per epoch: epochs are not offered; samples are (batch_size is known).
@@ -201,10 +295,24 @@ test('the best configuration names its best-step checkpoint when it overfits; va
 });
 
 test('x axis: epochs by default when batch_size varies and epochs are known; --x overrides; charts convert', async () => {
-  const started = (spe: number) => [{ kind: 'started', payload: { total_steps: 2000, info: { steps_per_epoch: spe } } }];
+  const started = (spe: number) => [
+    { kind: 'started', payload: { total_steps: 2000, info: { steps_per_epoch: spe } } },
+  ];
   const db = makeDb(join(tempDir(), 'x.db'), 'xs', [
-    { name: 'b64', params: { batch_size: 64 }, status: 'completed', metrics: fullMetrics(vVal, risingScale), events: started(5) },
-    { name: 'b16', params: { batch_size: 16 }, status: 'completed', metrics: fullMetrics(cleanVal, risingScale), events: started(20) },
+    {
+      name: 'b64',
+      params: { batch_size: 64 },
+      status: 'completed',
+      metrics: fullMetrics(vVal, risingScale),
+      events: started(5),
+    },
+    {
+      name: 'b16',
+      params: { batch_size: 16 },
+      status: 'completed',
+      metrics: fullMetrics(cleanVal, risingScale),
+      events: started(20),
+    },
   ]);
   const auto = (await jsonReport(db)).report as unknown as { x_axis: { default: string; available: string[] } };
   assert.deepEqual(auto.x_axis, { default: 'epoch', available: ['step', 'epoch', 'samples'] });
@@ -212,13 +320,32 @@ test('x axis: epochs by default when batch_size varies and epochs are known; --x
   assert.equal(forced.x_axis.default, 'samples');
   const { buildCharts } = await import('../../src/report/charts/specs.js');
   const config = (name: string, perStep: { epoch: number; samples: number }) => ({
-    id: name, name, rank: null, color: '#000000', dash: [], params: {}, series: { 'val/loss': { x: [0, 100, 200], y: [3, 2, 1] } },
-    best_step: 200, best_val: 1, onset: 100, retrieval_best: {}, retrieval_final: {}, x_per_step: perStep,
+    id: name,
+    name,
+    rank: null,
+    color: '#000000',
+    dash: [],
+    params: {},
+    series: { 'val/loss': { x: [0, 100, 200], y: [3, 2, 1] } },
+    best_step: 200,
+    best_val: 1,
+    onset: 100,
+    retrieval_best: {},
+    retrieval_final: {},
+    x_per_step: perStep,
   });
-  const input = { configs: [config('a', { epoch: 1 / 5, samples: 64 }), config('b', { epoch: 1 / 20, samples: 16 })], clamp: 100, maxPanels: 12, maxLegend: 24 };
+  const input = {
+    configs: [config('a', { epoch: 1 / 5, samples: 64 }), config('b', { epoch: 1 / 20, samples: 16 })],
+    clamp: 100,
+    maxPanels: 12,
+    maxLegend: 24,
+  };
   const xOf = (axis: 'step' | 'epoch' | 'samples') => {
     const def = buildCharts({ ...input, x_axis: axis }).find((d) => d.id === 'overfitting')!;
-    const cfg = def.panels[0]!.config as { data: { datasets: { label: string; data: { x: number }[] }[] }; options: { scales: { x: { title: { text: string } } } } };
+    const cfg = def.panels[0]!.config as {
+      data: { datasets: { label: string; data: { x: number }[] }[] };
+      options: { scales: { x: { title: { text: string } } } };
+    };
     const val = cfg.data.datasets.find((d) => d.label === 'val/loss')!;
     return { xs: val.data.map((p) => p.x), title: cfg.options.scales.x.title.text, panel: def.panels[0]!.title };
   };
@@ -226,9 +353,18 @@ test('x axis: epochs by default when batch_size varies and epochs are known; --x
   assert.deepEqual(xOf('epoch'), { xs: [0, 20, 40], title: 'epoch', panel: 'a (overfits from epoch 20)' });
   assert.deepEqual(xOf('samples').xs, [0, 6400, 12800]);
   // One configuration without the factor: everything stays in steps rather than mixing scales.
-  const mixed = buildCharts({ ...input, configs: [input.configs[0]!, { ...input.configs[1]!, x_per_step: { epoch: null, samples: 16 } }] as never, x_axis: 'epoch' });
-  const cfg = mixed.find((d) => d.id === 'overfitting')!.panels[0]!.config as { options: { scales: { x: { title: { text: string } } } } };
+  const mixed = buildCharts({
+    ...input,
+    configs: [input.configs[0]!, { ...input.configs[1]!, x_per_step: { epoch: null, samples: 16 } }] as never,
+    x_axis: 'epoch',
+  });
+  const cfg = mixed.find((d) => d.id === 'overfitting')!.panels[0]!.config as {
+    options: { scales: { x: { title: { text: string } } } };
+  };
   assert.equal(cfg.options.scales.x.title.text, 'step');
   assert.equal(parseXAxis('epoch'), 'epoch');
-  assert.throws(() => parseXAxis('time'), (e: unknown) => e instanceof UsageError && /--x: expected one of step, epoch, samples/.test((e as Error).message));
+  assert.throws(
+    () => parseXAxis('time'),
+    (e: unknown) => e instanceof UsageError && /--x: expected one of step, epoch, samples/.test((e as Error).message),
+  );
 });

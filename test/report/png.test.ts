@@ -11,7 +11,11 @@ let outDir: string;
 let files: string[];
 
 before(async () => {
-  const result = await buildReport({ dbFile: mainSweep(join(tempDir(), 'png.db')), outDir: join(tempDir(), 'out'), formats: ['png'] });
+  const result = await buildReport({
+    dbFile: mainSweep(join(tempDir(), 'png.db')),
+    outDir: join(tempDir(), 'out'),
+    formats: ['png'],
+  });
   outDir = result.outDir;
   files = result.files.map((f) => f.slice(outDir.length + 1));
 });
@@ -32,7 +36,16 @@ function count(data: Buffer, hex: string, tol = 8): number {
 }
 
 test('every chart of the issue is written', () => {
-  assert.deepEqual(files.sort(), ['gap.png', 'heatmaps.png', 'lr.png', 'overfitting.png', 'retrieval.png', 'scale-by-batch.png', 'scale-by-lr.png', 'scale.png']);
+  assert.deepEqual(files.sort(), [
+    'gap.png',
+    'heatmaps.png',
+    'lr.png',
+    'overfitting.png',
+    'retrieval.png',
+    'scale-by-batch.png',
+    'scale-by-lr.png',
+    'scale.png',
+  ]);
 });
 
 test('each PNG is 1400x800 on white and not blank', async () => {

@@ -15,10 +15,19 @@ test('LTTB keeps the ends and a single spike, and the requested size', () => {
 test('LTTB drops non-finite points; trailing mean stays NaN while one is in the window', () => {
   assert.deepEqual(lttb([0, 1, 2], [1, NaN, 3], 300), { x: [0, 2], y: [1, 3] });
   const m = trailingMean([1, 2, NaN, 4, 5, 6], 2);
-  assert.deepEqual(m.map((v) => (Number.isNaN(v) ? 'nan' : v)), [1, 1.5, 'nan', 'nan', 4.5, 5.5]);
+  assert.deepEqual(
+    m.map((v) => (Number.isNaN(v) ? 'nan' : v)),
+    [1, 1.5, 'nan', 'nan', 4.5, 5.5],
+  );
 });
 
 test('seed band: mean with min..max across seeds', () => {
-  const band = seedBand([{ steps: [0, 10], values: [1, 2] }, { steps: [0, 10], values: [3, 4] }], 10);
+  const band = seedBand(
+    [
+      { steps: [0, 10], values: [1, 2] },
+      { steps: [0, 10], values: [3, 4] },
+    ],
+    10,
+  );
   assert.deepEqual(band, { x: [0, 10], y: [2, 3], lo: [1, 2], hi: [3, 4] });
 });

@@ -11,24 +11,58 @@ import { resourcesSchema } from '../../src/sweep-file/schema.js';
 
 describe('nvidia-smi output', () => {
   it('parses the per-GPU and per-process queries, [N/A] included', () => {
-    const gpus = parseGpuStates('0, GPU-aaa, NVIDIA H100 80GB HBM3, 81559, 40123, 87\n1, GPU-bbb, NVIDIA H100 80GB HBM3, 81559, 3, [N/A]\n');
+    const gpus = parseGpuStates(
+      '0, GPU-aaa, NVIDIA H100 80GB HBM3, 81559, 40123, 87\n1, GPU-bbb, NVIDIA H100 80GB HBM3, 81559, 3, [N/A]\n',
+    );
     assert.deepEqual(gpus, [
       { index: 0, uuid: 'GPU-aaa', name: 'NVIDIA H100 80GB HBM3', totalMiB: 81559, usedMiB: 40123, util: 87 },
       { index: 1, uuid: 'GPU-bbb', name: 'NVIDIA H100 80GB HBM3', totalMiB: 81559, usedMiB: 3, util: null },
     ]);
-    assert.deepEqual(parseGpuProcesses('1234, GPU-aaa, 40000\nNo running processes found\n'), [{ pid: 1234, gpuUuid: 'GPU-aaa', usedMiB: 40000 }]);
+    assert.deepEqual(parseGpuProcesses('1234, GPU-aaa, 40000\nNo running processes found\n'), [
+      { pid: 1234, gpuUuid: 'GPU-aaa', usedMiB: 40000 },
+    ]);
   });
 
   it('reads the GPU part of topo -m and ranks links', () => {
-    const topo = parseTopology('\tGPU0\tGPU1\tGPU2\tNIC0\tCPU Affinity\nGPU0\t X \tNV18\tSYS\tPIX\t0-47\nGPU1\tNV18\t X \tSYS\tSYS\t0-47\nGPU2\tSYS\tSYS\t X \tSYS\t48-95\nNIC0\tPIX\tSYS\tSYS\t X\n');
+    const topo = parseTopology(
+      '\tGPU0\tGPU1\tGPU2\tNIC0\tCPU Affinity\nGPU0\t X \tNV18\tSYS\tPIX\t0-47\nGPU1\tNV18\t X \tSYS\tSYS\t0-47\nGPU2\tSYS\tSYS\t X \tSYS\t48-95\nNIC0\tPIX\tSYS\tSYS\t X\n',
+    );
     assert.equal(topo.get(0)?.get(1), 'NV18');
     assert.equal(topo.get(2)?.get(0), 'SYS');
     assert.equal(topo.has(3), false);
     assert.ok(linkCost('NV18') < linkCost('PIX') && linkCost('PIX') < linkCost('SYS'));
     const gpus = [0, 1, 2, 3].map((index) => ({ index, name: 'g', memoryMiB: 1 }));
-    const matrix = new Map([[0, new Map([[3, 'NV4'], [1, 'SYS'], [2, 'SYS']])], [1, new Map([[2, 'NV4'], [3, 'SYS']])]]);
-    assert.deepEqual(groupGpus(gpus, 2, matrix).map((g) => g.map((x) => x.index)), [[0, 3], [1, 2]]);
-    assert.deepEqual(groupGpus(gpus, 2, null).map((g) => g.map((x) => x.index)), [[0, 1], [2, 3]]);
+    const matrix = new Map([
+      [
+        0,
+        new Map([
+          [3, 'NV4'],
+          [1, 'SYS'],
+          [2, 'SYS'],
+        ]),
+      ],
+      [
+        1,
+        new Map([
+          [2, 'NV4'],
+          [3, 'SYS'],
+        ]),
+      ],
+    ]);
+    assert.deepEqual(
+      groupGpus(gpus, 2, matrix).map((g) => g.map((x) => x.index)),
+      [
+        [0, 3],
+        [1, 2],
+      ],
+    );
+    assert.deepEqual(
+      groupGpus(gpus, 2, null).map((g) => g.map((x) => x.index)),
+      [
+        [0, 1],
+        [2, 3],
+      ],
+    );
   });
 });
 
@@ -74,7 +108,11 @@ describe('MemoryPacker', () => {
     let current = reading([6000, 0], [{ pid: 50, gpu: 0, mib: 6000 }]);
     const monitor = new GpuMonitor({ read: async () => current, ownerOf: (pid, leaders) => leaders.get(pid) ?? null });
     await monitor.poll();
-    const slots = buildSlots(resourcesSchema.parse({ gpus: 'auto', pack: 'memory', max_runs_per_gpu: 4 }), [0, 1].map((index) => ({ index, name: 'g', memoryMiB: 10000 })), 'x.yaml');
+    const slots = buildSlots(
+      resourcesSchema.parse({ gpus: 'auto', pack: 'memory', max_runs_per_gpu: 4 }),
+      [0, 1].map((index) => ({ index, name: 'g', memoryMiB: 10000 })),
+      'x.yaml',
+    );
     const predictor = new MemoryPredictor();
     predictor.learn({ size: 's' }, 3000);
     const packer = new MemoryPacker(slots, monitor, predictor, { marginMiB: 500, skipBusy: null });
@@ -93,7 +131,9 @@ describe('MemoryPacker', () => {
     // The foreign process goes away: the next sample frees GPU 0 and the waiting run is placed.
     current = reading([0, 0]);
     monitor.track(1, 101, [0]);
-    allocator.release([...allocator.inUse().entries()].map(([id]) => slots.find((s) => s.id === id)!).find((s) => s.gpu === 0)!);
+    allocator.release(
+      [...allocator.inUse().entries()].map(([id]) => slots.find((s) => s.id === id)!).find((s) => s.gpu === 0)!,
+    );
     await monitor.poll();
     allocator.wake();
     await new Promise((resolve) => setImmediate(resolve));
@@ -103,7 +143,11 @@ describe('MemoryPacker', () => {
   it('an unknown run goes alone on the emptiest GPU; one like it waits for the measurement', async () => {
     const monitor = new GpuMonitor({ read: async () => reading([2000, 0]), ownerOf: () => null });
     await monitor.poll();
-    const slots = buildSlots(resourcesSchema.parse({ gpus: 'auto', pack: 'memory', max_runs_per_gpu: 4 }), [0, 1].map((index) => ({ index, name: 'g', memoryMiB: 10000 })), 'x.yaml');
+    const slots = buildSlots(
+      resourcesSchema.parse({ gpus: 'auto', pack: 'memory', max_runs_per_gpu: 4 }),
+      [0, 1].map((index) => ({ index, name: 'g', memoryMiB: 10000 })),
+      'x.yaml',
+    );
     const predictor = new MemoryPredictor();
     predictor.learn({ size: 'known' }, 1000);
     const packer = new MemoryPacker(slots, monitor, predictor, { marginMiB: 0, skipBusy: null });
@@ -112,7 +156,9 @@ describe('MemoryPacker', () => {
     assert.equal(first?.gpu, 1, 'the emptiest GPU');
     assert.equal(packer.placement(1)?.needMiB, null);
     let twin: number | null | undefined;
-    void allocator.acquire({ runPk: 2, params: { size: 'new', seed: 2 }, excludedGpus: [] }).then((slot) => (twin = slot?.gpu));
+    void allocator
+      .acquire({ runPk: 2, params: { size: 'new', seed: 2 }, excludedGpus: [] })
+      .then((slot) => (twin = slot?.gpu));
     // A known run may not join the GPU being measured, but may use the other.
     assert.equal((await allocator.acquire({ runPk: 3, params: { size: 'known' }, excludedGpus: [] }))?.gpu, 0);
     await new Promise((resolve) => setImmediate(resolve));

@@ -40,7 +40,10 @@ describe('numeric Parzen estimator', () => {
   it('clips a narrow kernel to range / min(100, 1 + kernels) (the magic clip)', () => {
     // 2, 2.1, 9: gaps give 0.1, 6.9, 6.9; four kernels with the prior, so the floor is 10/5 = 2.
     const pe = new ParzenEstimator([x], [[2, 2.1, 9]], [1, 1, 1], DEFAULT_PARZEN);
-    assert.deepEqual([...pe.numericKernels(0).sigmas].map((s) => Number(s.toFixed(12))), [2, 6.9, 6.9, 10]);
+    assert.deepEqual(
+      [...pe.numericKernels(0).sigmas].map((s) => Number(s.toFixed(12))),
+      [2, 6.9, 6.9, 10],
+    );
     const unclipped = new ParzenEstimator([x], [[2, 2.1, 9]], [1, 1, 1], { ...DEFAULT_PARZEN, magicClip: false });
     close(unclipped.numericKernels(0).sigmas[0]!, 0.1, 1e-12);
   });
@@ -65,7 +68,15 @@ describe('numeric Parzen estimator', () => {
 
   it('samples inside the range, integers as integers', () => {
     const n: Dimension = { kind: 'numeric', name: 'n', low: 16, high: 512, log: true, int: true };
-    const pe = new ParzenEstimator([x, n], [[1, 9.5], [16, 500]], [1, 1], DEFAULT_PARZEN);
+    const pe = new ParzenEstimator(
+      [x, n],
+      [
+        [1, 9.5],
+        [16, 500],
+      ],
+      [1, 1],
+      DEFAULT_PARZEN,
+    );
     for (const [a, b] of pe.sample(rng(3), 500)) {
       assert.ok(a! >= 0 && a! <= 10);
       assert.ok(Number.isInteger(b) && b! >= 16 && b! <= 512);

@@ -19,8 +19,19 @@ ${extra}`,
     'sweep.yaml',
   );
 
-function finish(run: { id: string; params: Record<string, unknown>; origin: string; ordinal: number }, value: number): KnownRun {
-  return { id: run.id, params: run.params, origin: run.origin as KnownRun['origin'], status: 'completed', ordinal: run.ordinal, value, step: null };
+function finish(
+  run: { id: string; params: Record<string, unknown>; origin: string; ordinal: number },
+  value: number,
+): KnownRun {
+  return {
+    id: run.id,
+    params: run.params,
+    origin: run.origin as KnownRun['origin'],
+    status: 'completed',
+    ordinal: run.ordinal,
+    value,
+    step: null,
+  };
 }
 
 describe('the TPE proposer', () => {
@@ -63,7 +74,15 @@ describe('the TPE proposer', () => {
 
   it('ignores the planned configurations in the count', () => {
     const proposer = createProposer(spec('configs:\n  - { name: a, lr: 1e-5, batch_size: 64, warmup: 100 }\n'))!;
-    const config: KnownRun = { id: 'cfg', params: { lr: 1e-5, batch_size: 64, warmup: 100, steps: 5, seed: 7 }, origin: 'config', status: 'completed', ordinal: 0, value: 1, step: null };
+    const config: KnownRun = {
+      id: 'cfg',
+      params: { lr: 1e-5, batch_size: 64, warmup: 100, steps: 5, seed: 7 },
+      origin: 'config',
+      status: 'completed',
+      ordinal: 0,
+      value: 1,
+      step: null,
+    };
     assert.equal(proposer.remaining([config]), 6);
     assert.equal(proposer.next([config])!.ordinal, 1);
   });

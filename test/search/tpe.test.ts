@@ -4,12 +4,25 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_PARZEN, ParzenEstimator } from '../../src/search/parzen.js';
 import type { Dimension, Space } from '../../src/search/space.js';
-import { bestCandidate, DEFAULT_TPE, defaultGamma, defaultWeights, propose, splitTrials, type Trial } from '../../src/search/tpe.js';
+import {
+  bestCandidate,
+  DEFAULT_TPE,
+  defaultGamma,
+  defaultWeights,
+  propose,
+  splitTrials,
+  type Trial,
+} from '../../src/search/tpe.js';
 import { mulberry32 as rng } from '../../src/random/mulberry32.js';
 
 const x: Dimension = { kind: 'numeric', name: 'x', low: 0, high: 10, log: false, int: false };
 const y: Dimension = { kind: 'numeric', name: 'y', low: 0, high: 10, log: false, int: false };
-const done = (params: Record<string, unknown>, value: number): Trial => ({ params, state: 'complete', value, step: null });
+const done = (params: Record<string, unknown>, value: number): Trial => ({
+  params,
+  state: 'complete',
+  value,
+  step: null,
+});
 
 describe('TPE acquisition', () => {
   it('scores candidates by log l(x) - log g(x) and keeps the best', () => {
@@ -18,7 +31,9 @@ describe('TPE acquisition', () => {
     const good = new ParzenEstimator([x], [[2]], [1], DEFAULT_PARZEN);
     const bad = new ParzenEstimator([x], [[7, 9]], [1, 1], DEFAULT_PARZEN);
     const { row, scores } = bestCandidate(good, bad, [[1], [5], [9]]);
-    [1.0658555665058977, 0.03722427366411951, -0.593549029787797].forEach((expected, i) => assert.ok(Math.abs(scores[i]! - expected) < 1e-9, `${scores[i]} != ${expected}`));
+    [1.0658555665058977, 0.03722427366411951, -0.593549029787797].forEach((expected, i) =>
+      assert.ok(Math.abs(scores[i]! - expected) < 1e-9, `${scores[i]} != ${expected}`),
+    );
     assert.deepEqual(row, [1]);
   });
 
@@ -49,7 +64,12 @@ describe('TPE acquisition', () => {
     const few: Trial[] = [
       { params: { x: 1 }, state: 'pruned', value: 9, step: 10 },
       { params: { x: 2 }, state: 'pruned', value: 0.1, step: 3 },
-      ...Array.from({ length: 9 }, (_, i) => ({ params: { x: 3 + i * 0.5 }, state: 'pruned' as const, value: 1, step: 1 })),
+      ...Array.from({ length: 9 }, (_, i) => ({
+        params: { x: 3 + i * 0.5 },
+        state: 'pruned' as const,
+        value: 1,
+        step: 1,
+      })),
       done({ x: 8 }, 4),
     ];
     assert.deepEqual(splitTrials([x], few, [], { ...DEFAULT_TPE }).below, [[1], [8]]);
@@ -58,7 +78,13 @@ describe('TPE acquisition', () => {
 
 const sphere = (p: Record<string, unknown>): number => ((p.x as number) - 7) ** 2 + ((p.y as number) - 2) ** 2;
 
-function optimise(space: Space, f: (p: Record<string, unknown>) => number, n: number, seed: number, startup: number): number[] {
+function optimise(
+  space: Space,
+  f: (p: Record<string, unknown>) => number,
+  n: number,
+  seed: number,
+  startup: number,
+): number[] {
   const trials: Trial[] = [];
   for (let i = 0; i < n; i++) {
     const { params } = propose(space, trials, [], { ...DEFAULT_TPE, startup }, rng(seed * 1000 + i));
@@ -91,20 +117,36 @@ describe('TPE proposals', () => {
     }
     const spread = (liar: boolean, seed: number): number => {
       const pending: Record<string, unknown>[] = [];
-      for (let i = 0; i < 4; i++) pending.push(propose([x, y], seedTrials, pending, { ...DEFAULT_TPE, liar, multivariate: true }, rng(seed)).params);
+      for (let i = 0; i < 4; i++)
+        pending.push(
+          propose([x, y], seedTrials, pending, { ...DEFAULT_TPE, liar, multivariate: true }, rng(seed)).params,
+        );
       let min = Infinity;
-      for (let i = 0; i < 4; i++) for (let j = i + 1; j < 4; j++) min = Math.min(min, Math.hypot((pending[i]!.x as number) - (pending[j]!.x as number), (pending[i]!.y as number) - (pending[j]!.y as number)));
+      for (let i = 0; i < 4; i++)
+        for (let j = i + 1; j < 4; j++)
+          min = Math.min(
+            min,
+            Math.hypot(
+              (pending[i]!.x as number) - (pending[j]!.x as number),
+              (pending[i]!.y as number) - (pending[j]!.y as number),
+            ),
+          );
       return min;
     };
     // The same generator state for every slot (the worst case): without the liar, four identical proposals.
     assert.equal(spread(false, 5), 0);
     const withLiar = Array.from({ length: 10 }, (_, s) => spread(true, s));
-    assert.ok(withLiar.every((d) => d > 0.05), `closest pair per seed: ${withLiar.join(', ')}`);
+    assert.ok(
+      withLiar.every((d) => d > 0.05),
+      `closest pair per seed: ${withLiar.join(', ')}`,
+    );
   });
 
   it('beat random search on a quadratic with a margin (fixed seeds)', () => {
     const medianBest = (startup: number): number => {
-      const bests = Array.from({ length: 15 }, (_, s) => Math.min(...optimise([x, y], sphere, 40, s, startup))).sort((a, b) => a - b);
+      const bests = Array.from({ length: 15 }, (_, s) => Math.min(...optimise([x, y], sphere, 40, s, startup))).sort(
+        (a, b) => a - b,
+      );
       return bests[7]!;
     };
     const tpe = medianBest(10);

@@ -11,7 +11,12 @@ test('sweep serve prints its URL, answers, and exits 0 on Ctrl-C', { timeout: 60
   const store = SqliteStore.open(join(dir, 'runs', 'sweeps.db'));
   store.registerSweep({ name: 'cli', specPath: null, spec: {}, specHash: 'x', runsDir: join(dir, 'runs') });
   store.close();
-  const child = execa(process.execPath, [CLI, 'serve', '--port', '0'], { cwd: dir, reject: false, all: true, stdin: 'ignore' });
+  const child = execa(process.execPath, [CLI, 'serve', '--port', '0'], {
+    cwd: dir,
+    reject: false,
+    all: true,
+    stdin: 'ignore',
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let text = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -23,7 +28,10 @@ test('sweep serve prints its URL, answers, and exits 0 on Ctrl-C', { timeout: 60
   });
   const response = await fetch(`${url}api/sweeps`);
   assert.equal(response.status, 200);
-  assert.deepEqual(((await response.json()) as { name: string }[]).map((s) => s.name), ['cli']);
+  assert.deepEqual(
+    ((await response.json()) as { name: string }[]).map((s) => s.name),
+    ['cli'],
+  );
   child.kill('SIGINT');
   const result = await child;
   assert.equal(result.exitCode, 0, result.all);
@@ -31,7 +39,12 @@ test('sweep serve prints its URL, answers, and exits 0 on Ctrl-C', { timeout: 60
 });
 
 test('sweep serve without a database says so and exits 2', { timeout: 30_000 }, async () => {
-  const result = await execa(process.execPath, [CLI, 'serve'], { cwd: tempDir(), reject: false, all: true, stdin: 'ignore' });
+  const result = await execa(process.execPath, [CLI, 'serve'], {
+    cwd: tempDir(),
+    reject: false,
+    all: true,
+    stdin: 'ignore',
+  });
   assert.equal(result.exitCode, 2);
   assert.match(result.all ?? '', /no database at .*sweeps\.db/);
 });

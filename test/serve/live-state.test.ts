@@ -23,8 +23,24 @@ test('a poll carries only the new points, the changed runs and new alerts, once'
   store.claimRun(a!.pk, 'o', 'cpu0', null);
   const write = (runPk: number, from: number, to: number, loss: (s: number) => number) => {
     const metrics: MetricRow[] = [];
-    for (let s = from; s < to; s++) metrics.push({ key: 'train/loss', step: s, value: loss(s), time: s }, { key: 'logit_scale', step: s, value: 50, time: s });
-    store.ingest([{ runPk, attempt: 1, metrics, events: [], offset: to, lines: to - from, badLines: 0, lastStep: to - 1, totalSteps: 100 }]);
+    for (let s = from; s < to; s++)
+      metrics.push(
+        { key: 'train/loss', step: s, value: loss(s), time: s },
+        { key: 'logit_scale', step: s, value: 50, time: s },
+      );
+    store.ingest([
+      {
+        runPk,
+        attempt: 1,
+        metrics,
+        events: [],
+        offset: to,
+        lines: to - from,
+        badLines: 0,
+        lastStep: to - 1,
+        totalSteps: 100,
+      },
+    ]);
   };
   write(a!.pk, 0, 10, (s) => 3 - s * 0.1);
 
@@ -32,7 +48,10 @@ test('a poll carries only the new points, the changed runs and new alerts, once'
   const live = hub.sweep('s')!;
   const snap = live.snapshot(0);
   assert.deepEqual(snap.series['a']!['train/loss']!.x, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-  assert.deepEqual(snap.runs.map((r) => r.status), ['running', 'queued']);
+  assert.deepEqual(
+    snap.runs.map((r) => r.status),
+    ['running', 'queued'],
+  );
   // Diagnoses are deferred from the first load to the polls (a time budget per poll).
   const first = live.poll(1)!;
   assert.deepEqual([first.points, first.runs, first.diags.map((d) => d.run)], [[], [], ['a', 'b']]);
@@ -42,23 +61,35 @@ test('a poll carries only the new points, the changed runs and new alerts, once'
   const delta = live.poll(2)!;
   assert.deepEqual(
     delta.points.map((p) => [p.run, p.key, p.x]),
-    [['a', 'logit_scale', [10, 11, 12]], ['a', 'train/loss', [10, 11, 12]]],
+    [
+      ['a', 'logit_scale', [10, 11, 12]],
+      ['a', 'train/loss', [10, 11, 12]],
+    ],
   );
-  assert.deepEqual(delta.runs.map((r) => [r.id, r.last_step, r.latest['train/loss']]), [['a', 12, 3 - 12 * 0.1]]);
+  assert.deepEqual(
+    delta.runs.map((r) => [r.id, r.last_step, r.latest['train/loss']]),
+    [['a', 12, 3 - 12 * 0.1]],
+  );
   assert.equal(live.poll(3), null, 'the same points are never sent twice');
 
   // A NaN loss: the point travels as the string "NaN" and the divergence alert is raised once.
   write(a!.pk, 13, 15, () => NaN);
   const nan = live.poll(4)!;
   assert.deepEqual(nan.points.find((p) => p.key === 'train/loss')!.y, ['NaN', 'NaN']);
-  assert.deepEqual(nan.alerts.map((x) => [x.run, x.kind, x.step]), [['a', 'diverged', 13]]);
+  assert.deepEqual(
+    nan.alerts.map((x) => [x.run, x.kind, x.step]),
+    [['a', 'diverged', 13]],
+  );
   write(a!.pk, 15, 16, () => NaN);
   assert.deepEqual(live.poll(5)!.alerts, [], 'an alert is raised once');
 
   // A state change alone is a changed run, with no points.
   store.claimRun(b!.pk, 'o', 'cpu1', null);
   const started = live.poll(6)!;
-  assert.deepEqual(started.runs.map((r) => [r.id, r.status, r.slot]), [['b', 'running', 'cpu1']]);
+  assert.deepEqual(
+    started.runs.map((r) => [r.id, r.status, r.slot]),
+    [['b', 'running', 'cpu1']],
+  );
   assert.deepEqual(started.points, []);
   hub.stop();
   store.close();
@@ -66,7 +97,9 @@ test('a poll carries only the new points, the changed runs and new alerts, once'
 
 test('database files of every schema version are read as they are, never migrated', () => {
   const fixtures = join(ROOT, 'test', 'store', 'fixtures');
-  const versions = readdirSync(fixtures).flatMap((f) => (/^v(\d+)\.db$/.exec(f) ? [Number(/^v(\d+)/.exec(f)![1])] : []));
+  const versions = readdirSync(fixtures).flatMap((f) =>
+    /^v(\d+)\.db$/.exec(f) ? [Number(/^v(\d+)/.exec(f)![1])] : [],
+  );
   assert.ok(versions.length >= 4, `fixtures: ${versions.join(', ')}`);
   for (const version of versions) {
     const file = join(fixtures, `v${version}.db`);
@@ -86,5 +119,8 @@ test('database files of every schema version are read as they are, never migrate
 test('a file that is not a clipsweep database is refused with a one-line error', () => {
   const file = join(tempDir(), 'other.db');
   writeFileSync(file, 'not a database at all, just text'.repeat(200));
-  assert.throws(() => new LiveHub(file), (error: Error) => !error.message.includes('\n') && error.message.includes(file));
+  assert.throws(
+    () => new LiveHub(file),
+    (error: Error) => !error.message.includes('\n') && error.message.includes(file),
+  );
 });

@@ -17,7 +17,8 @@ const XSS = '<script>window.xssRan=true</script>';
 let browser: Browser;
 let page: Page;
 let server: RunningServer;
-const startSweep = (cwd: string) => execa(process.execPath, [CLI, 'run', 'sweep.yaml', '--quiet'], { cwd, reject: false, all: true, stdin: 'ignore' });
+const startSweep = (cwd: string) =>
+  execa(process.execPath, [CLI, 'run', 'sweep.yaml', '--quiet'], { cwd, reject: false, all: true, stdin: 'ignore' });
 let sweep: ReturnType<typeof startSweep>;
 let gate: string;
 let dir: string;
@@ -28,7 +29,14 @@ before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
   });
   dir = tempDir();
   gate = join(dir, 'gate');
@@ -62,10 +70,17 @@ resources: { gpus: none, cpu_slots: 2 }
   server = await startServer({ dbFile: join(dir, 'runs', 'sweeps.db'), port: 0, pollMs: 300 });
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const origin = new URL(server.url).origin;
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
-  page.on('dialog', (d) => { problems.push(`dialog: ${d.message()}`); void d.dismiss(); });
-  page.on('request', (r) => { if (!r.url().startsWith(origin) && !r.url().startsWith('data:')) problems.push(`network: ${r.url()}`); });
+  page.on('dialog', (d) => {
+    problems.push(`dialog: ${d.message()}`);
+    void d.dismiss();
+  });
+  page.on('request', (r) => {
+    if (!r.url().startsWith(origin) && !r.url().startsWith('data:')) problems.push(`network: ${r.url()}`);
+  });
   await page.goto(`${origin}/sweep/live`, { waitUntil: 'load' });
 });
 
@@ -81,30 +96,43 @@ const stateOf = (id: string) => page.getAttribute(`#runs tbody tr[data-run="${id
 const scalePoints = (name: string) =>
   page.evaluate((n) => {
     const canvas = document.querySelector('section[data-chart="scale"] canvas');
-    const chart = canvas && (window as unknown as { Chart: { getChart(c: Element): { data: { datasets: { label: string; data: unknown[] }[] } } | undefined } }).Chart.getChart(canvas);
+    const chart =
+      canvas &&
+      (
+        window as unknown as {
+          Chart: { getChart(c: Element): { data: { datasets: { label: string; data: unknown[] }[] } } | undefined };
+        }
+      ).Chart.getChart(canvas);
     const dataset = chart?.data.datasets.find((d) => d.label === n);
     return dataset ? dataset.data.length : 0;
   }, name);
 
-test('a run goes queued -> running -> completed, and its chart grows while it runs, without a reload', { timeout: 120_000 }, async () => {
-  const watch = ids.get('watch')!;
-  await page.waitForSelector(`#runs tbody tr[data-run="${watch}"]`);
-  const seen = [await stateOf(watch)];
-  assert.equal(seen[0], 'queued', 'the last run waits for a slot when the page opens');
-  writeFileSync(gate, '');
-  await page.waitForSelector(`#runs tbody tr[data-run="${watch}"][data-state="running"]`, { timeout: 60_000 });
-  seen.push('running');
-  await page.waitForFunction(() => true);
-  let first = 0;
-  await waitForAsync(async () => (first = await scalePoints('watch')) > 0, 'a first point of the watched run');
-  await waitForAsync(async () => (await scalePoints('watch')) > first && (await stateOf(watch)) === 'running', 'a new point while it runs');
-  await page.waitForSelector(`#runs tbody tr[data-run="${watch}"][data-state="completed"]`, { timeout: 60_000 });
-  seen.push('completed');
-  assert.deepEqual(seen, ['queued', 'running', 'completed']);
-  assert.equal(await scalePoints('watch'), 30, 'every logged point arrived, none twice');
-  const progress = await page.textContent(`#runs tbody tr[data-run="${watch}"] td.progress`);
-  assert.match(progress ?? '', /30 \/ 30/);
-});
+test(
+  'a run goes queued -> running -> completed, and its chart grows while it runs, without a reload',
+  { timeout: 120_000 },
+  async () => {
+    const watch = ids.get('watch')!;
+    await page.waitForSelector(`#runs tbody tr[data-run="${watch}"]`);
+    const seen = [await stateOf(watch)];
+    assert.equal(seen[0], 'queued', 'the last run waits for a slot when the page opens');
+    writeFileSync(gate, '');
+    await page.waitForSelector(`#runs tbody tr[data-run="${watch}"][data-state="running"]`, { timeout: 60_000 });
+    seen.push('running');
+    await page.waitForFunction(() => true);
+    let first = 0;
+    await waitForAsync(async () => (first = await scalePoints('watch')) > 0, 'a first point of the watched run');
+    await waitForAsync(
+      async () => (await scalePoints('watch')) > first && (await stateOf(watch)) === 'running',
+      'a new point while it runs',
+    );
+    await page.waitForSelector(`#runs tbody tr[data-run="${watch}"][data-state="completed"]`, { timeout: 60_000 });
+    seen.push('completed');
+    assert.deepEqual(seen, ['queued', 'running', 'completed']);
+    assert.equal(await scalePoints('watch'), 30, 'every logged point arrived, none twice');
+    const progress = await page.textContent(`#runs tbody tr[data-run="${watch}"] td.progress`);
+    assert.match(progress ?? '', /30 \/ 30/);
+  },
+);
 
 test('alerts appear for the run made to overfit and the one made to diverge', { timeout: 60_000 }, async () => {
   await page.waitForSelector(`#alerts li[data-kind="overfit"][data-run="${ids.get('overfit')}"]`, { timeout: 30_000 });
@@ -119,7 +147,11 @@ test('a <script> run name is shown as text and never runs', async () => {
   const name = await page.textContent(`#runs tbody tr[data-run="${ids.get(XSS)}"] td.name a`);
   assert.equal(name, XSS);
   assert.equal(await page.evaluate(() => (window as unknown as { xssRan?: boolean }).xssRan ?? false), false);
-  assert.equal(await page.locator('body script').count(), 5, 'Chart.js, specs, pcoords, common, sweep: nothing injected');
+  assert.equal(
+    await page.locator('body script').count(),
+    5,
+    'Chart.js, specs, pcoords, common, sweep: nothing injected',
+  );
 });
 
 test('brushing the lr axis of the parallel coordinates filters the table', { timeout: 30_000 }, async () => {
@@ -139,62 +171,86 @@ test('brushing the lr axis of the parallel coordinates filters the table', { tim
   const names = await page.$$eval('#runs tbody tr[data-run] td.name a', (as) => as.map((a) => a.textContent).sort());
   assert.deepEqual(names, ['diverge', 'overfit', XSS].sort());
   // The charts follow the brush: the scale chart draws only the kept runs.
-  await waitForAsync(async () => (await scalePoints('watch')) === 0 && (await scalePoints('overfit')) > 0, 'charts filtered by the brush');
+  await waitForAsync(
+    async () => (await scalePoints('watch')) === 0 && (await scalePoints('overfit')) > 0,
+    'charts filtered by the brush',
+  );
   await page.click('#clear-brush');
   assert.equal(await page.locator('#runs tbody tr[data-run]').count(), 5);
 });
 
-test('the page made no request elsewhere and logged no error; a screenshot has rendered content', { timeout: 30_000 }, async () => {
-  await page.waitForTimeout(1200); // let the charts redraw after the brush was cleared
-  assert.deepEqual(problems, []);
-  const file = join(dir, 'sweep-page.png');
-  await page.screenshot({ path: file, fullPage: true });
-  const image = sharp(file);
-  const { width, height } = await image.metadata();
-  assert.ok((width ?? 0) >= 1000 && (height ?? 0) > 1200, `${width}x${height}`);
-  const { channels } = await image.stats();
-  assert.ok(channels.slice(0, 3).every((c) => c.stdev > 10), 'the page has content, not one flat colour');
-  const painted = await page.evaluate(() =>
-    Array.from(document.querySelectorAll('#charts canvas')).map((c) => {
-      const canvas = c as HTMLCanvasElement;
-      const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-      let n = 0;
-      for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) n++;
-      return n;
-    }),
-  );
-  assert.ok(painted.length >= 4, `${painted.length} chart canvases`);
-  for (const n of painted) assert.ok(n > 2000, `a chart with only ${n} painted pixels`);
-  process.stdout.write(`# screenshot: ${file}\n`);
-});
+test(
+  'the page made no request elsewhere and logged no error; a screenshot has rendered content',
+  { timeout: 30_000 },
+  async () => {
+    await page.waitForTimeout(1200); // let the charts redraw after the brush was cleared
+    assert.deepEqual(problems, []);
+    const file = join(dir, 'sweep-page.png');
+    await page.screenshot({ path: file, fullPage: true });
+    const image = sharp(file);
+    const { width, height } = await image.metadata();
+    assert.ok((width ?? 0) >= 1000 && (height ?? 0) > 1200, `${width}x${height}`);
+    const { channels } = await image.stats();
+    assert.ok(
+      channels.slice(0, 3).every((c) => c.stdev > 10),
+      'the page has content, not one flat colour',
+    );
+    const painted = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('#charts canvas')).map((c) => {
+        const canvas = c as HTMLCanvasElement;
+        const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let n = 0;
+        for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) n++;
+        return n;
+      }),
+    );
+    assert.ok(painted.length >= 4, `${painted.length} chart canvases`);
+    for (const n of painted) assert.ok(n > 2000, `a chart with only ${n} painted pixels`);
+    process.stdout.write(`# screenshot: ${file}\n`);
+  },
+);
 
-test('compare: ticked runs side by side, rows that differ marked, charts of those runs only', { timeout: 30_000 }, async () => {
-  await page.check(`#runs tbody tr[data-run="${ids.get('overfit')}"] input[type=checkbox]`);
-  await page.check(`#runs tbody tr[data-run="${ids.get('steady')}"] input[type=checkbox]`);
-  await page.click('#compare-btn');
-  const heads = await page.$$eval('#compare-table thead th', (ths) => ths.map((t) => t.textContent));
-  assert.deepEqual(heads, ['', 'overfit', 'steady']);
-  const lrRow = await page.$$eval('#compare-table tbody tr', (trs) =>
-    (trs as HTMLTableRowElement[]).filter((t) => t.cells[0]!.textContent === 'lr').map((t) => ({ diff: t.className, cells: Array.from(t.cells).map((c) => c.textContent) })),
-  );
-  assert.deepEqual(lrRow, [{ diff: 'diff', cells: ['lr', '0.2', '0.001'] }]);
-  await page.waitForSelector('#compare-charts section[data-chart="scale"] canvas');
-  const labels = await page.evaluate(() => {
-    const canvas = document.querySelector('#compare-charts section[data-chart="scale"] canvas')!;
-    const chart = (window as unknown as { Chart: { getChart(c: Element): { data: { datasets: { label: string }[] } } } }).Chart.getChart(canvas);
-    return chart.data.datasets.map((d) => d.label).filter((l) => !l.startsWith('clamp'));
-  });
-  assert.deepEqual(labels.sort(), ['overfit', 'steady']);
-  await page.click('#compare-btn');
-});
+test(
+  'compare: ticked runs side by side, rows that differ marked, charts of those runs only',
+  { timeout: 30_000 },
+  async () => {
+    await page.check(`#runs tbody tr[data-run="${ids.get('overfit')}"] input[type=checkbox]`);
+    await page.check(`#runs tbody tr[data-run="${ids.get('steady')}"] input[type=checkbox]`);
+    await page.click('#compare-btn');
+    const heads = await page.$$eval('#compare-table thead th', (ths) => ths.map((t) => t.textContent));
+    assert.deepEqual(heads, ['', 'overfit', 'steady']);
+    const lrRow = await page.$$eval('#compare-table tbody tr', (trs) =>
+      (trs as HTMLTableRowElement[])
+        .filter((t) => t.cells[0]!.textContent === 'lr')
+        .map((t) => ({ diff: t.className, cells: Array.from(t.cells).map((c) => c.textContent) })),
+    );
+    assert.deepEqual(lrRow, [{ diff: 'diff', cells: ['lr', '0.2', '0.001'] }]);
+    await page.waitForSelector('#compare-charts section[data-chart="scale"] canvas');
+    const labels = await page.evaluate(() => {
+      const canvas = document.querySelector('#compare-charts section[data-chart="scale"] canvas')!;
+      const chart = (
+        window as unknown as { Chart: { getChart(c: Element): { data: { datasets: { label: string }[] } } } }
+      ).Chart.getChart(canvas);
+      return chart.data.datasets.map((d) => d.label).filter((l) => !l.startsWith('clamp'));
+    });
+    assert.deepEqual(labels.sort(), ['overfit', 'steady']);
+    await page.click('#compare-btn');
+  },
+);
 
 test('heatmaps of the objective and the final gap over lr x batch size', async () => {
   await page.waitForSelector('#heatmaps table.heat[data-measure="final gap"]');
   assert.equal(await page.locator('#heatmaps table.heat').count(), 2);
   // steady: lr 0.001, batch 64, its objective (best val/loss) in its cell; no run at lr 0.001 x 32.
   const objective = await page.textContent(`#runs tbody tr[data-run="${ids.get('steady')}"] td:nth-child(12)`);
-  assert.equal(await page.textContent('#heatmaps table.heat[data-measure="val/loss"] td[data-lr="0.001"][data-bs="64"]'), objective);
-  assert.equal(await page.textContent('#heatmaps table.heat[data-measure="val/loss"] td[data-lr="0.001"][data-bs="32"]'), 'n/a');
+  assert.equal(
+    await page.textContent('#heatmaps table.heat[data-measure="val/loss"] td[data-lr="0.001"][data-bs="64"]'),
+    objective,
+  );
+  assert.equal(
+    await page.textContent('#heatmaps table.heat[data-measure="val/loss"] td[data-lr="0.001"][data-bs="32"]'),
+    'n/a',
+  );
 });
 
 test('the sweeps list shows the sweep with its counts', async () => {
@@ -205,34 +261,56 @@ test('the sweeps list shows the sweep with its counts', async () => {
   await list.close();
 });
 
-test('a run page: alerts, parameters, history, one chart per key, zoom, output tails', { timeout: 30_000 }, async () => {
-  const run = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  const errors: string[] = [];
-  run.on('pageerror', (e) => errors.push(e.message));
-  run.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await run.goto(`${new URL(server.url).origin}/sweep/live/run/${ids.get('overfit')}`);
-  await run.waitForSelector('#alerts li[data-kind="overfit"]');
-  assert.equal(await run.textContent('#run-name'), 'overfit');
-  const params = await run.$$eval('#params tr', (trs) => (trs as HTMLTableRowElement[]).map((t) => Array.from(t.cells).map((c) => c.textContent).join('=')));
-  assert.ok(params.includes('lr=0.2'), params.join(', '));
-  const history = await run.$$eval('#history tr td:nth-child(3)', (tds) => tds.map((t) => t.textContent));
-  assert.deepEqual(history, ['queued', 'running', 'completed']);
-  await run.waitForSelector('section[data-key="val/loss"] canvas[data-points="17"]');
-  assert.deepEqual(await run.$$eval('#metric-charts section', (ss) => ss.map((s) => s.getAttribute('data-key'))), ['logit_scale', 'lr', 'train/loss', 'val/i2t_R@1', 'val/loss']);
-  // Drag across the train loss chart: the range is fetched again in full and the axis narrows.
-  const canvas = run.locator('section[data-key="train/loss"] canvas');
-  await canvas.scrollIntoViewIfNeeded();
-  const box = (await canvas.boundingBox())!;
-  await run.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2);
-  await run.mouse.down();
-  await run.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2, { steps: 4 });
-  await run.mouse.up();
-  await run.waitForFunction(() => Number(document.querySelector('section[data-key="train/loss"] canvas')!.getAttribute('data-points')) < 16);
-  await run.waitForFunction(() => Array.from(document.querySelectorAll('pre[data-file]')).every((p) => p.textContent !== 'loading…'));
-  assert.equal(await run.textContent('pre[data-file="stdout.log"]'), '(empty)', 'the fixture trainer prints nothing');
-  assert.deepEqual(errors, []);
-  await run.close();
-});
+test(
+  'a run page: alerts, parameters, history, one chart per key, zoom, output tails',
+  { timeout: 30_000 },
+  async () => {
+    const run = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const errors: string[] = [];
+    run.on('pageerror', (e) => errors.push(e.message));
+    run.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    await run.goto(`${new URL(server.url).origin}/sweep/live/run/${ids.get('overfit')}`);
+    await run.waitForSelector('#alerts li[data-kind="overfit"]');
+    assert.equal(await run.textContent('#run-name'), 'overfit');
+    const params = await run.$$eval('#params tr', (trs) =>
+      (trs as HTMLTableRowElement[]).map((t) =>
+        Array.from(t.cells)
+          .map((c) => c.textContent)
+          .join('='),
+      ),
+    );
+    assert.ok(params.includes('lr=0.2'), params.join(', '));
+    const history = await run.$$eval('#history tr td:nth-child(3)', (tds) => tds.map((t) => t.textContent));
+    assert.deepEqual(history, ['queued', 'running', 'completed']);
+    await run.waitForSelector('section[data-key="val/loss"] canvas[data-points="17"]');
+    assert.deepEqual(await run.$$eval('#metric-charts section', (ss) => ss.map((s) => s.getAttribute('data-key'))), [
+      'logit_scale',
+      'lr',
+      'train/loss',
+      'val/i2t_R@1',
+      'val/loss',
+    ]);
+    // Drag across the train loss chart: the range is fetched again in full and the axis narrows.
+    const canvas = run.locator('section[data-key="train/loss"] canvas');
+    await canvas.scrollIntoViewIfNeeded();
+    const box = (await canvas.boundingBox())!;
+    await run.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2);
+    await run.mouse.down();
+    await run.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2, { steps: 4 });
+    await run.mouse.up();
+    await run.waitForFunction(
+      () => Number(document.querySelector('section[data-key="train/loss"] canvas')!.getAttribute('data-points')) < 16,
+    );
+    await run.waitForFunction(() =>
+      Array.from(document.querySelectorAll('pre[data-file]')).every((p) => p.textContent !== 'loading…'),
+    );
+    assert.equal(await run.textContent('pre[data-file="stdout.log"]'), '(empty)', 'the fixture trainer prints nothing');
+    assert.deepEqual(errors, []);
+    await run.close();
+  },
+);
 
 async function waitForAsync(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -16,14 +16,21 @@ let dir: string;
 let dbFile: string;
 let runId: string;
 
-function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function get(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path, headers: { host: `127.0.0.1:${port}`, ...headers } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -35,7 +42,13 @@ before(() => {
   dir = tempDir();
   dbFile = join(dir, 'runs', 'sweeps.db');
   const store = SqliteStore.open(dbFile);
-  const sweep = store.registerSweep({ name: 'sec', specPath: null, spec: {}, specHash: 'x', runsDir: join(dir, 'runs') });
+  const sweep = store.registerSweep({
+    name: 'sec',
+    specPath: null,
+    spec: {},
+    specHash: 'x',
+    runsDir: join(dir, 'runs'),
+  });
   runId = 'r1';
   const runDir = join(dir, 'runs', 'sec', runId);
   mkdirSync(join(runDir, 'checkpoints'), { recursive: true });
@@ -73,7 +86,8 @@ describe('on loopback (the default)', () => {
       assert.equal(res.status, 403, host);
       assert.ok(!res.body.includes('sec'), 'nothing of the database in the refusal');
     }
-    for (const host of [`localhost:${server.port}`, `127.0.0.1:${server.port}`]) assert.equal((await get(server.port, '/', { host })).status, 200, host);
+    for (const host of [`localhost:${server.port}`, `127.0.0.1:${server.port}`])
+      assert.equal((await get(server.port, '/', { host })).status, 200, host);
   });
 
   test('every response carries a strict Content-Security-Policy and no inline data', async () => {
@@ -93,15 +107,29 @@ describe('on loopback (the default)', () => {
     const ok = await get(server.port, base + 'stdout.log');
     assert.equal(ok.status, 200);
     assert.equal(JSON.parse(ok.body).text, 'hello from the run\n');
-    for (const path of ['../../../secret.txt', '..%2F..%2F..%2Fsecret.txt', encodeURIComponent(join(dir, 'secret.txt')), '/etc/passwd', 'escape.txt', '../r2/stdout.log']) {
+    for (const path of [
+      '../../../secret.txt',
+      '..%2F..%2F..%2Fsecret.txt',
+      encodeURIComponent(join(dir, 'secret.txt')),
+      '/etc/passwd',
+      'escape.txt',
+      '../r2/stdout.log',
+    ]) {
       const res = await get(server.port, base + path);
       assert.equal(res.status, 403, `${path}: ${res.status} ${res.body}`);
       assert.ok(!res.body.includes('not for the browser'));
     }
     assert.equal((await get(server.port, base + 'missing.log')).status, 404);
-    assert.equal((await get(server.port, `/api/sweeps/sec/runs/nope/file?path=stdout.log`)).status, 404, 'only runs the database knows');
+    assert.equal(
+      (await get(server.port, `/api/sweeps/sec/runs/nope/file?path=stdout.log`)).status,
+      404,
+      'only runs the database knows',
+    );
     const detail = JSON.parse((await get(server.port, `/api/sweeps/sec/runs/${runId}`)).body);
-    assert.deepEqual(detail.checkpoints.map((c: { path: string }) => c.path), [join('checkpoints', 'last.json')]);
+    assert.deepEqual(
+      detail.checkpoints.map((c: { path: string }) => c.path),
+      [join('checkpoints', 'last.json')],
+    );
   });
 
   test('a <script> run name travels as JSON data, never as markup', async () => {
@@ -131,7 +159,13 @@ describe('off loopback', () => {
   });
 
   test('every request without the token is refused with 401', async () => {
-    for (const path of ['/', '/api/sweeps', '/sweep/sec', '/assets/common.js', `/api/sweeps/sec/runs/${runId}/file?path=stdout.log`]) {
+    for (const path of [
+      '/',
+      '/api/sweeps',
+      '/sweep/sec',
+      '/assets/common.js',
+      `/api/sweeps/sec/runs/${runId}/file?path=stdout.log`,
+    ]) {
       const res = await get(server.port, path);
       assert.equal(res.status, 401, path);
       assert.ok(!res.body.includes('sec'));

@@ -12,7 +12,13 @@ export interface StoreSubject {
   create(): { store: SweepStore; another: () => SweepStore; reader: () => StoreReader };
 }
 
-const registration = (name: string) => ({ name, specPath: `/specs/${name}.yaml`, spec: { grid: { lr: [1, 2] } }, specHash: 'h1', runsDir: '/runs' });
+const registration = (name: string) => ({
+  name,
+  specPath: `/specs/${name}.yaml`,
+  spec: { grid: { lr: [1, 2] } },
+  specHash: 'h1',
+  runsDir: '/runs',
+});
 
 function withSweep(subject: StoreSubject) {
   const made = subject.create();
@@ -44,7 +50,8 @@ const batch = (runPk: number, extra: Partial<IngestBatch> = {}): IngestBatch => 
   ...extra,
 });
 
-const history = (reader: StoreReader, runPk: number) => reader.transitions(runPk).map((t) => `${t.from ?? '-'}>${t.to}#${t.attempt}`);
+const history = (reader: StoreReader, runPk: number) =>
+  reader.transitions(runPk).map((t) => `${t.from ?? '-'}>${t.to}#${t.attempt}`);
 
 export function storeContract(name: string, subject: StoreSubject): void {
   describe(`store contract: ${name}`, () => {
@@ -61,14 +68,27 @@ export function storeContract(name: string, subject: StoreSubject): void {
       assert.equal(store.getSweep('a').specHash, 'h2');
       assert.deepEqual(store.getSweep('a').spec, { changed: true });
       assert.equal(store.findSweep('nope'), undefined);
-      assert.throws(() => store.getSweep('nope'), (e: unknown) => e instanceof NotFoundError && /no sweep named "nope"/.test(e.message));
-      assert.deepEqual(store.listSweeps().map((s) => s.name), ['a', 'b'], 'oldest first');
+      assert.throws(
+        () => store.getSweep('nope'),
+        (e: unknown) => e instanceof NotFoundError && /no sweep named "nope"/.test(e.message),
+      );
+      assert.deepEqual(
+        store.listSweeps().map((s) => s.name),
+        ['a', 'b'],
+        'oldest first',
+      );
       assert.ok([first.pk, b.pk].includes(store.latestSweep()!.pk));
     });
 
     it('registers runs as queued, once, keeping the state of known runs', () => {
       const { store, sweepPk, r1 } = withSweep(subject);
-      assert.deepEqual(store.listRuns(sweepPk).map((r) => [r.id, r.status, r.attempt]), [['r1', 'queued', 0], ['r2', 'queued', 0]]);
+      assert.deepEqual(
+        store.listRuns(sweepPk).map((r) => [r.id, r.status, r.attempt]),
+        [
+          ['r1', 'queued', 0],
+          ['r2', 'queued', 0],
+        ],
+      );
       assert.deepEqual(history(store, r1), ['->queued#0']);
       assert.ok(store.claimRun(r1, 'me', 'cpu0', null));
       store.registerRuns(sweepPk, [{ id: 'r1', name: 'renamed', params: { lr: 1 }, ordinal: 5, runDir: '/elsewhere' }]);
@@ -89,7 +109,8 @@ export function storeContract(name: string, subject: StoreSubject): void {
         sweepPk,
         (function* () {
           // Ordinals tie, so paging must use the key as well as the ordinal.
-          for (let i = 0; i < 23; i++) yield { id: `p${i}`, name: `p${i}`, params: { i }, ordinal: Math.floor(i / 3), runDir: `/runs/s/p${i}` };
+          for (let i = 0; i < 23; i++)
+            yield { id: `p${i}`, name: `p${i}`, params: { i }, ordinal: Math.floor(i / 3), runDir: `/runs/s/p${i}` };
         })(),
       );
       const expected = store.listRuns(sweepPk).map((r) => r.id);
@@ -101,7 +122,11 @@ export function storeContract(name: string, subject: StoreSubject): void {
       }
       assert.deepEqual(seen, expected);
       assert.ok(store.listRuns(sweepPk).every((r) => r.status === 'running'));
-      assert.deepEqual([...store.eachRun(sweepPk, 25)].map((r) => r.id), expected, 'a last page exactly full');
+      assert.deepEqual(
+        [...store.eachRun(sweepPk, 25)].map((r) => r.id),
+        expected,
+        'a last page exactly full',
+      );
       assert.deepEqual([...store.eachRun(store.registerSweep(registration('empty')).pk)], []);
     });
 
@@ -112,18 +137,47 @@ export function storeContract(name: string, subject: StoreSubject): void {
         assert.equal(store.claimRun(r1, 'a', 'cpu0', null), true);
         assert.equal(other.claimRun(r1, 'b', 'cpu1', null), false, 'a claimed run cannot be claimed again');
         assert.equal(other.finishRun(r1, 'b', { status: 'completed' }), false, 'only the owner finishes it');
-        assert.equal(store.finishRun(r1, 'a', { status: 'failed', failureKind: 'exit', exitCode: 3, reason: 'exited with code 3', stderrTail: 'boom' }), true);
+        assert.equal(
+          store.finishRun(r1, 'a', {
+            status: 'failed',
+            failureKind: 'exit',
+            exitCode: 3,
+            reason: 'exited with code 3',
+            stderrTail: 'boom',
+          }),
+          true,
+        );
         assert.equal(store.finishRun(r1, 'a', { status: 'completed' }), false, 'a finished run does not finish twice');
         const failed = other.getRun(r1);
-        assert.deepEqual([failed.status, failed.exitCode, failed.failureKind, failed.stderrTail], ['failed', 3, 'exit', 'boom']);
+        assert.deepEqual(
+          [failed.status, failed.exitCode, failed.failureKind, failed.stderrTail],
+          ['failed', 3, 'exit', 'boom'],
+        );
         assert.equal(store.requeueRun(r1, ['failed'], 'retry'), true);
-        assert.equal(store.getRun(r1).reason, 'exited with code 3', 'the last outcome stays readable until the next claim');
+        assert.equal(
+          store.getRun(r1).reason,
+          'exited with code 3',
+          'the last outcome stays readable until the next claim',
+        );
         assert.equal(store.requeueRun(r1, ['failed'], 'retry'), false, 'not failed any more');
         assert.equal(other.claimRun(r1, 'b', 'cpu1', 0), true);
         const run = store.getRun(r1);
-        assert.deepEqual([run.attempt, run.owner, run.slot, run.gpu, run.reason, run.exitCode], [2, 'b', 'cpu1', 0, null, null], 'a new attempt starts clean');
-        assert.deepEqual(history(store, r1), ['->queued#0', 'queued>running#1', 'running>failed#1', 'failed>queued#1', 'queued>running#2']);
-        assert.ok(store.transitions(r1).every((t, i, all) => i === 0 || t.at >= all[i - 1]!.at), 'stamped in order');
+        assert.deepEqual(
+          [run.attempt, run.owner, run.slot, run.gpu, run.reason, run.exitCode],
+          [2, 'b', 'cpu1', 0, null, null],
+          'a new attempt starts clean',
+        );
+        assert.deepEqual(history(store, r1), [
+          '->queued#0',
+          'queued>running#1',
+          'running>failed#1',
+          'failed>queued#1',
+          'queued>running#2',
+        ]);
+        assert.ok(
+          store.transitions(r1).every((t, i, all) => i === 0 || t.at >= all[i - 1]!.at),
+          'stamped in order',
+        );
       } finally {
         other.close();
       }
@@ -131,7 +185,10 @@ export function storeContract(name: string, subject: StoreSubject): void {
 
     it('refuses impossible transitions before touching the database', () => {
       const { store, r1 } = withSweep(subject);
-      assert.throws(() => store.finishRun(r1, 'me', { status: 'queued' as never }), (e: unknown) => e instanceof ClipsweepError && e.code === 'STORE');
+      assert.throws(
+        () => store.finishRun(r1, 'me', { status: 'queued' as never }),
+        (e: unknown) => e instanceof ClipsweepError && e.code === 'STORE',
+      );
       assert.throws(() => store.requeueRun(r1, ['queued'], 'x'), /invalid run transition queued -> queued/);
       assert.deepEqual(history(store, r1), ['->queued#0']);
     });
@@ -171,13 +228,16 @@ export function storeContract(name: string, subject: StoreSubject): void {
       assert.equal(store.transferRun(r1, 'dead', 'me', 're-attached to job 7'), true);
       assert.equal(store.getRun(r1).owner, 'me');
       assert.deepEqual(history(store, r1).slice(-1), ['running>running#1']);
-      assert.equal(store.markOrphaned(r1, 'dead', 'died'), false, 'no longer the dead one\'s');
+      assert.equal(store.markOrphaned(r1, 'dead', 'died'), false, "no longer the dead one's");
       assert.equal(store.markOrphaned(r2, 'dead', 'the sweep process died'), true);
       const run = store.getRun(r2);
-      assert.deepEqual([run.status, run.failureKind, run.reason], ['interrupted', 'orphaned', 'the sweep process died']);
+      assert.deepEqual(
+        [run.status, run.failureKind, run.reason],
+        ['interrupted', 'orphaned', 'the sweep process died'],
+      );
     });
 
-    it('keeps a sorted list of excluded GPUs, and a reset forgets a run\'s data', () => {
+    it("keeps a sorted list of excluded GPUs, and a reset forgets a run's data", () => {
       const { store, r1 } = withSweep(subject);
       assert.deepEqual(store.excludeGpu(r1, 3), [3]);
       assert.deepEqual(store.excludeGpu(r1, 1), [1, 3]);
@@ -185,7 +245,10 @@ export function storeContract(name: string, subject: StoreSubject): void {
       store.ingest([batch(r1)]);
       store.resetRunData(r1);
       const run = store.getRun(r1);
-      assert.deepEqual([run.metricsOffset, run.metricLines, run.badLines, run.totalSteps, run.lastStep, run.excludedGpus], [0, 0, 0, null, null, []]);
+      assert.deepEqual(
+        [run.metricsOffset, run.metricLines, run.badLines, run.totalSteps, run.lastStep, run.excludedGpus],
+        [0, 0, 0, null, null, []],
+      );
       assert.equal(store.countMetrics(r1), 0);
       assert.deepEqual(store.events(r1), []);
     });
@@ -209,28 +272,56 @@ export function storeContract(name: string, subject: StoreSubject): void {
       store.ingest([batch(r1, { offset: 50, lines: 0, badLines: 0 })]);
       assert.equal(store.countMetrics(r1), 5);
       const loss = store.series(r1, 'train/loss');
-      assert.deepEqual(loss.map((p) => p.step), [0, 1, 2]);
+      assert.deepEqual(
+        loss.map((p) => p.step),
+        [0, 1, 2],
+      );
       assert.ok(Number.isNaN(loss[1]!.value));
       assert.deepEqual([loss[2]!.epoch, loss[2]!.time], [1, 3]);
       assert.equal(store.series(r1, 'grad')[0]!.value, Infinity);
       assert.equal(store.series(r1, 'neg')[0]!.value, -Infinity);
       assert.deepEqual(store.series(r1, 'never'), []);
-      assert.deepEqual(store.events(r1).map((e) => [e.offset, e.kind, e.payload]), [[0, 'started', { total_steps: 10 }]], 'an event is identified by its offset');
+      assert.deepEqual(
+        store.events(r1).map((e) => [e.offset, e.kind, e.payload]),
+        [[0, 'started', { total_steps: 10 }]],
+        'an event is identified by its offset',
+      );
       const run = store.getRun(r1);
-      assert.deepEqual([run.metricsOffset, run.metricLines, run.badLines, run.totalSteps, run.lastStep], [100, 6, 1, 10, 2]);
-      store.ingest([batch(r1, { metrics: [{ key: 'train/loss', step: 0, value: 0.5, time: 9 }], events: [], offset: 120, lines: 1, badLines: 0 })]);
+      assert.deepEqual(
+        [run.metricsOffset, run.metricLines, run.badLines, run.totalSteps, run.lastStep],
+        [100, 6, 1, 10, 2],
+      );
+      store.ingest([
+        batch(r1, {
+          metrics: [{ key: 'train/loss', step: 0, value: 0.5, time: 9 }],
+          events: [],
+          offset: 120,
+          lines: 1,
+          badLines: 0,
+        }),
+      ]);
       assert.equal(store.series(r1, 'train/loss')[0]!.value, 0.5, 'a later value replaces an earlier one');
       assert.deepEqual(store.metricKeys(r1), ['grad', 'neg', 'train/loss']);
     });
 
     it('writes a list of batches together or not at all', () => {
       const { store, r1, r2 } = withSweep(subject);
-      const unserialisable = { offset: 7, kind: 'note', step: null, payload: { big: 1n } as unknown as Record<string, unknown>, time: 0 };
+      const unserialisable = {
+        offset: 7,
+        kind: 'note',
+        step: null,
+        payload: { big: 1n } as unknown as Record<string, unknown>,
+        time: 0,
+      };
       assert.throws(() => store.ingest([batch(r1), batch(r2, { events: [unserialisable] })]));
       assert.equal(store.countMetrics(r1), 0, "the first run's rows were rolled back");
       assert.equal(store.getRun(r1).metricsOffset, 0);
       store.ingest([batch(r1)]);
-      assert.deepEqual(store.metricKeys(r1), ['grad', 'neg', 'train/loss'], 'keys written after a rolled-back batch are found');
+      assert.deepEqual(
+        store.metricKeys(r1),
+        ['grad', 'neg', 'train/loss'],
+        'keys written after a rolled-back batch are found',
+      );
       assert.equal(store.seriesColumns(r1, ['train/loss']).get('train/loss')!.steps.length, 3);
     });
 
@@ -248,7 +339,10 @@ export function storeContract(name: string, subject: StoreSubject): void {
       assert.deepEqual(store.metricExtremes(sweepPk).get(r1)!.get('train/loss'), { min: 1.5, max: 2.5 }, 'NaN ignored');
       const rows = [...store.iterateMetrics(sweepPk)];
       assert.equal(rows.length, 6);
-      assert.deepEqual(rows.map((r) => `${r.runId}:${r.key}:${r.step}`), ['r1:grad:1', 'r1:neg:1', 'r1:train/loss:0', 'r1:train/loss:1', 'r1:train/loss:2', 'r2:train/loss:5']);
+      assert.deepEqual(
+        rows.map((r) => `${r.runId}:${r.key}:${r.step}`),
+        ['r1:grad:1', 'r1:neg:1', 'r1:train/loss:0', 'r1:train/loss:1', 'r1:train/loss:2', 'r2:train/loss:5'],
+      );
       assert.equal(rows[1]!.value, -Infinity);
     });
 

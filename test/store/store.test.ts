@@ -17,7 +17,13 @@ import { tempDir } from '../helpers.js';
 function freshFile(): string {
   const file = join(tempDir(), 'nested', 'sweeps.db');
   const store = SqliteStore.open(file);
-  const sweep = store.registerSweep({ name: 's', specPath: '/x.yaml', spec: { a: 1 }, specHash: 'h', runsDir: '/runs' });
+  const sweep = store.registerSweep({
+    name: 's',
+    specPath: '/x.yaml',
+    spec: { a: 1 },
+    specHash: 'h',
+    runsDir: '/runs',
+  });
   store.registerRuns(sweep.pk, [{ id: 'r1', name: 'one', params: { lr: 1 }, ordinal: 0, runDir: '/runs/s/r1' }]);
   store.close();
   return file;
@@ -34,7 +40,14 @@ function notesDb(): string {
 
 /** Every file of the folder with its bytes' hash: what a reader must leave as it found it. */
 function snapshot(dir: string): Record<string, string> {
-  return Object.fromEntries(readdirSync(dir).map((name) => [name, createHash('sha256').update(readFileSync(join(dir, name))).digest('hex')]));
+  return Object.fromEntries(
+    readdirSync(dir).map((name) => [
+      name,
+      createHash('sha256')
+        .update(readFileSync(join(dir, name)))
+        .digest('hex'),
+    ]),
+  );
 }
 
 function dirOf(file: string): string {
@@ -56,14 +69,22 @@ describe('SQLite store files', () => {
     db.pragma('user_version = 99');
     db.close();
     assert.throws(() => SqliteStore.open(file), /schema version 99, newer than this clipsweep understands/);
-    assert.throws(() => openReader(file), (e: unknown) => e instanceof DatabaseUnusableError && /upgrade clipsweep/.test(e.message));
+    assert.throws(
+      () => openReader(file),
+      (e: unknown) => e instanceof DatabaseUnusableError && /upgrade clipsweep/.test(e.message),
+    );
   });
 
   it("refuses a user's own database, naming it, and writes nothing to it", () => {
     const file = notesDb();
     const before = snapshot(dirOf(file));
     for (const open of [() => SqliteStore.open(file), () => openReader(file)]) {
-      assert.throws(open, (e: unknown) => e instanceof NotClipsweepDatabaseError && e.message.startsWith(`${file}: not a clipsweep database (it holds tables runs)`));
+      assert.throws(
+        open,
+        (e: unknown) =>
+          e instanceof NotClipsweepDatabaseError &&
+          e.message.startsWith(`${file}: not a clipsweep database (it holds tables runs)`),
+      );
     }
     assert.deepEqual(snapshot(dirOf(file)), before, 'no byte changed, no file added');
     assert.equal(exitCodeForError(new NotClipsweepDatabaseError(file, 'x')), 2);
@@ -72,7 +93,10 @@ describe('SQLite store files', () => {
   it('lets the writer initialise a 0-byte file; a reader leaves it at 0 bytes', () => {
     const file = join(tempDir(), 'empty.db');
     writeFileSync(file, '');
-    assert.throws(() => openReader(file), (e: unknown) => e instanceof NotFoundError && /is empty: no sweep has run with it yet/.test(e.message));
+    assert.throws(
+      () => openReader(file),
+      (e: unknown) => e instanceof NotFoundError && /is empty: no sweep has run with it yet/.test(e.message),
+    );
     assert.equal(statSync(file).size, 0);
     assert.deepEqual(readdirSync(dirOf(file)), ['empty.db']);
     const store = SqliteStore.open(file);
@@ -86,7 +110,12 @@ describe('SQLite store files', () => {
   it('tells a reader there is no database, and creates none', () => {
     const dir = tempDir();
     const file = join(dir, 'runs', 'sweeps.db');
-    assert.throws(() => openReader(file), (e: unknown) => e instanceof NotFoundError && e.message === `no database at ${file}: run a sweep first (sweep run), or pass --db`);
+    assert.throws(
+      () => openReader(file),
+      (e: unknown) =>
+        e instanceof NotFoundError &&
+        e.message === `no database at ${file}: run a sweep first (sweep run), or pass --db`,
+    );
     assert.deepEqual(readdirSync(dir), []);
   });
 
@@ -113,7 +142,10 @@ describe('SQLite store files', () => {
     for (const open of [() => SqliteStore.open(file), () => openReader(file)]) {
       assert.throws(open, (e: unknown) => {
         assert.ok(e instanceof DatabaseUnusableError, String(e));
-        assert.equal(e.message, `${file}: the clipsweep database is damaged: table metrics missing; restore it from a backup, or move it away and pass --db for a new one`);
+        assert.equal(
+          e.message,
+          `${file}: the clipsweep database is damaged: table metrics missing; restore it from a backup, or move it away and pass --db for a new one`,
+        );
         assert.equal(exitCodeForError(e), 3);
         return true;
       });
@@ -127,52 +159,81 @@ describe('SQLite store files', () => {
       for (const dir of mounts) execFileSync('umount', [dir]);
     });
 
-    it('an immutable database: the writer says so and exits 3; a reader reads it', { skip: root ? false : 'needs root (chattr +i); run the tests as root' }, (t) => {
-      const file = freshFile();
-      try {
-        execFileSync('chattr', ['+i', file], { stdio: 'pipe' });
-      } catch (error) {
-        t.skip(`chattr +i is not supported here: ${(error as Error).message.split('\n')[0]}`);
-        return;
-      }
-      try {
-        assert.throws(() => SqliteStore.open(file), (e: unknown) => {
-          assert.ok(e instanceof DatabaseUnusableError, String(e));
-          assert.match(e.message, new RegExp(`^${file}: sweep run cannot write the database: the file is marked immutable \\(lsattr shows "i"; chattr -i clears it\\)`));
-          assert.equal(exitCodeForError(e), 3);
-          return true;
-        });
-        const reader = openReader(file);
-        assert.equal(reader.listRuns(reader.getSweep('s').pk).length, 1);
-        reader.close();
-      } finally {
-        execFileSync('chattr', ['-i', file]);
-      }
-    });
+    it(
+      'an immutable database: the writer says so and exits 3; a reader reads it',
+      { skip: root ? false : 'needs root (chattr +i); run the tests as root' },
+      (t) => {
+        const file = freshFile();
+        try {
+          execFileSync('chattr', ['+i', file], { stdio: 'pipe' });
+        } catch (error) {
+          t.skip(`chattr +i is not supported here: ${(error as Error).message.split('\n')[0]}`);
+          return;
+        }
+        try {
+          assert.throws(
+            () => SqliteStore.open(file),
+            (e: unknown) => {
+              assert.ok(e instanceof DatabaseUnusableError, String(e));
+              assert.match(
+                e.message,
+                new RegExp(
+                  `^${file}: sweep run cannot write the database: the file is marked immutable \\(lsattr shows "i"; chattr -i clears it\\)`,
+                ),
+              );
+              assert.equal(exitCodeForError(e), 3);
+              return true;
+            },
+          );
+          const reader = openReader(file);
+          assert.equal(reader.listRuns(reader.getSweep('s').pk).length, 1);
+          reader.close();
+        } finally {
+          execFileSync('chattr', ['-i', file]);
+        }
+      },
+    );
 
-    it('a database on a read-only mount: the writer says so and exits 3; a reader says what to do', { skip: root ? false : 'needs root (mount); run the tests as root' }, (t) => {
-      const source = freshFile();
-      const dir = join(tempDir(), 'ro');
-      mkdirSync(dir);
-      try {
-        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir], { stdio: 'pipe' });
-      } catch (error) {
-        t.skip(`cannot mount a tmpfs here: ${(error as Error).message.split('\n')[0]}`);
-        return;
-      }
-      mounts.push(dir);
-      const file = join(dir, 'sweeps.db');
-      copyFileSync(source, file);
-      execFileSync('mount', ['-o', 'remount,ro', dir]);
-      assert.throws(() => SqliteStore.open(file), (e: unknown) => {
-        assert.ok(e instanceof DatabaseUnusableError, String(e));
-        assert.match(e.message, new RegExp(`^${file}: sweep run cannot write the database: the file is on a read-only file system; make it writable or pass --db`));
-        assert.equal(exitCodeForError(e), 3);
-        return true;
-      });
-      // SQLite cannot read a WAL database on read-only media without its -shm file beside it.
-      assert.throws(() => openReader(file), (e: unknown) => e instanceof DatabaseUnusableError && /copy the database to a writable folder and pass --db/.test(e.message));
-      assert.deepEqual(readdirSync(dir), ['sweeps.db']);
-    });
+    it(
+      'a database on a read-only mount: the writer says so and exits 3; a reader says what to do',
+      { skip: root ? false : 'needs root (mount); run the tests as root' },
+      (t) => {
+        const source = freshFile();
+        const dir = join(tempDir(), 'ro');
+        mkdirSync(dir);
+        try {
+          execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir], { stdio: 'pipe' });
+        } catch (error) {
+          t.skip(`cannot mount a tmpfs here: ${(error as Error).message.split('\n')[0]}`);
+          return;
+        }
+        mounts.push(dir);
+        const file = join(dir, 'sweeps.db');
+        copyFileSync(source, file);
+        execFileSync('mount', ['-o', 'remount,ro', dir]);
+        assert.throws(
+          () => SqliteStore.open(file),
+          (e: unknown) => {
+            assert.ok(e instanceof DatabaseUnusableError, String(e));
+            assert.match(
+              e.message,
+              new RegExp(
+                `^${file}: sweep run cannot write the database: the file is on a read-only file system; make it writable or pass --db`,
+              ),
+            );
+            assert.equal(exitCodeForError(e), 3);
+            return true;
+          },
+        );
+        // SQLite cannot read a WAL database on read-only media without its -shm file beside it.
+        assert.throws(
+          () => openReader(file),
+          (e: unknown) =>
+            e instanceof DatabaseUnusableError &&
+            /copy the database to a writable folder and pass --db/.test(e.message),
+        );
+        assert.deepEqual(readdirSync(dir), ['sweeps.db']);
+      },
+    );
   });
 });

@@ -3,7 +3,19 @@ import { describe, it } from 'node:test';
 import { flagValue, numberFlag } from '../../src/sweep-file/flags.js';
 
 describe('OpenCLIP flags in an argv', () => {
-  const argv = ['python', '-m', 'open_clip_train.main', '--name', 'r1', '--logs=/tmp/logs', '--batch-size', '64', '--epochs=3', '--lr', 'x'];
+  const argv = [
+    'python',
+    '-m',
+    'open_clip_train.main',
+    '--name',
+    'r1',
+    '--logs=/tmp/logs',
+    '--batch-size',
+    '64',
+    '--epochs=3',
+    '--lr',
+    'x',
+  ];
   it('reads --flag value and --flag=value', () => {
     assert.equal(flagValue(argv, '--name'), 'r1');
     assert.equal(flagValue(argv, '--logs'), '/tmp/logs');

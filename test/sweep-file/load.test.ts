@@ -44,12 +44,25 @@ describe('sweep file: valid input', () => {
     assert.equal(runs.length, 18);
     assert.equal(new Set(runs.map((r) => r.id)).size, 18);
     const original = runs.filter((r) => r.name.startsWith('seed-original'));
-    assert.deepEqual(original.map((r) => r.name), ['seed-original_s0', 'seed-original_s1']);
-    assert.deepEqual(original[0]!.params, { epochs: 10, weight_decay: 0.1, batch_size: 256, lr: 5e-6, warmup: 10000, seed: 0 });
+    assert.deepEqual(
+      original.map((r) => r.name),
+      ['seed-original_s0', 'seed-original_s1'],
+    );
+    assert.deepEqual(original[0]!.params, {
+      epochs: 10,
+      weight_decay: 0.1,
+      batch_size: 256,
+      lr: 5e-6,
+      warmup: 10000,
+      seed: 0,
+    });
     const best = runs.find((r) => r.name === 'best-practice_s1')!;
     assert.deepEqual(best.params, { epochs: 10, weight_decay: 0.2, batch_size: 64, lr: 1e-6, warmup: 20000, seed: 1 });
     assert.equal(runs[0]!.name, 'bs64_lr1e-6_wu10000_s0');
-    assert.deepEqual(runs.map((r) => r.ordinal), runs.map((_, i) => i));
+    assert.deepEqual(
+      runs.map((r) => r.ordinal),
+      runs.map((_, i) => i),
+    );
   });
 
   it('gives the same ids for the same file, whatever the key order', () => {
@@ -62,8 +75,14 @@ describe('sweep file: valid input', () => {
   });
 
   it('accepts percentages for warmup and command trainers', () => {
-    const spec = parseSweep(`name: x\ntrainer: { command: [python3, train.py], env: { A: "1" } }\ngrid: { warmup: ["10%", 500] }\n`, 'x.yaml');
-    assert.deepEqual(expandSweep(spec).map((r) => r.params.warmup), ['10%', 500]);
+    const spec = parseSweep(
+      `name: x\ntrainer: { command: [python3, train.py], env: { A: "1" } }\ngrid: { warmup: ["10%", 500] }\n`,
+      'x.yaml',
+    );
+    assert.deepEqual(
+      expandSweep(spec).map((r) => r.params.warmup),
+      ['10%', 500],
+    );
   });
 
   it('refuses a plan above the limit unless forced, without expanding it', () => {
@@ -92,8 +111,14 @@ describe('sweep file: bad input names the file, the key path and what was expect
 
   it('unknown keys, at every level, with the line', () => {
     const problems = problemsOf('name: x\ntrainer: builtin\ngrid: { lr: [1] }\nresource: {}\nresources: { gpu: 1 }\n');
-    assert.ok(problems.some((p) => /^resource \(line 4\): unknown key "resource"/.test(p)), problems.join('\n'));
-    assert.ok(problems.some((p) => /^resources\.gpu \(line 5\): unknown key "gpu".*runs_per_gpu/.test(p)), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => /^resource \(line 4\): unknown key "resource"/.test(p)),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => /^resources\.gpu \(line 5\): unknown key "gpu".*runs_per_gpu/.test(p)),
+      problems.join('\n'),
+    );
   });
 
   it('wrong types and non-positive values, every one reported', () => {
@@ -104,33 +129,59 @@ describe('sweep file: bad input names the file, the key path and what was expect
     assert.match(text, /retries \(line 7\): expected number, got "many"/);
     assert.match(text, /resources\.gpus \(line 8\): expected "auto", "none" or a list of GPU indices, got "some"/);
     // Cross-field checks run once the shape is right; fix the shape and they appear.
-    const more = problemsOf('name: x\ntrainer: builtin\nbase: { batch_size: 0 }\ngrid:\n  lr: [1e-4, -1]\n  warmup: [ten, "150%"]\n').join('\n');
+    const more = problemsOf(
+      'name: x\ntrainer: builtin\nbase: { batch_size: 0 }\ngrid:\n  lr: [1e-4, -1]\n  warmup: [ten, "150%"]\n',
+    ).join('\n');
     assert.match(more, /base\.batch_size \(line 3\): expected a positive integer, got 0/);
     assert.match(more, /grid\.lr\[1\] \(line 5\): expected a positive number, got -1/);
-    assert.match(more, /grid\.warmup\[0\] \(line 6\): expected a number of steps >= 0 or a percentage such as "10%", got "ten"/);
+    assert.match(
+      more,
+      /grid\.warmup\[0\] \(line 6\): expected a number of steps >= 0 or a percentage such as "10%", got "ten"/,
+    );
     assert.match(more, /grid\.warmup\[1\]/);
   });
 
   it('an empty grid, and no runs at all', () => {
-    assert.match(problemsOf('name: x\ntrainer: builtin\ngrid: { lr: [] }\n').join('\n'), /grid\.lr \(line 3\): expected a non-empty list, got \[\]/);
-    assert.match(problemsOf('name: x\ntrainer: builtin\ngrid: {}\n').join('\n'), /grid \(line 3\): expected at least one parameter/);
+    assert.match(
+      problemsOf('name: x\ntrainer: builtin\ngrid: { lr: [] }\n').join('\n'),
+      /grid\.lr \(line 3\): expected a non-empty list, got \[\]/,
+    );
+    assert.match(
+      problemsOf('name: x\ntrainer: builtin\ngrid: {}\n').join('\n'),
+      /grid \(line 3\): expected at least one parameter/,
+    );
     assert.match(problemsOf('name: x\ntrainer: builtin\n').join('\n'), /the sweep has no runs/);
   });
 
   it('duplicate configuration names', () => {
-    const problems = problemsOf('name: x\ntrainer: builtin\nconfigs:\n  - { name: a, lr: 1 }\n  - { name: a, lr: 2 }\n');
-    assert.match(problems.join('\n'), /configs\[1\]\.name \(line 5\): duplicate configuration name "a" \(also configs\[0\]\)/);
+    const problems = problemsOf(
+      'name: x\ntrainer: builtin\nconfigs:\n  - { name: a, lr: 1 }\n  - { name: a, lr: 2 }\n',
+    );
+    assert.match(
+      problems.join('\n'),
+      /configs\[1\]\.name \(line 5\): duplicate configuration name "a" \(also configs\[0\]\)/,
+    );
   });
 
   it('two configurations with the same parameters', () => {
-    const spec = parseSweep('name: x\ntrainer: builtin\nconfigs:\n  - { name: a, lr: 1 }\n  - { name: b, lr: 1 }\n', 'twins.yaml');
-    assert.throws(() => expandSweep(spec), /twins\.yaml: configs\[1\] \("b"\) has the same parameters as configs\[0\] \("a"\)/);
+    const spec = parseSweep(
+      'name: x\ntrainer: builtin\nconfigs:\n  - { name: a, lr: 1 }\n  - { name: b, lr: 1 }\n',
+      'twins.yaml',
+    );
+    assert.throws(
+      () => expandSweep(spec),
+      /twins\.yaml: configs\[1\] \("b"\) has the same parameters as configs\[0\] \("a"\)/,
+    );
   });
 
   it('a sweep name that would escape runs/', () => {
     for (const name of ['../x', 'a/b', '.hidden', '']) {
       const problems = problemsOf(`name: ${JSON.stringify(name)}\ntrainer: builtin\ngrid: { lr: [1] }\n`);
-      assert.match(problems.join('\n'), /^name \(line 1\): expected a name of 1 to 100 characters: letters, digits/m, name);
+      assert.match(
+        problems.join('\n'),
+        /^name \(line 1\): expected a name of 1 to 100 characters: letters, digits/m,
+        name,
+      );
     }
   });
 
@@ -149,15 +200,25 @@ describe('sweep file: bad input names the file, the key path and what was expect
     const text = `name: bomb\ntrainer: builtin\ngrid: { lr: [1] }\n${levels.join('\n')}\n`;
     assert.throws(
       () => parseSweep(text, '/x/bomb.yaml'),
-      (error: unknown) => error instanceof SpecError && error.code === 'SPEC_INVALID' && /^\/x\/bomb\.yaml: its aliases \(\*name\) expand/.test(error.message) && error.cause instanceof Error,
+      (error: unknown) =>
+        error instanceof SpecError &&
+        error.code === 'SPEC_INVALID' &&
+        /^\/x\/bomb\.yaml: its aliases \(\*name\) expand/.test(error.message) &&
+        error.cause instanceof Error,
     );
   });
 
   it('a bad trainer, a bad timeout, seeds given twice', () => {
     const text = problemsOf('name: x\ntrainer: { command: [] }\ngrid: { lr: [1] }\n').join('\n');
     assert.match(text, /trainer/);
-    assert.match(problemsOf('name: x\ntrainer: builtin\ngrid: { lr: [1] }\ntimeout: soon\n').join('\n'), /timeout \(line 4\): expected a duration/);
-    assert.match(problemsOf('name: x\ntrainer: builtin\nbase: { seed: 1 }\nseeds: [0]\ngrid: { lr: [1] }\n').join('\n'), /base\.seed.*not both/);
+    assert.match(
+      problemsOf('name: x\ntrainer: builtin\ngrid: { lr: [1] }\ntimeout: soon\n').join('\n'),
+      /timeout \(line 4\): expected a duration/,
+    );
+    assert.match(
+      problemsOf('name: x\ntrainer: builtin\nbase: { seed: 1 }\nseeds: [0]\ngrid: { lr: [1] }\n').join('\n'),
+      /base\.seed.*not both/,
+    );
   });
 
   it('not a mapping at all', () => {

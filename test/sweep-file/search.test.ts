@@ -19,7 +19,10 @@ describe('random search', () => {
     const a = expandSweep(parseSweep(RANDOM, 'rs.yaml'));
     const b = expandSweep(parseSweep(RANDOM, 'rs.yaml'));
     assert.equal(a.length, 25);
-    assert.deepEqual(a.map((r) => r.id), b.map((r) => r.id));
+    assert.deepEqual(
+      a.map((r) => r.id),
+      b.map((r) => r.id),
+    );
     const drawn = a.filter((r) => r.origin === 'grid');
     for (const run of drawn) {
       const { lr, warmup, batch_size } = run.params as { lr: number; warmup: number; batch_size: number };
@@ -30,9 +33,15 @@ describe('random search', () => {
     // Log-uniform: about a third of the draws in each decade.
     const decades = [0, 0, 0];
     for (const run of drawn) decades[Math.min(2, Math.floor(Math.log10((run.params.lr as number) / 1e-7)))]!++;
-    assert.ok(decades.every((n) => n >= 3), JSON.stringify(decades));
+    assert.ok(
+      decades.every((n) => n >= 3),
+      JSON.stringify(decades),
+    );
     const other = expandSweep(parseSweep(RANDOM.replace('seed: 7', 'seed: 8'), 'rs.yaml'));
-    assert.notDeepEqual(other.map((r) => r.id), a.map((r) => r.id));
+    assert.notDeepEqual(
+      other.map((r) => r.id),
+      a.map((r) => r.id),
+    );
   });
 
   it('more samples extend the same sequence (resuming draws nothing new)', () => {
@@ -41,10 +50,19 @@ describe('random search', () => {
   });
 
   it('checks the space', () => {
-    assert.throws(() => parseSweep(RANDOM.replace('strategy: random, ', ''), 'rs.yaml'), /grid\.lr \(line 5\): a distribution needs search: \{ strategy: random/);
+    assert.throws(
+      () => parseSweep(RANDOM.replace('strategy: random, ', ''), 'rs.yaml'),
+      /grid\.lr \(line 5\): a distribution needs search: \{ strategy: random/,
+    );
     assert.throws(() => parseSweep(RANDOM.replace('samples: 24, ', ''), 'rs.yaml'), /random search needs "samples"/);
     assert.throws(() => parseSweep(RANDOM.replace('[1.0e-7, 1.0e-4]', '[0, 1.0e-4]'), 'rs.yaml'), /grid\.lr/);
-    assert.throws(() => parseSweep(RANDOM.replace('[1000, 20000], int: true', '[1000, 20000], int: true, step: 5'), 'rs.yaml'), /unknown key "step"/);
-    assert.throws(() => parseSweep(RANDOM.replace('uniform: [1000, 20000], int: true', 'uniform: [-5, 10]'), 'rs.yaml'), /grid\.warmup.*low bound/);
+    assert.throws(
+      () => parseSweep(RANDOM.replace('[1000, 20000], int: true', '[1000, 20000], int: true, step: 5'), 'rs.yaml'),
+      /unknown key "step"/,
+    );
+    assert.throws(
+      () => parseSweep(RANDOM.replace('uniform: [1000, 20000], int: true', 'uniform: [-5, 10]'), 'rs.yaml'),
+      /grid\.warmup.*low bound/,
+    );
   });
 });

@@ -28,9 +28,20 @@ search: { strategy: tpe, samples: 20, metric: val/i2t_R@1, mode: max }
 `,
       'sweep.yaml',
     );
-    assert.deepEqual(spec.search, { strategy: 'tpe', samples: 20, seed: 0, metric: 'val/i2t_R@1', mode: 'max', startup: 10, multivariate: false });
+    assert.deepEqual(spec.search, {
+      strategy: 'tpe',
+      samples: 20,
+      seed: 0,
+      metric: 'val/i2t_R@1',
+      mode: 'max',
+      startup: 10,
+      multivariate: false,
+    });
     assert.equal(countRuns(spec), 21);
-    assert.deepEqual(expandSweep(spec).map((r) => r.name), ['original']);
+    assert.deepEqual(
+      expandSweep(spec).map((r) => r.name),
+      ['original'],
+    );
   });
 
   it('ships sweeps/tpe-asha.yaml, valid', () => {
@@ -45,10 +56,16 @@ trainer: builtin
 grid: { lr: [1e-5] }
 search: { strategy: tpe }
 `);
-    assert.ok(found.some((p) => /^search \(line 4\): tpe needs "samples"/.test(p)), found.join('\n'));
+    assert.ok(
+      found.some((p) => /^search \(line 4\): tpe needs "samples"/.test(p)),
+      found.join('\n'),
+    );
     assert.ok(found.some((p) => /tpe needs "metric"/.test(p)));
     assert.ok(found.some((p) => /tpe needs "mode": min or max/.test(p)));
-    assert.ok(found.some((p) => /^grid \(line 3\): tpe has nothing to sample/.test(p)), found.join('\n'));
+    assert.ok(
+      found.some((p) => /^grid \(line 3\): tpe has nothing to sample/.test(p)),
+      found.join('\n'),
+    );
   });
 
   it('refuses an objective the built-in trainer never reports', () => {
@@ -58,12 +75,18 @@ grid: { lr: { loguniform: [1e-6, 1e-3] } }
 search: { strategy: tpe, samples: 5, metric: val/accuracy, mode: max }
 `);
     assert.equal(found.length, 1);
-    assert.match(found[0]!, /^search\.metric \(line 4\): the built-in trainer never reports "val\/accuracy"; expected one of val\/loss/);
-    assert.deepEqual(problems(`name: t
+    assert.match(
+      found[0]!,
+      /^search\.metric \(line 4\): the built-in trainer never reports "val\/accuracy"; expected one of val\/loss/,
+    );
+    assert.deepEqual(
+      problems(`name: t
 trainer: builtin
 grid: { lr: { loguniform: [1e-6, 1e-3] } }
 search: { strategy: tpe, samples: 5, metric: retain/t2i_R@5, mode: max }
-`), []);
+`),
+      [],
+    );
   });
 
   it('refuses several seeds, and unknown keys with the ones it knows', () => {
@@ -81,6 +104,13 @@ search: { strategy: tpe, samples: 5, metric: m, mode: min }
 `);
     assert.equal(seeds.length, 1);
     assert.match(seeds[0]!, /^seeds \(line 4\): tpe proposes one run per configuration/);
-    assert.ok(found.some((p) => /^search\.gamma \(line 5\): unknown key "gamma" \(expected one of: strategy, samples, seed, metric, mode, startup, multivariate\)/.test(p)), found.join('\n'));
+    assert.ok(
+      found.some((p) =>
+        /^search\.gamma \(line 5\): unknown key "gamma" \(expected one of: strategy, samples, seed, metric, mode, startup, multivariate\)/.test(
+          p,
+        ),
+      ),
+      found.join('\n'),
+    );
   });
 });

@@ -17,38 +17,80 @@ before(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'clipsweep-main-'));
   coco = await cocoFixture(path.join(root, 'coco'), 24, 8);
   // The base model for `init: base`, small, where runs/<sweep>/<run>/ finds it (runs/models/).
-  await runPretrain({ runsDir: path.join(root, 'runs'), preset: 'micro', recipe: { epochs: 1, batch_size: 16, warmup: 1 }, embeddedSizes: { pretrainTrain: 32, pretrainVal: 16, finetuneTrain: 16, finetuneVal: 16 } });
+  await runPretrain({
+    runsDir: path.join(root, 'runs'),
+    preset: 'micro',
+    recipe: { epochs: 1, batch_size: 16, warmup: 1 },
+    embeddedSizes: { pretrainTrain: 32, pretrainVal: 16, finetuneTrain: 16, finetuneVal: 16 },
+  });
 });
 
-interface Run { code: number | null; signal: NodeJS.Signals | null; stderr: string; lines: Record<string, unknown>[]; dir: string }
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  lines: Record<string, unknown>[];
+  dir: string;
+}
 
-function start(name: string, params: Record<string, unknown>, attempt = 1, onLine?: (line: Record<string, unknown>, kill: () => void) => void): Promise<Run> {
+function start(
+  name: string,
+  params: Record<string, unknown>,
+  attempt = 1,
+  onLine?: (line: Record<string, unknown>, kill: () => void) => void,
+): Promise<Run> {
   const dir = path.join(root, 'runs', 'sweep', name);
   fs.mkdirSync(path.join(dir, 'checkpoints'), { recursive: true });
   const metrics = path.join(dir, 'metrics.jsonl');
   const child = spawn(process.execPath, [MAIN], {
     env: {
-      ...process.env, SWEEP_PARAMS: JSON.stringify(params), SWEEP_METRICS_FILE: metrics, SWEEP_RUN_DIR: dir,
-      SWEEP_CHECKPOINT_DIR: path.join(dir, 'checkpoints'), SWEEP_RUN_ID: name, SWEEP_ATTEMPT: String(attempt), CUDA_VISIBLE_DEVICES: '',
+      ...process.env,
+      SWEEP_PARAMS: JSON.stringify(params),
+      SWEEP_METRICS_FILE: metrics,
+      SWEEP_RUN_DIR: dir,
+      SWEEP_CHECKPOINT_DIR: path.join(dir, 'checkpoints'),
+      SWEEP_RUN_ID: name,
+      SWEEP_ATTEMPT: String(attempt),
+      CUDA_VISIBLE_DEVICES: '',
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   let seen = 0;
-  const poll = onLine && setInterval(() => {
-    if (!fs.existsSync(metrics)) return;
-    const all = fs.readFileSync(metrics, 'utf8').split('\n').filter(Boolean);
-    for (; seen < all.length; seen++) onLine(JSON.parse(all[seen]!), () => child.kill('SIGTERM'));
-  }, 50);
-  return new Promise((resolve) => child.on('close', (code, signal) => {
-    if (poll) clearInterval(poll);
-    const lines = fs.existsSync(metrics) ? fs.readFileSync(metrics, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : [];
-    resolve({ code, signal, stderr, lines, dir });
-  }));
+  const poll =
+    onLine &&
+    setInterval(() => {
+      if (!fs.existsSync(metrics)) return;
+      const all = fs.readFileSync(metrics, 'utf8').split('\n').filter(Boolean);
+      for (; seen < all.length; seen++) onLine(JSON.parse(all[seen]!), () => child.kill('SIGTERM'));
+    }, 50);
+  return new Promise((resolve) =>
+    child.on('close', (code, signal) => {
+      if (poll) clearInterval(poll);
+      const lines = fs.existsSync(metrics)
+        ? fs
+            .readFileSync(metrics, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as Record<string, unknown>)
+        : [];
+      resolve({ code, signal, stderr, lines, dir });
+    }),
+  );
 }
 
-const base = () => ({ dataset: coco, model: 'micro', init: 'none', batch_size: 8, steps: 12, eval_every: 6, log_every: 2, eval_batch_size: 8, backend: 'wasm' });
+const base = () => ({
+  dataset: coco,
+  model: 'micro',
+  init: 'none',
+  batch_size: 8,
+  steps: 12,
+  eval_every: 6,
+  log_every: 2,
+  eval_batch_size: 8,
+  backend: 'wasm',
+});
 
 test('a run writes protocol lines and checkpoints, and exits 0', async () => {
   const r = await start('ok', base());
@@ -59,14 +101,33 @@ test('a run writes protocol lines and checkpoints, and exits 0', async () => {
   const metrics = r.lines.filter((l) => l.metrics) as { step: number; metrics: Record<string, unknown> }[];
   for (const m of metrics) {
     assert.ok(Number.isInteger(m.step) && m.step >= 0);
-    for (const v of Object.values(m.metrics)) assert.ok(typeof v === 'number' || ['NaN', 'Infinity', '-Infinity'].includes(v as string));
+    for (const v of Object.values(m.metrics))
+      assert.ok(typeof v === 'number' || ['NaN', 'Infinity', '-Infinity'].includes(v as string));
   }
   const keys = new Set(metrics.flatMap((m) => Object.keys(m.metrics)));
-  for (const k of ['train/loss', 'lr', 'logit_scale', 'train/samples_per_sec', 'val/loss', 'val/i2t_R@1', 'val/t2i_R@10', 'val/i2t_mean_rank', 'val/t2i_median_rank', 'train_eval/loss', 'train_eval/i2t_R@5']) {
+  for (const k of [
+    'train/loss',
+    'lr',
+    'logit_scale',
+    'train/samples_per_sec',
+    'val/loss',
+    'val/i2t_R@1',
+    'val/t2i_R@10',
+    'val/i2t_mean_rank',
+    'val/t2i_median_rank',
+    'train_eval/loss',
+    'train_eval/i2t_R@5',
+  ]) {
     assert.ok(keys.has(k), `missing ${k}`);
   }
-  assert.deepEqual(metrics.filter((m) => 'val/loss' in m.metrics).map((m) => m.step), [0, 6, 12]);
-  assert.ok(fs.existsSync(path.join(r.dir, 'checkpoints', 'last.json')) && fs.existsSync(path.join(r.dir, 'checkpoints', 'best.json')));
+  assert.deepEqual(
+    metrics.filter((m) => 'val/loss' in m.metrics).map((m) => m.step),
+    [0, 6, 12],
+  );
+  assert.ok(
+    fs.existsSync(path.join(r.dir, 'checkpoints', 'last.json')) &&
+      fs.existsSync(path.join(r.dir, 'checkpoints', 'best.json')),
+  );
 });
 
 test('unknown parameters: exit 2 naming them', async () => {

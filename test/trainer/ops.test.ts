@@ -3,23 +3,43 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { attention, dense2d, embedTokens, gelu, layerNorm, selection, selectRows, transpose2d } from '../../src/trainer/model/ops.js';
+import {
+  attention,
+  dense2d,
+  embedTokens,
+  gelu,
+  layerNorm,
+  selection,
+  selectRows,
+  transpose2d,
+} from '../../src/trainer/model/ops.js';
 import { makeRng } from '../../src/trainer/rng.js';
 import { useBackend } from './fixtures.js';
 
 before(useBackend);
 
 const rng = makeRng(11);
-const rand = (shape: number[]) => tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), shape);
+const rand = (shape: number[]) =>
+  tf.tensor(
+    Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+    shape,
+  );
 
 function closeAll(a: tf.Tensor, b: tf.Tensor, tol = 1e-4) {
   assert.deepEqual(a.shape, b.shape);
-  const x = a.dataSync(), y = b.dataSync();
-  for (let i = 0; i < x.length; i++) assert.ok(Math.abs(x[i]! - y[i]!) <= tol * (1 + Math.abs(y[i]!)), `[${i}] ${x[i]} vs ${y[i]}`);
+  const x = a.dataSync(),
+    y = b.dataSync();
+  for (let i = 0; i < x.length; i++)
+    assert.ok(Math.abs(x[i]! - y[i]!) <= tol * (1 + Math.abs(y[i]!)), `[${i}] ${x[i]} vs ${y[i]}`);
 }
 
 /** Compares value and input gradients of f and its reference under a random output weighting. */
-function compare(f: (...x: tf.Tensor[]) => tf.Tensor, ref: (...x: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], tol = 1e-4) {
+function compare(
+  f: (...x: tf.Tensor[]) => tf.Tensor,
+  ref: (...x: tf.Tensor[]) => tf.Tensor,
+  inputs: tf.Tensor[],
+  tol = 1e-4,
+) {
   closeAll(f(...inputs), ref(...inputs), tol);
   const w = rand(f(...inputs).shape);
   const ga = tf.grads((...x: tf.Tensor[]) => tf.sum(tf.mul(f(...x), w)))(inputs);
@@ -28,7 +48,11 @@ function compare(f: (...x: tf.Tensor[]) => tf.Tensor, ref: (...x: tf.Tensor[]) =
 }
 
 test('dense2d matches matMul + bias', () => {
-  compare(dense2d, (x, w, b) => tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b!), [rand([5, 3]), rand([3, 4]), rand([4])]);
+  compare(dense2d, (x, w, b) => tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b!), [
+    rand([5, 3]),
+    rand([3, 4]),
+    rand([4]),
+  ]);
 });
 
 test('gelu matches the erf formula', () => {
@@ -36,10 +60,15 @@ test('gelu matches the erf formula', () => {
 });
 
 test('layerNorm matches the moments formula', () => {
-  compare(layerNorm, (x, g, b) => {
-    const { mean, variance } = tf.moments(x!, -1, true);
-    return tf.add(tf.mul(tf.div(tf.sub(x!, mean), tf.sqrt(tf.add(variance, 1e-5))), g!), b!);
-  }, [rand([6, 5]), rand([5]), rand([5])], 2e-4);
+  compare(
+    layerNorm,
+    (x, g, b) => {
+      const { mean, variance } = tf.moments(x!, -1, true);
+      return tf.add(tf.mul(tf.div(tf.sub(x!, mean), tf.sqrt(tf.add(variance, 1e-5))), g!), b!);
+    },
+    [rand([6, 5]), rand([5]), rand([5])],
+    2e-4,
+  );
 });
 
 test('attention (causal and not) matches softmax(q k^T / sqrt d + mask) v', () => {
@@ -67,21 +96,28 @@ test('selectRows and embedTokens: values are the rows, gradients the scatter-add
   const w = rand([4, 3]);
   const expected = new Float32Array(15);
   const wd = w.dataSync();
-  idx.forEach((r, i) => { for (let k = 0; k < 3; k++) expected[r * 3 + k]! += wd[i * 3 + k]!; });
+  idx.forEach((r, i) => {
+    for (let k = 0; k < 3; k++) expected[r * 3 + k]! += wd[i * 3 + k]!;
+  });
   for (const f of [
     (t: tf.Tensor) => selectRows(t, sel, selT),
     (t: tf.Tensor) => embedTokens(t, tf.tensor1d(idx, 'int32'), Int32Array.from(idx)),
   ]) {
     const td = table.dataSync();
     const v = f(table).dataSync();
-    idx.forEach((r, i) => { for (let k = 0; k < 3; k++) assert.equal(v[i * 3 + k], td[r * 3 + k]); });
+    idx.forEach((r, i) => {
+      for (let k = 0; k < 3; k++) assert.equal(v[i * 3 + k], td[r * 3 + k]);
+    });
     const [g] = tf.grads((t: tf.Tensor) => tf.sum(tf.mul(f(t), w)))([table]);
     closeAll(g!, tf.tensor(expected, [5, 3]));
   }
 });
 
 test('transpose2d equals tf.transpose on both of its paths', () => {
-  for (const shape of [[5, 3], [512, 6]]) {
+  for (const shape of [
+    [5, 3],
+    [512, 6],
+  ]) {
     const x = rand(shape) as tf.Tensor2D;
     assert.deepEqual(Array.from(transpose2d(x).dataSync()), Array.from(tf.transpose(x).dataSync()));
   }

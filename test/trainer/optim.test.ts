@@ -19,22 +19,32 @@ test('decay exclusions: rank >= 2 only; no biases, layer norms, class embedding 
   for (const n of kept) assert.ok(/ln|\.b$|visual\.class|logit_scale/.test(n), `${n} should decay`);
   for (const n of decayed) assert.equal(all.get(n)!.shape.length >= 2, true, n);
   assert.ok(decayed.includes('visual.patch.w') && decayed.includes('text.token') && decayed.includes('text.proj'));
-  assert.ok(kept.includes('visual.class') && kept.includes('logit_scale') && kept.includes('text.ln_final.g') && kept.includes('visual.blocks.0.attn.qkv.b'));
+  assert.ok(
+    kept.includes('visual.class') &&
+      kept.includes('logit_scale') &&
+      kept.includes('text.ln_final.g') &&
+      kept.includes('visual.blocks.0.attn.qkv.b'),
+  );
 });
 
 test('AdamW: one step equals torch.optim.AdamW with decoupled decay on matrices only', () => {
-  const p = params([['w', [2, 2], [1, -2, 3, 0.5]], ['b', [2], [1, -1]]]);
+  const p = params([
+    ['w', [2, 2], [1, -2, 3, 0.5]],
+    ['b', [2], [1, -1]],
+  ]);
   const opt = new AdamW(p, openClipAdamW(0.2));
   const lr = 0.01;
   const g = { w: [0.1, -0.3, 0.0, 2.0], b: [0.5, 0.0] };
   const ref = (x: number, gr: number, decay: boolean) => {
     // torch: p *= 1 - lr*wd; m = (1-b1) g; v = (1-b2) g^2; p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps)
     const y = decay ? x * (1 - lr * 0.2) : x;
-    const m = 0.1 * gr, v = 0.02 * gr * gr;
+    const m = 0.1 * gr,
+      v = 0.02 * gr * gr;
     return y - (lr / 0.1) * (m / (Math.sqrt(v) / Math.sqrt(0.02) + 1e-6));
   };
   opt.step({ w: tf.tensor(g.w, [2, 2]), b: tf.tensor(g.b, [2]) }, lr);
-  const w = p.get('w')!.dataSync(), b = p.get('b')!.dataSync();
+  const w = p.get('w')!.dataSync(),
+    b = p.get('b')!.dataSync();
   [1, -2, 3, 0.5].forEach((x, i) => assert.ok(Math.abs(w[i]! - ref(x, g.w[i]!, true)) < 1e-6, `w[${i}]`));
   [1, -1].forEach((x, i) => assert.ok(Math.abs(b[i]! - ref(x, g.b[i]!, false)) < 1e-6, `b[${i}]`));
   // With a zero gradient only the decay acts: exactly p * (1 - lr * wd), and nothing on the bias.
@@ -56,7 +66,8 @@ test('logit scale is clamped to [0, ln 100] after every step', () => {
 test('grad-norm clipping scales to the max norm and leaves small gradients alone', () => {
   const big = clipGradNorm({ a: tf.tensor([3, 0]), b: tf.tensor([4]) }, 1);
   assert.ok(Math.abs(big.norm - 5) < 1e-6);
-  const a = big.grads.a!.dataSync(), b = big.grads.b!.dataSync();
+  const a = big.grads.a!.dataSync(),
+    b = big.grads.b!.dataSync();
   assert.ok(Math.abs(Math.hypot(a[0]!, a[1]!, b[0]!) - 1) < 1e-5);
   const small = clipGradNorm({ a: tf.tensor([0.3]) }, 1);
   assert.equal(small.grads.a!.dataSync()[0], Math.fround(0.3));

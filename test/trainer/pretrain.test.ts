@@ -24,7 +24,13 @@ test('runPretrain builds the base model once, caches it, and is deterministic', 
   const a = fs.mkdtempSync(path.join(os.tmpdir(), 'clipsweep-pre-a-'));
   const b = fs.mkdtempSync(path.join(os.tmpdir(), 'clipsweep-pre-b-'));
   const lines: string[] = [];
-  const first = await runPretrain({ runsDir: a, preset: 'micro', recipe, embeddedSizes: small, log: (l) => lines.push(l) });
+  const first = await runPretrain({
+    runsDir: a,
+    preset: 'micro',
+    recipe,
+    embeddedSizes: small,
+    log: (l) => lines.push(l),
+  });
   assert.ok(first.checkpointPath.startsWith(path.join(a, 'models')));
   assert.ok(lines.some((l) => l.includes('base model written')));
   const mtime = fs.statSync(first.checkpointPath).mtimeMs;
@@ -34,22 +40,36 @@ test('runPretrain builds the base model once, caches it, and is deterministic', 
   const other = await runPretrain({ runsDir: b, preset: 'micro', recipe, embeddedSizes: small });
   const [ca, cb] = [loadCheckpoint(first.checkpointPath), loadCheckpoint(other.checkpointPath)];
   assert.equal(ca.manifest.state.step, 3);
-  assert.deepEqual(Array.from(ca.tensors.get('p:text.proj')!.dataSync()), Array.from(cb.tensors.get('p:text.proj')!.dataSync()));
+  assert.deepEqual(
+    Array.from(ca.tensors.get('p:text.proj')!.dataSync()),
+    Array.from(cb.tensors.get('p:text.proj')!.dataSync()),
+  );
   assert.ok(ca.manifest.vocab.length > 4);
   for (const d of [a, b]) fs.rmSync(d, { recursive: true, force: true });
 });
 
 /** The last evaluation in a pretraining metrics.jsonl. */
 function lastEval(file: string): Record<string, number> {
-  const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; metrics: Record<string, number> });
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { step: number; metrics: Record<string, number> });
   return lines.filter((l) => 'val/i2t_R@1' in l.metrics).at(-1)!.metrics;
 }
 
-test('a shortened `sweep pretrain` rebuild is deterministic, and its OpenCLIP export loads and evaluates to the trainer\'s R@1', async () => {
+test("a shortened `sweep pretrain` rebuild is deterministic, and its OpenCLIP export loads and evaluates to the trainer's R@1", async () => {
   const dirs = [0, 1].map((i) => fs.mkdtempSync(path.join(os.tmpdir(), `clipsweep-pre-x${i}-`)));
   const exported = dirs.map((d) => path.join(d, 'export'));
   for (const [i, d] of dirs.entries()) {
-    await runPretrain({ runsDir: d, preset: 'micro', recipe, embeddedSizes: small, exportDir: exported[i]!, force: true });
+    await runPretrain({
+      runsDir: d,
+      preset: 'micro',
+      recipe,
+      embeddedSizes: small,
+      exportDir: exported[i]!,
+      force: true,
+    });
   }
   const bytes = exported.map((e) => fs.readFileSync(path.join(e, WEIGHTS_FILE)));
   assert.ok(bytes[0]!.equals(bytes[1]!), 'the same recipe on the same backend writes the same bytes');
@@ -57,7 +77,12 @@ test('a shortened `sweep pretrain` rebuild is deterministic, and its OpenCLIP ex
   const clip = openClip({ weights: path.join(exported[0]!, WEIGHTS_FILE) });
   try {
     assert.equal(clip.init.weights.naming, 'openclip');
-    const data = path.join(dirs[0]!, 'cache', embeddedDirName(clip.model.config.imageSize, { ...DEFAULT_EMBEDDED_SIZES, ...small }), 'pretrain');
+    const data = path.join(
+      dirs[0]!,
+      'cache',
+      embeddedDirName(clip.model.config.imageSize, { ...DEFAULT_EMBEDDED_SIZES, ...small }),
+      'pretrain',
+    );
     const r = await evalRetrieval(clip, data, { batchSize: 32 });
     const trained = lastEval(path.join(exported[0]!, 'metrics.jsonl'));
     for (const key of ['val/i2t_R@1', 'val/i2t_R@5', 'val/t2i_R@1']) assert.equal(r.metrics[key], trained[key], key);
@@ -75,11 +100,20 @@ async function pretrainVal(dir: string, imageSize: number): Promise<string> {
   const scenes = drawScenes('pretrain', 'val', PRETRAIN_SIZES.pretrainVal, PRETRAIN_SIZES.pretrainTrain + 1);
   fs.mkdirSync(path.join(dir, 'val'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'annotations'), { recursive: true });
-  const images = scenes.map((s) => ({ id: s.imageId, file_name: `${s.imageId}.png`, width: imageSize, height: imageSize }));
+  const images = scenes.map((s) => ({
+    id: s.imageId,
+    file_name: `${s.imageId}.png`,
+    width: imageSize,
+    height: imageSize,
+  }));
   let id = 1;
-  const annotations = scenes.flatMap((s) => captionsFor(s, 'pretrain', 'val').map((caption) => ({ id: id++, image_id: s.imageId, caption })));
+  const annotations = scenes.flatMap((s) =>
+    captionsFor(s, 'pretrain', 'val').map((caption) => ({ id: id++, image_id: s.imageId, caption })),
+  );
   for (const [i, s] of scenes.entries()) {
-    await sharp(renderScene(s, imageSize), { raw: { width: imageSize, height: imageSize, channels: 3 } }).png().toFile(path.join(dir, 'val', images[i]!.file_name));
+    await sharp(renderScene(s, imageSize), { raw: { width: imageSize, height: imageSize, channels: 3 } })
+      .png()
+      .toFile(path.join(dir, 'val', images[i]!.file_name));
   }
   fs.writeFileSync(path.join(dir, 'annotations', 'captions_val.json'), JSON.stringify({ images, annotations }));
   return dir;
@@ -88,25 +122,38 @@ async function pretrainVal(dir: string, imageSize: number): Promise<string> {
 test('the shipped base model loads as OpenCLIP weights and evaluates to its documented R@1', async () => {
   const shipped = shippedBaseDir('tiny');
   const weights = path.join(shipped, WEIGHTS_FILE);
-  assert.ok(fs.existsSync(weights), `${weights} is missing: rebuild it with sweep pretrain --force --export models/base-tiny`);
+  assert.ok(
+    fs.existsSync(weights),
+    `${weights} is missing: rebuild it with sweep pretrain --force --export models/base-tiny`,
+  );
   assert.ok(fs.statSync(weights).size < 10 * 1024 * 1024);
   const documented = lastEval(path.join(shipped, 'metrics.jsonl'));
   const doc = fs.readFileSync(fileURLToPath(new URL('../../../docs/trainer.md', import.meta.url)), 'utf8');
-  assert.ok(doc.includes(`i2t R@1 ${documented['val/i2t_R@1']!}`), 'docs/trainer.md states the shipped model\'s R@1');
+  assert.ok(doc.includes(`i2t R@1 ${documented['val/i2t_R@1']!}`), "docs/trainer.md states the shipped model's R@1");
   const clip = openClip({ weights });
   const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'clipsweep-shipped-'));
   try {
-    const r = await evalRetrieval(clip, await pretrainVal(path.join(cache, 'pretrain-val'), clip.model.config.imageSize), { batchSize: 32 });
+    const r = await evalRetrieval(
+      clip,
+      await pretrainVal(path.join(cache, 'pretrain-val'), clip.model.config.imageSize),
+      { batchSize: 32 },
+    );
     assert.equal(r.images, 400);
     assert.equal(r.metrics['val/i2t_R@1'], documented['val/i2t_R@1']);
     assert.equal(r.metrics['val/t2i_R@1'], documented['val/t2i_R@1']);
     // `init: base` on a fresh clone installs it instead of pretraining.
     const lines: string[] = [];
     const installed = await runPretrain({ runsDir: cache, log: (l) => lines.push(l) });
-    assert.ok(lines.some((l) => l.startsWith('installed the shipped base model')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.startsWith('installed the shipped base model')),
+      lines.join('\n'),
+    );
     const ck = loadCheckpoint(installed.checkpointPath);
     assert.equal(ck.manifest.config.imageMean, undefined);
-    assert.deepEqual(Array.from(ck.tensors.get('p:text.proj')!.dataSync()), Array.from(clip.params.get('text.proj')!.dataSync()));
+    assert.deepEqual(
+      Array.from(ck.tensors.get('p:text.proj')!.dataSync()),
+      Array.from(clip.params.get('text.proj')!.dataSync()),
+    );
     assert.deepEqual(ck.manifest.vocab, clip.init.tokenizer.vocab);
   } finally {
     clip.dispose();

@@ -4,11 +4,7 @@ import { blockContrastiveLoss, retrieval } from '../../src/trainer/retrieval.js'
 
 test('recall and ranks on a hand-built similarity matrix', () => {
   // Image 0: its caption is best (rank 1). Image 1: caption 1 second (rank 2). Image 2: last (rank 3).
-  const sim = Float32Array.from([
-    0.9, 0.1, 0.2,
-    0.8, 0.5, 0.1,
-    0.7, 0.6, 0.0,
-  ]);
+  const sim = Float32Array.from([0.9, 0.1, 0.2, 0.8, 0.5, 0.1, 0.7, 0.6, 0.0]);
   const r = retrieval(sim, 3);
   assert.deepEqual([r.i2t['R@1'], r.i2t['R@5']], [1 / 3, 1]);
   assert.equal(r.i2t.mean_rank, (1 + 2 + 3) / 3);

@@ -20,7 +20,8 @@ test('cosine: warmup start, warmup end, mid-decay and last step match OpenCLIP',
   close(lrAt(s, 600), 2.5e-6);
   close(lrAt(s, 1099), openClipCosine(5e-6, 100, 1100, 1099));
   assert.ok(lrAt(s, 1099) > 0 && lrAt(s, 1099) < 1e-9);
-  for (const step of [0, 1, 50, 99, 100, 101, 333, 600, 777, 1098, 1099]) close(lrAt(s, step), openClipCosine(5e-6, 100, 1100, step));
+  for (const step of [0, 1, 50, 99, 100, 101, 333, 600, 777, 1098, 1099])
+    close(lrAt(s, step), openClipCosine(5e-6, 100, 1100, step));
 });
 
 test('const and linear schedules after the same warmup', () => {

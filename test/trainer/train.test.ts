@@ -11,13 +11,28 @@ import { bundle, params, useBackend } from './fixtures.js';
 before(useBackend);
 
 type Line = { step?: number; event?: string; metrics?: Record<string, number> };
-const metricLines = (lines: Line[], key: string) => lines.filter((l) => l.metrics && key in l.metrics).map((l) => [l.step!, l.metrics![key]!] as const);
+const metricLines = (lines: Line[], key: string) =>
+  lines.filter((l) => l.metrics && key in l.metrics).map((l) => [l.step!, l.metrics![key]!] as const);
 
 test('overfits one small batch: loss near 0, recall@1 of 1', async () => {
   const data = bundle(8, 8);
   data.val = data.train; // evaluate on the very batch it trains on
   const sink = memorySink();
-  const r = await train({ params: params({ steps: 120, schedule: 'const', warmup: 0, lr: 3e-3, weight_decay: 0, eval_every: 120, log_every: 20, train_eval_images: 8 }), bundle: data, sink, checkpointDir: null });
+  const r = await train({
+    params: params({
+      steps: 120,
+      schedule: 'const',
+      warmup: 0,
+      lr: 3e-3,
+      weight_decay: 0,
+      eval_every: 120,
+      log_every: 20,
+      train_eval_images: 8,
+    }),
+    bundle: data,
+    sink,
+    checkpointDir: null,
+  });
   disposeParams(r.params);
   const losses = metricLines(sink.lines as Line[], 'train/loss');
   assert.ok(losses[0]![1] > 1, `first loss ${losses[0]![1]}`);
@@ -29,12 +44,19 @@ test('overfits one small batch: loss near 0, recall@1 of 1', async () => {
 test('deterministic for a seed; a different seed differs', async () => {
   const run = async (seed: number) => {
     const sink = memorySink();
-    const r = await train({ params: params({ seed, steps: 4, augment: true, dropout: 0.1 }), bundle: bundle(), sink, checkpointDir: null });
+    const r = await train({
+      params: params({ seed, steps: 4, augment: true, dropout: 0.1 }),
+      bundle: bundle(),
+      sink,
+      checkpointDir: null,
+    });
     const w = Array.from(r.params.get('text.proj')!.dataSync());
     disposeParams(r.params);
     return { losses: metricLines(sink.lines as Line[], 'train/loss').map(([, v]) => v), w };
   };
-  const a = await run(3), b = await run(3), c = await run(4);
+  const a = await run(3),
+    b = await run(3),
+    c = await run(4);
   assert.deepEqual(a.losses, b.losses);
   assert.deepEqual(a.w, b.w);
   assert.notDeepEqual(a.losses, c.losses);
@@ -59,13 +81,19 @@ test('checkpoint resume continues the same schedule: no jump in lr or step, same
   assert.equal(started.resumed_from_step, 5);
   const joined = [...metricLines(first.lines as Line[], 'lr'), ...metricLines(second.lines as Line[], 'lr')];
   const lrFull = metricLines(full.lines as Line[], 'lr');
-  assert.deepEqual(joined.map(([s]) => s), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.deepEqual(
+    joined.map(([s]) => s),
+    [1, 2, 3, 4, 5, 6, 7, 8],
+  );
   assert.deepEqual(joined, lrFull);
   assert.deepEqual(
     [...metricLines(first.lines as Line[], 'train/loss'), ...metricLines(second.lines as Line[], 'train/loss')],
     metricLines(full.lines as Line[], 'train/loss'),
   );
-  assert.deepEqual(Array.from(r2.params.get('visual.proj')!.dataSync()), Array.from(rf.params.get('visual.proj')!.dataSync()));
+  assert.deepEqual(
+    Array.from(r2.params.get('visual.proj')!.dataSync()),
+    Array.from(rf.params.get('visual.proj')!.dataSync()),
+  );
   disposeParams(r2.params);
   disposeParams(rf.params);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -76,8 +104,17 @@ test('early stopping stops after `patience` evaluations without improvement and 
   const sink = memorySink();
   // A huge learning rate on the validation loss of unrelated data: it stops improving quickly.
   const r = await train({
-    params: params({ steps: 60, eval_every: 2, lr: 0.05, warmup: 0, schedule: 'const', early_stopping: { metric: 'val/loss', mode: 'min', patience: 2 } }),
-    bundle: bundle(16, 8), sink, checkpointDir: dir,
+    params: params({
+      steps: 60,
+      eval_every: 2,
+      lr: 0.05,
+      warmup: 0,
+      schedule: 'const',
+      early_stopping: { metric: 'val/loss', mode: 'min', patience: 2 },
+    }),
+    bundle: bundle(16, 8),
+    sink,
+    checkpointDir: dir,
   });
   disposeParams(r.params);
   assert.equal(r.reason, 'early_stop');
@@ -121,7 +158,10 @@ test('a diverged run stops with reason "diverged" and records the non-finite los
   assert.equal(r.step, 1);
   const lastLoss = metricLines(sink.lines as Line[], 'train/loss').at(-1)![1];
   assert.ok(Number.isNaN(lastLoss));
-  assert.equal(((sink.lines as Line[]).find((l) => l.event === 'finished') as Record<string, unknown>).reason, 'diverged');
+  assert.equal(
+    ((sink.lines as Line[]).find((l) => l.event === 'finished') as Record<string, unknown>).reason,
+    'diverged',
+  );
 });
 
 test('a run resumed after its last step only re-evaluates and finishes with a summary', async () => {
@@ -129,7 +169,13 @@ test('a run resumed after its last step only re-evaluates and finishes with a su
   const p = params({ steps: 3 });
   disposeParams((await train({ params: p, bundle: bundle(), sink: memorySink(), checkpointDir: dir })).params);
   const sink = memorySink();
-  const r = await train({ params: p, bundle: bundle(), sink, checkpointDir: dir, resume: loadCheckpoint(manifestPath(dir, 'last')) });
+  const r = await train({
+    params: p,
+    bundle: bundle(),
+    sink,
+    checkpointDir: dir,
+    resume: loadCheckpoint(manifestPath(dir, 'last')),
+  });
   disposeParams(r.params);
   assert.equal(r.reason, 'completed');
   assert.equal(metricLines(sink.lines as Line[], 'train/loss').length, 0);

@@ -24,7 +24,10 @@ async function open(o: ClipModelOptions) {
   return openClip({ weights: o.weights, config: o.config, vocab: o.vocab });
 }
 
-export async function clipEmbedCommand(o: ClipModelOptions & { images: string[]; texts: string[]; json: boolean }, io: Io): Promise<number> {
+export async function clipEmbedCommand(
+  o: ClipModelOptions & { images: string[]; texts: string[]; json: boolean },
+  io: Io,
+): Promise<number> {
   if (!o.images.length && !o.texts.length) throw new UsageError('clip embed: give at least one --image or --text');
   const clip = await open(o);
   const { embed } = await import('../../trainer/clip-inference.js');
@@ -33,13 +36,21 @@ export async function clipEmbedCommand(o: ClipModelOptions & { images: string[];
   if (o.json) json(io, r);
   else {
     io.out.write(`logit scale ${r.logit_scale.toFixed(4)}\n`);
-    r.logits_per_image.forEach((row, i) => io.out.write(`${o.images[i]}: ${row.map((v, j) => `${JSON.stringify(o.texts[j])} ${v.toFixed(3)}`).join(', ')}\n`));
+    r.logits_per_image.forEach((row, i) =>
+      io.out.write(
+        `${o.images[i]}: ${row.map((v, j) => `${JSON.stringify(o.texts[j])} ${v.toFixed(3)}`).join(', ')}\n`,
+      ),
+    );
   }
   return EXIT.ok;
 }
 
-export async function clipTokenizeCommand(o: { vocab: string; contextLength: number; texts: string[]; json: boolean }, io: Io): Promise<number> {
-  if (!Number.isInteger(o.contextLength) || o.contextLength < 2) throw new UsageError(`clip tokenize: --context-length must be an integer >= 2, got ${o.contextLength}`);
+export async function clipTokenizeCommand(
+  o: { vocab: string; contextLength: number; texts: string[]; json: boolean },
+  io: Io,
+): Promise<number> {
+  if (!Number.isInteger(o.contextLength) || o.contextLength < 2)
+    throw new UsageError(`clip tokenize: --context-length must be an integer >= 2, got ${o.contextLength}`);
   const tok = loadClipTokenizer(findVocab(o.vocab), o.contextLength);
   const tokens = o.texts.map((t) => Array.from(tok.encode(t)));
   if (o.json) json(io, { tokens });
@@ -47,7 +58,10 @@ export async function clipTokenizeCommand(o: { vocab: string; contextLength: num
   return EXIT.ok;
 }
 
-export async function clipEvalCommand(o: ClipModelOptions & { dataset: string; maxImages?: number | undefined; batchSize: number; json: boolean }, io: Io): Promise<number> {
+export async function clipEvalCommand(
+  o: ClipModelOptions & { dataset: string; maxImages?: number | undefined; batchSize: number; json: boolean },
+  io: Io,
+): Promise<number> {
   const clip = await open(o);
   const { evalRetrieval } = await import('../../trainer/clip-inference.js');
   let r;
@@ -60,8 +74,10 @@ export async function clipEvalCommand(o: ClipModelOptions & { dataset: string; m
   else {
     io.out.write(`${r.images} validation images (${r.problems} unreadable) from ${o.dataset}\n`);
     for (const dir of ['i2t', 't2i']) {
-      const m = (k: string) => (r.metrics[`val/${dir}_${k}`] ?? NaN);
-      io.out.write(`${dir === 'i2t' ? 'image->text' : 'text->image'}: R@1 ${m('R@1').toFixed(4)}  R@5 ${m('R@5').toFixed(4)}  R@10 ${m('R@10').toFixed(4)}  mean rank ${m('mean_rank').toFixed(2)}\n`);
+      const m = (k: string) => r.metrics[`val/${dir}_${k}`] ?? NaN;
+      io.out.write(
+        `${dir === 'i2t' ? 'image->text' : 'text->image'}: R@1 ${m('R@1').toFixed(4)}  R@5 ${m('R@5').toFixed(4)}  R@10 ${m('R@10').toFixed(4)}  mean rank ${m('mean_rank').toFixed(2)}\n`,
+      );
     }
     io.out.write(`val loss (batches of ${o.batchSize}): ${(r.metrics['val/loss'] ?? NaN).toFixed(4)}\n`);
   }

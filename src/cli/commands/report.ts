@@ -21,7 +21,10 @@ const FORMATS = ['html', 'png', 'json', 'csv'] as const;
 type Format = (typeof FORMATS)[number];
 
 export async function reportCommand(options: ReportOptions, io: Io): Promise<number> {
-  const formats = options.format.split(',').map((f) => f.trim()).filter(Boolean);
+  const formats = options.format
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
   const unknown = formats.filter((f) => !(FORMATS as readonly string[]).includes(f));
   if (unknown.length > 0 || formats.length === 0) {
     throw new UsageError(`--format: expected a comma-separated list of ${FORMATS.join(', ')}, got "${options.format}"`);
@@ -36,7 +39,9 @@ export async function reportCommand(options: ReportOptions, io: Io): Promise<num
     ...(options.x !== undefined ? { xAxis: parseXAxis(options.x) } : {}),
   });
   for (const warning of result.warnings) io.err.write(`warning: ${warning}\n`);
-  io.out.write(`report for sweep ${result.sweep}: ${result.files.length} file(s) in ${relative(io.cwd, result.outDir) || '.'}\n`);
+  io.out.write(
+    `report for sweep ${result.sweep}: ${result.files.length} file(s) in ${relative(io.cwd, result.outDir) || '.'}\n`,
+  );
   if (result.indexHtml !== null) io.out.write(`${result.indexHtml}\n`);
   return EXIT.ok;
 }

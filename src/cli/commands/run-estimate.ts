@@ -7,7 +7,13 @@ import type { RunSpec } from '../../sweep-file/expand.js';
 import type { SweepSpec } from '../../sweep-file/load.js';
 import { openReader } from '../../store/index.js';
 
-export function estimateFrom(sweepName: string, asked: unknown, runs: readonly RunSpec[], slots: readonly Slot[], dbFile: string): Estimate {
+export function estimateFrom(
+  sweepName: string,
+  asked: unknown,
+  runs: readonly RunSpec[],
+  slots: readonly Slot[],
+  dbFile: string,
+): Estimate {
   if (!existsSync(dbFile)) return { ok: false, why: `no database at ${dbFile}` };
   const store = openReader(dbFile);
   try {
@@ -15,7 +21,8 @@ export function estimateFrom(sweepName: string, asked: unknown, runs: readonly R
     if (sweep === undefined) return { ok: false, why: `no sweep named ${sweepName} in ${dbFile}` };
     const trainer = (spec: unknown): string => JSON.stringify((spec as { trainer?: unknown } | null)?.trainer ?? null);
     const measured = store.measuredRuns(sweep.pk);
-    if (measured.length > 0 && trainer(measured[0]!.spec) !== trainer(asked)) return { ok: false, why: `${sweepName} ran a different trainer` };
+    if (measured.length > 0 && trainer(measured[0]!.spec) !== trainer(asked))
+      return { ok: false, why: `${sweepName} ran a different trainer` };
     const past = measured
       .filter((r) => r.status === 'completed' && r.startedAt !== null && r.endedAt !== null)
       .map((r) => ({ params: r.params, seconds: r.endedAt! - r.startedAt! }));
@@ -25,7 +32,8 @@ export function estimateFrom(sweepName: string, asked: unknown, runs: readonly R
   }
 }
 
-const hours = (seconds: number): string => (seconds >= 3600 ? `${(seconds / 3600).toFixed(2)} h` : `${(seconds / 60).toFixed(1)} min`);
+const hours = (seconds: number): string =>
+  seconds >= 3600 ? `${(seconds / 3600).toFixed(2)} h` : `${(seconds / 60).toFixed(1)} min`;
 
 export interface Cost {
   slots: { id: string; gpus: readonly number[] }[];

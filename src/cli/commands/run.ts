@@ -58,7 +58,10 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
     const { file: _f, ...asked } = spec;
     // pack: memory decides per GPU how many run at once: one per GPU gives an upper bound.
     const estimateSlots = spec.resources.pack === 'memory' ? slots.filter((s) => s.id.endsWith('.0')) : slots;
-    const estimate = options.estimateFrom === undefined ? null : estimateFrom(options.estimateFrom, asked, runs, estimateSlots, resolveDb(options.db, runsDir, io.cwd));
+    const estimate =
+      options.estimateFrom === undefined
+        ? null
+        : estimateFrom(options.estimateFrom, asked, runs, estimateSlots, resolveDb(options.db, runsDir, io.cwd));
     const cost = costOf(spec, slots, estimate);
     printPlan(spec.name, runs, options.json, io.out, cost);
     if (!options.json) printCost(cost, options.estimateFrom, spec.resources.pack === 'memory', io.out);
@@ -68,7 +71,8 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
   const progress = createProgress(chooseMode(options, io.out), io.out, io.err);
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (!controller.signal.aborted) io.err.write(`\nsweep: ${signal}: stopping runs (SIGTERM, then SIGKILL after ${spec.killGraceMs / 1000}s)...\n`);
+    if (!controller.signal.aborted)
+      io.err.write(`\nsweep: ${signal}: stopping runs (SIGTERM, then SIGKILL after ${spec.killGraceMs / 1000}s)...\n`);
     controller.abort();
   };
   process.on('SIGINT', onSignal);
@@ -86,15 +90,24 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
       policy: { retryFailed: options.retryFailed, retryInfeasible: options.retryInfeasible, rerun: options.rerun },
       signal: controller.signal,
       onEvent: (event) => progress.onEvent(event),
-      jobContext: { nodePath: process.execPath, home: homedir(), specDir: dirname(file), pythonPath: process.env.PYTHONPATH },
+      jobContext: {
+        nodePath: process.execPath,
+        home: homedir(),
+        specDir: dirname(file),
+        pythonPath: process.env.PYTHONPATH,
+      },
       host: hostname(),
       pid: process.pid,
       pollMs: options.pollMs ?? 200,
-      ...(options.staleAfterMs !== undefined ? { staleAfterMs: options.staleAfterMs, heartbeatMs: Math.max(50, Math.floor(options.staleAfterMs / 4)) } : {}),
+      ...(options.staleAfterMs !== undefined
+        ? { staleAfterMs: options.staleAfterMs, heartbeatMs: Math.max(50, Math.floor(options.staleAfterMs / 4)) }
+        : {}),
     });
     progress.stop();
     if (!options.json) {
-      io.out.write(`runs:     ${resolve(runsDir, spec.name)}\ndatabase: ${store.file}\nnext:     sweep status ${spec.name}   |   sweep report ${spec.name}\n`);
+      io.out.write(
+        `runs:     ${resolve(runsDir, spec.name)}\ndatabase: ${store.file}\nnext:     sweep status ${spec.name}   |   sweep report ${spec.name}\n`,
+      );
     }
     if (summary.interruptedBySignal) return EXIT.interrupted;
     return summary.failed + summary.infeasible + summary.interrupted > 0 ? EXIT.runsFailed : EXIT.ok;
@@ -108,7 +121,9 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
 
 function printPlan(sweep: string, runs: RunSpec[], json: boolean, out: NodeJS.WritableStream, cost: Cost): void {
   if (json) {
-    out.write(`${JSON.stringify({ sweep, runs: runs.map((r) => ({ id: r.id, name: r.name, origin: r.origin, params: r.params })), ...cost })}\n`);
+    out.write(
+      `${JSON.stringify({ sweep, runs: runs.map((r) => ({ id: r.id, name: r.name, origin: r.origin, params: r.params })), ...cost })}\n`,
+    );
     return;
   }
   const nameWidth = Math.min(40, Math.max(4, ...runs.map((r) => r.name.length)));

@@ -30,7 +30,15 @@ export async function gpuOccupancy(runs: readonly RunRecord[]): Promise<GpuOccup
       sweepMiB += process.usedMiB;
       names.add(run.name);
     }
-    return { index: gpu.index, name: gpu.name, totalMiB: gpu.totalMiB, usedMiB: gpu.usedMiB, util: gpu.util, sweepMiB, runs: [...names] };
+    return {
+      index: gpu.index,
+      name: gpu.name,
+      totalMiB: gpu.totalMiB,
+      usedMiB: gpu.usedMiB,
+      util: gpu.util,
+      sweepMiB,
+      runs: [...names],
+    };
   });
 }
 

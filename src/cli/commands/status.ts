@@ -24,7 +24,10 @@ export function betterDirection(key: string): 'min' | 'max' | null {
 }
 
 /** Read-only: status, ls, export and cancel never create, initialise or migrate the database. */
-export function openExistingStore(options: { runsDir?: string | undefined; db?: string | undefined }, cwd: string): StoreReader {
+export function openExistingStore(
+  options: { runsDir?: string | undefined; db?: string | undefined },
+  cwd: string,
+): StoreReader {
   return openReader(resolveDb(options.db, resolveRunsDir(options.runsDir, cwd), cwd));
 }
 
@@ -43,7 +46,9 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
     const latest = store.latestMetrics(sweep.pk);
     const extremes = store.metricExtremes(sweep.pk);
     // One squeue call for the jobs of every running run (null: no SLURM here to ask).
-    const slurm = await querySlurmStates(runs.flatMap((r) => (r.status === 'running' && r.jobId !== null ? [r.jobId] : [])));
+    const slurm = await querySlurmStates(
+      runs.flatMap((r) => (r.status === 'running' && r.jobId !== null ? [r.jobId] : [])),
+    );
     const gpus = await gpuOccupancy(runs);
     const rows = runs.map((run) => {
       const last = Object.fromEntries([...(latest.get(run.pk) ?? new Map())].map(([k, v]) => [k, v.value]));
@@ -57,7 +62,14 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
     if (options.json) {
       io.out.write(
         `${JSON.stringify({
-          sweep: { name: sweep.name, spec_path: sweep.specPath, runs_dir: sweep.runsDir, created_at: iso(sweep.createdAt), updated_at: iso(sweep.updatedAt), counts: countStatuses(runs) },
+          sweep: {
+            name: sweep.name,
+            spec_path: sweep.specPath,
+            runs_dir: sweep.runsDir,
+            created_at: iso(sweep.createdAt),
+            updated_at: iso(sweep.updatedAt),
+            counts: countStatuses(runs),
+          },
           runs: rows.map(({ run, last, best }) => ({
             id: run.id,
             name: run.name,
@@ -91,11 +103,29 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
       return EXIT.ok;
     }
     const counts = countStatuses(runs);
-    io.out.write(`sweep ${sweep.name}  (${Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(', ')})\n`);
+    io.out.write(
+      `sweep ${sweep.name}  (${Object.entries(counts)
+        .map(([s, n]) => `${n} ${s}`)
+        .join(', ')})\n`,
+    );
     const withJobs = runs.some((r) => r.jobId !== null);
     // A search that proposes runs says which were random start-up runs and which TPE proposed.
     const searched = runs.some((r) => r.origin === 'random' || r.origin === 'tpe');
-    const table = [['name', 'id', 'status', ...(searched ? ['origin'] : []), 'try', withJobs ? 'job' : 'slot', 'step', 'duration', 'train/loss', 'best val/loss', 'note']];
+    const table = [
+      [
+        'name',
+        'id',
+        'status',
+        ...(searched ? ['origin'] : []),
+        'try',
+        withJobs ? 'job' : 'slot',
+        'step',
+        'duration',
+        'train/loss',
+        'best val/loss',
+        'note',
+      ],
+    ];
     for (const { run, last, best } of rows) {
       const d = duration(run);
       table.push([
@@ -120,17 +150,31 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<num
   }
 }
 
-export async function lsCommand(options: { json: boolean; runsDir?: string | undefined; db?: string | undefined }, io: Io): Promise<number> {
+export async function lsCommand(
+  options: { json: boolean; runsDir?: string | undefined; db?: string | undefined },
+  io: Io,
+): Promise<number> {
   const store = openExistingStore(options, io.cwd);
   try {
     const sweeps = store.listSweeps();
     if (options.json) {
-      io.out.write(`${JSON.stringify({ db: store.file, sweeps: sweeps.map((s) => ({ name: s.name, spec_path: s.specPath, created_at: iso(s.createdAt), updated_at: iso(s.updatedAt), total: s.total, counts: s.counts })) })}\n`);
+      io.out.write(
+        `${JSON.stringify({ db: store.file, sweeps: sweeps.map((s) => ({ name: s.name, spec_path: s.specPath, created_at: iso(s.createdAt), updated_at: iso(s.updatedAt), total: s.total, counts: s.counts })) })}\n`,
+      );
       return EXIT.ok;
     }
     const table = [['sweep', 'runs', 'completed', 'failed', 'running', 'queued', 'updated', 'file']];
     for (const s of sweeps) {
-      table.push([s.name, String(s.total), String(s.counts.completed ?? 0), String((s.counts.failed ?? 0) + (s.counts.infeasible ?? 0)), String(s.counts.running ?? 0), String((s.counts.queued ?? 0) + (s.counts.interrupted ?? 0)), iso(s.updatedAt) ?? '-', s.specPath ?? '-']);
+      table.push([
+        s.name,
+        String(s.total),
+        String(s.counts.completed ?? 0),
+        String((s.counts.failed ?? 0) + (s.counts.infeasible ?? 0)),
+        String(s.counts.running ?? 0),
+        String((s.counts.queued ?? 0) + (s.counts.interrupted ?? 0)),
+        iso(s.updatedAt) ?? '-',
+        s.specPath ?? '-',
+      ]);
     }
     io.out.write(`${renderTable(table)}database: ${store.file}\n`);
     return EXIT.ok;
@@ -169,5 +213,14 @@ function jsonSafe(values: Record<string, number>): Record<string, number | strin
 
 export function renderTable(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((cell, i) => cell.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }

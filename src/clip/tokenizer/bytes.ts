@@ -19,7 +19,8 @@ export const BYTE_ORDER: readonly number[] = (() => {
 export const BYTE_TO_CHAR: readonly string[] = (() => {
   const table = new Array<string>(256);
   let shifted = 0;
-  for (let b = 0; b < 256; b++) table[b] = isSelfPrintable(b) ? String.fromCharCode(b) : String.fromCharCode(0x100 + shifted++);
+  for (let b = 0; b < 256; b++)
+    table[b] = isSelfPrintable(b) ? String.fromCharCode(b) : String.fromCharCode(0x100 + shifted++);
   return table;
 })();
 

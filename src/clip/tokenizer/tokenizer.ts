@@ -28,7 +28,11 @@ const CACHE_LIMIT = 200_000;
 
 export function checkContextLength(contextLength: number): void {
   if (!Number.isInteger(contextLength) || contextLength < 2) {
-    throw new ClipTokenizerError('TOKENIZER_ARGUMENT', '', `contextLength: expected an integer >= 2 (room for the start and end tokens), got ${contextLength}`);
+    throw new ClipTokenizerError(
+      'TOKENIZER_ARGUMENT',
+      '',
+      `contextLength: expected an integer >= 2 (room for the start and end tokens), got ${contextLength}`,
+    );
   }
 }
 
@@ -49,7 +53,8 @@ export function createClipTokenizer(loaded: LoadedVocab, contextLength: number):
     symbols[symbols.length - 1] += END_OF_WORD;
     const ids = mergeWord(symbols, ranks).map((token) => {
       const id = tokenIds.get(token);
-      if (id === undefined) throw new Error(`CLIP tokenizer: BPE produced ${JSON.stringify(token)}, which is not in the vocabulary`);
+      if (id === undefined)
+        throw new Error(`CLIP tokenizer: BPE produced ${JSON.stringify(token)}, which is not in the vocabulary`);
       return id;
     });
     if (cache.size >= CACHE_LIMIT) cache.clear();
@@ -94,10 +99,14 @@ export function createClipTokenizer(loaded: LoadedVocab, contextLength: number):
         if (id === eotToken) break;
         if (id === sotToken) continue;
         const token = vocab[id];
-        if (token === undefined) throw new RangeError(`decode: id ${id} at position ${i} is not in 0..${vocab.length - 1}`);
+        if (token === undefined)
+          throw new RangeError(`decode: id ${id} at position ${i} is not in 0..${vocab.length - 1}`);
         for (const ch of token) {
           const b = CHAR_TO_BYTE.get(ch);
-          if (b === undefined) throw new RangeError(`decode: token ${id} ${JSON.stringify(token)} holds a character outside the byte table`);
+          if (b === undefined)
+            throw new RangeError(
+              `decode: token ${id} ${JSON.stringify(token)} holds a character outside the byte table`,
+            );
           bytes.push(b);
         }
       }

@@ -25,8 +25,11 @@ function readBytes(file: string, what: string): Buffer {
     return readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new ClipTokenizerError('TOKENIZER_NOT_FOUND', file, `no such file (expected ${what})`, { cause: err });
-    throw new ClipTokenizerError('TOKENIZER_FORMAT', file, `cannot read ${what}: ${(err as Error).message}`, { cause: err });
+    if (code === 'ENOENT')
+      throw new ClipTokenizerError('TOKENIZER_NOT_FOUND', file, `no such file (expected ${what})`, { cause: err });
+    throw new ClipTokenizerError('TOKENIZER_FORMAT', file, `cannot read ${what}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -42,7 +45,11 @@ function decodeUtf8(file: string, bytes: Uint8Array): string {
 function parseMerge(file: string, line: string, lineNumber: number): [string, string] {
   const parts = line.trim().split(/\s+/);
   if (parts.length !== 2 || !parts[0] || !parts[1]) {
-    throw new ClipTokenizerError('TOKENIZER_FORMAT', file, `line ${lineNumber}: expected a merge of two tokens "a b", got ${JSON.stringify(line)}`);
+    throw new ClipTokenizerError(
+      'TOKENIZER_FORMAT',
+      file,
+      `line ${lineNumber}: expected a merge of two tokens "a b", got ${JSON.stringify(line)}`,
+    );
   }
   return [parts[0], parts[1]];
 }
@@ -60,11 +67,20 @@ export function readBpeGz(file: string): LoadedVocab {
   try {
     raw = gunzipSync(compressed);
   } catch (err) {
-    throw new ClipTokenizerError('TOKENIZER_FORMAT', file, `not gzip data (expected ${what}): ${(err as Error).message}`, { cause: err });
+    throw new ClipTokenizerError(
+      'TOKENIZER_FORMAT',
+      file,
+      `not gzip data (expected ${what}): ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   const lines = decodeUtf8(file, raw).split('\n');
   if (lines.length < GZ_MERGE_COUNT + 1) {
-    throw new ClipTokenizerError('TOKENIZER_FORMAT', file, `expected a header line then at least ${GZ_MERGE_COUNT} merge lines, got ${lines.length} lines in all`);
+    throw new ClipTokenizerError(
+      'TOKENIZER_FORMAT',
+      file,
+      `expected a header line then at least ${GZ_MERGE_COUNT} merge lines, got ${lines.length} lines in all`,
+    );
   }
   const merges = lines.slice(1, GZ_MERGE_COUNT + 1).map((line, i) => parseMerge(file, line, i + 2));
   const bytes = byteTokens();
@@ -79,7 +95,12 @@ function readVocabJson(file: string): string[] {
     parsed = JSON.parse(decodeUtf8(file, readBytes(file, what)));
   } catch (err) {
     if (err instanceof ClipTokenizerError) throw err;
-    throw new ClipTokenizerError('TOKENIZER_FORMAT', file, `cannot parse as JSON (expected ${what}): ${(err as Error).message}`, { cause: err });
+    throw new ClipTokenizerError(
+      'TOKENIZER_FORMAT',
+      file,
+      `cannot parse as JSON (expected ${what}): ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ClipTokenizerError('TOKENIZER_FORMAT', file, `expected ${what}`);
@@ -88,10 +109,18 @@ function readVocabJson(file: string): string[] {
   const vocab = new Array<string>(entries.length);
   for (const [token, id] of entries) {
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= entries.length) {
-      throw new ClipTokenizerError('TOKENIZER_FORMAT', file, `key ${JSON.stringify(token)}: expected an integer id in 0..${entries.length - 1}, got ${JSON.stringify(id)}`);
+      throw new ClipTokenizerError(
+        'TOKENIZER_FORMAT',
+        file,
+        `key ${JSON.stringify(token)}: expected an integer id in 0..${entries.length - 1}, got ${JSON.stringify(id)}`,
+      );
     }
     if (vocab[id] !== undefined) {
-      throw new ClipTokenizerError('TOKENIZER_FORMAT', file, `key ${JSON.stringify(token)}: id ${id} is already used by ${JSON.stringify(vocab[id])}`);
+      throw new ClipTokenizerError(
+        'TOKENIZER_FORMAT',
+        file,
+        `key ${JSON.stringify(token)}: id ${id} is already used by ${JSON.stringify(vocab[id])}`,
+      );
     }
     vocab[id] = token;
   }
@@ -99,7 +128,10 @@ function readVocabJson(file: string): string[] {
 }
 
 function readMergesTxt(file: string): [string, string][] {
-  const lines = decodeUtf8(file, readBytes(file, 'a merges.txt file ("#version" header, then one "a b" merge per line)')).split('\n');
+  const lines = decodeUtf8(
+    file,
+    readBytes(file, 'a merges.txt file ("#version" header, then one "a b" merge per line)'),
+  ).split('\n');
   while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop();
   const start = lines[0]?.startsWith('#version') ? 1 : 0;
   return lines.slice(start).map((line, i) => parseMerge(file, line, start + i + 1));
@@ -107,7 +139,8 @@ function readMergesTxt(file: string): [string, string][] {
 
 function requireToken(file: string, ids: ReadonlyMap<string, number>, token: string, why: string): number {
   const id = ids.get(token);
-  if (id === undefined) throw new ClipTokenizerError('TOKENIZER_FORMAT', file, `expected the token ${JSON.stringify(token)} (${why})`);
+  if (id === undefined)
+    throw new ClipTokenizerError('TOKENIZER_FORMAT', file, `expected the token ${JSON.stringify(token)} (${why})`);
   return id;
 }
 
@@ -122,7 +155,11 @@ export function readHfVocab(vocabJson: string, mergesTxt: string): LoadedVocab {
   }
   merges.forEach(([a, b], i) => {
     if (!ids.has(a + b)) {
-      throw new ClipTokenizerError('TOKENIZER_FORMAT', mergesTxt, `merge ${JSON.stringify(`${a} ${b}`)} (merge ${i + 1}): the merged token is not in ${vocabJson}`);
+      throw new ClipTokenizerError(
+        'TOKENIZER_FORMAT',
+        mergesTxt,
+        `merge ${JSON.stringify(`${a} ${b}`)} (merge ${i + 1}): the merged token is not in ${vocabJson}`,
+      );
     }
   });
   const sotToken = requireToken(vocabJson, ids, SOT_TEXT, 'the start-of-text marker');

@@ -30,8 +30,14 @@ export class SlurmCli {
   /** `sbatch --parsable ARGS SCRIPT`: the job id. Throws with sbatch's message when refused. */
   async submit(args: readonly string[], script: string): Promise<string> {
     this.calls.sbatch++;
-    const result = await execa(this.bins.sbatch, ['--parsable', ...args, script], { reject: false, stdin: 'ignore', timeout: 60_000 });
-    const id = String(result.stdout ?? '').trim().split(';')[0]!;
+    const result = await execa(this.bins.sbatch, ['--parsable', ...args, script], {
+      reject: false,
+      stdin: 'ignore',
+      timeout: 60_000,
+    });
+    const id = String(result.stdout ?? '')
+      .trim()
+      .split(';')[0]!;
     if (result.failed || !/^\d+$/.test(id)) {
       const why = String(result.stderr ?? '').trim() || result.shortMessage || `exit ${result.exitCode}`;
       throw new ClipsweepError('EXECUTOR', `sbatch refused the job: ${why}`, { cause: result });
@@ -45,11 +51,17 @@ export class SlurmCli {
     for (let i = 0; i < ids.length; i += CHUNK) {
       const chunk = ids.slice(i, i + CHUNK);
       this.calls.squeue++;
-      const result = await execa(this.bins.squeue, ['-h', '-t', 'all', '-j', chunk.join(','), '-O', SQUEUE_FORMAT], { reject: false, stdin: 'ignore', timeout: 60_000 });
+      const result = await execa(this.bins.squeue, ['-h', '-t', 'all', '-j', chunk.join(','), '-O', SQUEUE_FORMAT], {
+        reject: false,
+        stdin: 'ignore',
+        timeout: 60_000,
+      });
       const stderr = String(result.stderr ?? '');
       // When every id is unknown squeue exits 1 with "Invalid job id"; that is an answer, not a failure.
       if (result.failed && !/Invalid job id/i.test(stderr)) {
-        throw new ClipsweepError('EXECUTOR', `squeue failed: ${stderr.trim() || result.shortMessage}`, { cause: result });
+        throw new ClipsweepError('EXECUTOR', `squeue failed: ${stderr.trim() || result.shortMessage}`, {
+          cause: result,
+        });
       }
       found.push(...parseSqueue(String(result.stdout ?? '')));
     }

@@ -28,7 +28,10 @@ export function slurmOptionsFrom(resources: Resources, file: string): SlurmOptio
   let pollMs = DEFAULT_POLL_MS;
   if (resources.poll_interval !== undefined) {
     const parsed = parseDuration(resources.poll_interval);
-    if (parsed === null) throw new SpecError(file, [`resources.poll_interval: expected a duration such as "5s" or "500ms", got ${JSON.stringify(resources.poll_interval)}`]);
+    if (parsed === null)
+      throw new SpecError(file, [
+        `resources.poll_interval: expected a duration such as "5s" or "500ms", got ${JSON.stringify(resources.poll_interval)}`,
+      ]);
     pollMs = parsed;
   }
   return {
@@ -47,10 +50,20 @@ export function slurmOptionsFrom(resources: Resources, file: string): SlurmOptio
 }
 
 /** sbatch's own options for a job; the caller adds --parsable and the script. */
-export function sbatchArgs(options: SlurmOptions, job: { runId: string; stdoutFile: string; stderrFile: string; cwd?: string | undefined; timeoutMs?: number | undefined }): string[] {
+export function sbatchArgs(
+  options: SlurmOptions,
+  job: {
+    runId: string;
+    stdoutFile: string;
+    stderrFile: string;
+    cwd?: string | undefined;
+    timeoutMs?: number | undefined;
+  },
+): string[] {
   // SLURM expands %j, %x, ... in output names; %% is a literal percent sign.
   const path = (p: string): string => p.replaceAll('%', '%%');
-  const time = options.time ?? (job.timeoutMs !== undefined ? String(Math.ceil(job.timeoutMs / 60_000) + 1) : undefined);
+  const time =
+    options.time ?? (job.timeoutMs !== undefined ? String(Math.ceil(job.timeoutMs / 60_000) + 1) : undefined);
   return [
     `--job-name=clipsweep-${job.runId}`,
     `--output=${path(job.stdoutFile)}`,

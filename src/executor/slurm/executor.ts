@@ -14,7 +14,6 @@ import { JobPoller } from './poller.js';
 import { renderJobScript } from './script.js';
 import { isTerminal, type JobInfo } from './states.js';
 
-
 interface Tracked {
   jobId: string;
   runId: string;
@@ -50,13 +49,37 @@ export class SlurmExecutor implements Executor {
     const stderrStart = touchSize(job.stderrFile);
     touchSize(job.stdoutFile);
     const failSpawn = (why: string): RunOutcome => ({
-      status: 'failed', kind: 'spawn', exitCode: null, signal: null, reason: `could not submit the job: ${why}`, stderrTail: '', durationMs: Date.now() - started,
+      status: 'failed',
+      kind: 'spawn',
+      exitCode: null,
+      signal: null,
+      reason: `could not submit the job: ${why}`,
+      stderrTail: '',
+      durationMs: Date.now() - started,
     });
-    if (hooks.signal.aborted) return { status: 'interrupted', exitCode: null, signal: null, reason: 'interrupted before submission', stderrTail: '', durationMs: 0 };
+    if (hooks.signal.aborted)
+      return {
+        status: 'interrupted',
+        exitCode: null,
+        signal: null,
+        reason: 'interrupted before submission',
+        stderrTail: '',
+        durationMs: 0,
+      };
     let script: string;
     try {
       script = join(job.runDir, `job-${attempt}.sh`);
-      writeFileSync(script, renderJobScript({ runId: job.runId, attempt, argv: job.argv, env: job.env, clearCudaDevices: this.options.gpusPerRun === 0 }), { mode: 0o755 });
+      writeFileSync(
+        script,
+        renderJobScript({
+          runId: job.runId,
+          attempt,
+          argv: job.argv,
+          env: job.env,
+          clearCudaDevices: this.options.gpusPerRun === 0,
+        }),
+        { mode: 0o755 },
+      );
     } catch (error) {
       return failSpawn((error as Error).message);
     }
@@ -69,7 +92,18 @@ export class SlurmExecutor implements Executor {
       return failSpawn((error as Error).message);
     }
     hooks.onSubmit?.(jobId);
-    return this.track({ jobId, runId: job.runId, stderrFile: job.stderrFile, stderrStart, started, timeoutMs: job.timeoutMs, resubmit: submit }, hooks);
+    return this.track(
+      {
+        jobId,
+        runId: job.runId,
+        stderrFile: job.stderrFile,
+        stderrStart,
+        started,
+        timeoutMs: job.timeoutMs,
+        resubmit: submit,
+      },
+      hooks,
+    );
   }
 
   async attach(run: OrphanedRun & { jobId: string }, _slot: Slot, hooks: RunHooks): Promise<RunOutcome | 'unknown'> {
@@ -103,9 +137,13 @@ export class SlurmExecutor implements Executor {
       void this.cli.cancel([jobId]).then(() => this.poller.kick());
     };
     const onAbort = (): void => cancel('interrupt');
-    const timer = t.timeoutMs !== undefined ? setTimeout(() => cancel('timeout'), Math.max(0, t.timeoutMs - (Date.now() - t.started))) : undefined;
+    const timer =
+      t.timeoutMs !== undefined
+        ? setTimeout(() => cancel('timeout'), Math.max(0, t.timeoutMs - (Date.now() - t.started)))
+        : undefined;
     // One listener per tracked job on the sweep's one signal: up to max_parallel of them is expected.
-    if (getMaxListeners(hooks.signal) < this.options.maxParallel + 10) setMaxListeners(this.options.maxParallel + 10, hooks.signal);
+    if (getMaxListeners(hooks.signal) < this.options.maxParallel + 10)
+      setMaxListeners(this.options.maxParallel + 10, hooks.signal);
     if (hooks.signal.aborted) onAbort();
     else hooks.signal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -119,7 +157,14 @@ export class SlurmExecutor implements Executor {
         });
         if (outcome !== 'requeue') return outcome;
         if (cancelledFor !== null || t.resubmit === undefined) {
-          return { status: 'interrupted', exitCode: info.exitCode, signal: info.signal, reason: `SLURM job ${jobId} was preempted`, stderrTail: '', durationMs: Date.now() - t.started };
+          return {
+            status: 'interrupted',
+            exitCode: info.exitCode,
+            signal: info.signal,
+            reason: `SLURM job ${jobId} was preempted`,
+            stderrTail: '',
+            durationMs: Date.now() - t.started,
+          };
         }
         // Preempted: the same attempt goes back in the SLURM queue as a new job.
         jobId = await t.resubmit();
@@ -145,4 +190,3 @@ function touchSize(file: string): number {
     closeSync(fd);
   }
 }
-

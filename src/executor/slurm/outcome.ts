@@ -21,13 +21,20 @@ export function outcomeOf(info: JobInfo, ctx: EndContext): RunOutcome | 'requeue
       if ((info.exitCode ?? 0) === 0) return { status: 'completed', durationMs: ctx.durationMs };
       break;
     case 'CANCELLED':
-      if (ctx.cancelledFor === 'interrupt') return { status: 'interrupted', ...base, reason: `interrupted: ${tag} (scancel)` };
-      if (ctx.cancelledFor === 'timeout') return { status: 'failed', kind: 'timeout', ...base, reason: `exceeded the sweep's timeout: ${tag} (scancel)` };
+      if (ctx.cancelledFor === 'interrupt')
+        return { status: 'interrupted', ...base, reason: `interrupted: ${tag} (scancel)` };
+      if (ctx.cancelledFor === 'timeout')
+        return { status: 'failed', kind: 'timeout', ...base, reason: `exceeded the sweep's timeout: ${tag} (scancel)` };
       // Cancelled by someone else (scancel by hand, an administrator): a failure, not a request of ours.
       return { status: 'failed', kind: 'signal', ...base, reason: `${tag}: cancelled outside this sweep process` };
     case 'TIMEOUT':
     case 'DEADLINE':
-      return { status: 'failed', kind: 'timeout', ...base, reason: `${tag}: exceeded the SLURM time limit${ctx.timeLimit ? ` (${ctx.timeLimit})` : ''}` };
+      return {
+        status: 'failed',
+        kind: 'timeout',
+        ...base,
+        reason: `${tag}: exceeded the SLURM time limit${ctx.timeLimit ? ` (${ctx.timeLimit})` : ''}`,
+      };
     case 'OUT_OF_MEMORY':
       return { status: 'failed', kind: 'oom', ...base, reason: `out of memory: ${tag} (raise resources.mem)` };
     case 'NODE_FAIL':

@@ -74,7 +74,13 @@ export class JobPoller {
         const info = seen.get(id);
         if (info === undefined) {
           if (++watch.misses >= LOST_AFTER_MISSES) {
-            this.end(id, { jobId: id, state: 'UNKNOWN', reason: 'neither squeue nor sacct knows the job', exitCode: null, signal: null });
+            this.end(id, {
+              jobId: id,
+              state: 'UNKNOWN',
+              reason: 'neither squeue nor sacct knows the job',
+              exitCode: null,
+              signal: null,
+            });
           }
           continue;
         }

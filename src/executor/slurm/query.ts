@@ -7,7 +7,10 @@ export interface SlurmJobState {
 }
 
 /** The controller's state and pending reason of these jobs; null when squeue cannot be asked. */
-export async function querySlurmStates(jobIds: readonly string[], cli = new SlurmCli()): Promise<Map<string, SlurmJobState> | null> {
+export async function querySlurmStates(
+  jobIds: readonly string[],
+  cli = new SlurmCli(),
+): Promise<Map<string, SlurmJobState> | null> {
   if (jobIds.length === 0) return new Map();
   try {
     const jobs = await cli.queue(jobIds);

@@ -21,9 +21,16 @@ export interface ScriptInput {
 
 export function renderJobScript(input: ScriptInput): string {
   if (input.argv.length === 0) throw new ClipsweepError('EXECUTOR', 'the trainer argv is empty');
-  const lines = ['#!/bin/sh', `# clipsweep run ${input.runId}, attempt ${input.attempt}. Generated: edits are overwritten.`];
+  const lines = [
+    '#!/bin/sh',
+    `# clipsweep run ${input.runId}, attempt ${input.attempt}. Generated: edits are overwritten.`,
+  ];
   for (const [name, value] of Object.entries(input.env)) {
-    if (!ENV_NAME.test(name)) throw new ClipsweepError('EXECUTOR', `environment variable name ${JSON.stringify(name)} is not valid in a job script`);
+    if (!ENV_NAME.test(name))
+      throw new ClipsweepError(
+        'EXECUTOR',
+        `environment variable name ${JSON.stringify(name)} is not valid in a job script`,
+      );
     lines.push(`export ${name}=${shellQuote(value)}`);
   }
   // With --gres SLURM sets CUDA_VISIBLE_DEVICES itself; it is never set here for GPU jobs.

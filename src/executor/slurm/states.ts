@@ -12,8 +12,17 @@ export interface JobInfo {
 
 /** States after which the job will not run again by itself. */
 const TERMINAL = new Set([
-  'COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED',
-  'BOOT_FAIL', 'DEADLINE', 'SPECIAL_EXIT', 'REVOKED',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TIMEOUT',
+  'NODE_FAIL',
+  'OUT_OF_MEMORY',
+  'PREEMPTED',
+  'BOOT_FAIL',
+  'DEADLINE',
+  'SPECIAL_EXIT',
+  'REVOKED',
 ]);
 
 export function isTerminal(state: string): boolean {

@@ -20,9 +20,13 @@ export function createTranslator(input: TranslatorInput): Translator | null {
   const trainer = input.spec.trainer;
   if (trainer === 'builtin' || trainer.metrics === 'jsonl') return null;
   // This attempt's output starts where the logs end now (they are appended across attempts).
-  const sources = new LogSources(input.files, { stdout: sizeOf(input.files.stdout), stderr: sizeOf(input.files.stderr) });
+  const sources = new LogSources(input.files, {
+    stdout: sizeOf(input.files.stdout),
+    stderr: sizeOf(input.files.stderr),
+  });
   const writer = new ProtocolWriter(input.files.metrics);
-  if (trainer.metrics === 'regex') return new RegexTranslator(trainer.patterns ?? [], sources, writer, input.files.problems);
+  if (trainer.metrics === 'regex')
+    return new RegexTranslator(trainer.patterns ?? [], sources, writer, input.files.problems);
   return new OpenClipTranslator({
     sources,
     resultsFile: input.resultsFile,

@@ -1,7 +1,16 @@
 // Parses what OpenCLIP's training prints (v3.3.0 and main; ../shared/OPENCLIP_FORMAT.md). Pure.
 
 export type OpenClipLine =
-  | { kind: 'train'; epoch: number; samples: number; datasetSize: number; samplesPerSec: number | null; lr: number | null; logitScale: number | null; losses: [string, number][] }
+  | {
+      kind: 'train';
+      epoch: number;
+      samples: number;
+      datasetSize: number;
+      samplesPerSec: number | null;
+      lr: number | null;
+      logitScale: number | null;
+      losses: [string, number][];
+    }
   | { kind: 'eval'; epoch: number; values: Map<string, number> }
   | { kind: 'near-miss'; reason: string }
   | { kind: 'other' };
@@ -47,7 +56,8 @@ function parseTrain(message: string): OpenClipLine {
   const samplesPerSec = number(SAMPLES);
   const lr = number(LR);
   const logitScale = number(SCALE);
-  if (samplesPerSec === 'bad' || lr === 'bad' || logitScale === 'bad') return { kind: 'near-miss', reason: 'a number on a "Train Epoch:" line does not parse' };
+  if (samplesPerSec === 'bad' || lr === 'bad' || logitScale === 'bad')
+    return { kind: 'near-miss', reason: 'a number on a "Train Epoch:" line does not parse' };
   const losses: [string, number][] = [];
   const tail = message.slice(message.indexOf('Logit Scale:') >= 0 ? message.indexOf('Logit Scale:') + 12 : 0);
   for (const m of tail.matchAll(LOSS)) {
@@ -55,7 +65,16 @@ function parseTrain(message: string): OpenClipLine {
     if (value === null) return { kind: 'near-miss', reason: `loss "${m[1]}" does not parse: ${m[2]}` };
     losses.push([m[1]!, value]);
   }
-  return { kind: 'train', epoch: Number(head[1]), samples: Number(head[2]), datasetSize: Number(head[3]), samplesPerSec, lr, logitScale, losses };
+  return {
+    kind: 'train',
+    epoch: Number(head[1]),
+    samples: Number(head[2]),
+    datasetSize: Number(head[3]),
+    samplesPerSec,
+    lr,
+    logitScale,
+    losses,
+  };
 }
 
 function parseEval(epoch: number, rest: string): OpenClipLine {

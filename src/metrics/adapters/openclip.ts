@@ -42,7 +42,8 @@ export class OpenClipTranslator implements Translator {
     const problems: string[] = [];
     for (const line of this.options.sources.read(final)) {
       if (line.stream === 'stdout' && ALREADY_EXISTS.test(line.text)) {
-        this.failReason = 'OpenCLIP refused to start: "Experiment already exists" (it exits 0 and trains nothing); give every run a unique --name, e.g. --name {run_id}';
+        this.failReason =
+          'OpenCLIP refused to start: "Experiment already exists" (it exits 0 and trains nothing); give every run a unique --name, e.g. --name {run_id}';
       }
       const parsed = parseOpenClipLine(line.text);
       if (parsed.kind === 'near-miss') {
@@ -63,7 +64,16 @@ export class OpenClipTranslator implements Translator {
       }
       const values = new Map<string, number>();
       for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
-        const n = typeof v === 'number' ? v : v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : null;
+        const n =
+          typeof v === 'number'
+            ? v
+            : v === 'NaN'
+              ? NaN
+              : v === 'Infinity'
+                ? Infinity
+                : v === '-Infinity'
+                  ? -Infinity
+                  : null;
         if (n !== null) values.set(k, n);
       }
       const epoch = values.get('epoch');
@@ -75,8 +85,14 @@ export class OpenClipTranslator implements Translator {
 
   verdict(): Verdict {
     const warnings: string[] = [];
-    if (this.trainLines === 0) warnings.push('no training step was logged (OpenCLIP trains nothing, and exits 0, when the batch size exceeds the training set)');
-    if (this.nearMisses > 0) warnings.push(`${this.nearMisses} line(s) looked like OpenCLIP metrics but did not parse (see ingest-problems.log)`);
+    if (this.trainLines === 0)
+      warnings.push(
+        'no training step was logged (OpenCLIP trains nothing, and exits 0, when the batch size exceeds the training set)',
+      );
+    if (this.nearMisses > 0)
+      warnings.push(
+        `${this.nearMisses} line(s) looked like OpenCLIP metrics but did not parse (see ingest-problems.log)`,
+      );
     return { failReason: this.failReason, warnings };
   }
 

@@ -30,7 +30,10 @@ export class RegexTranslator implements Translator {
         if (!groups) continue;
         const step = pattern.step ? parseNumber(groups[pattern.step] ?? '') : this.lastStep;
         const metrics: Record<string, number> = {};
-        let bad: string | null = step === null || !Number.isInteger(step) || step < 0 ? `step "${groups[pattern.step!]}" is not an integer >= 0` : null;
+        let bad: string | null =
+          step === null || !Number.isInteger(step) || step < 0
+            ? `step "${groups[pattern.step!]}" is not an integer >= 0`
+            : null;
         for (const [key, group] of Object.entries(pattern.metrics)) {
           const value = parseNumber(groups[group] ?? '');
           if (value === null) bad ??= `"${key}" (${group}) is not a number: ${groups[group]}`;
@@ -54,7 +57,8 @@ export class RegexTranslator implements Translator {
   verdict(): Verdict {
     const warnings: string[] = [];
     if (this.matched === 0) warnings.push('no output line matched the metric patterns');
-    if (this.nearMisses > 0) warnings.push(`${this.nearMisses} matching line(s) had values that did not parse (see ingest-problems.log)`);
+    if (this.nearMisses > 0)
+      warnings.push(`${this.nearMisses} matching line(s) had values that did not parse (see ingest-problems.log)`);
     return { failReason: null, warnings };
   }
 }

@@ -37,7 +37,9 @@ export class LogSources {
   read(final: boolean): SourceLine[] {
     // After the child exited, everything is read (a bounded read per poll before that).
     return this.tails.flatMap(([stream, tail]) =>
-      (final ? tail.readAll({ final }) : tail.read()).flatMap((l) => (l.skippedBytes === undefined ? [{ stream, text: l.text }] : [])),
+      (final ? tail.readAll({ final }) : tail.read()).flatMap((l) =>
+        l.skippedBytes === undefined ? [{ stream, text: l.text }] : [],
+      ),
     );
   }
 }

@@ -9,7 +9,12 @@ export async function drawHeatmaps(model: ReportModel, width: number, height: nu
   const canvas = createCanvas(width, height);
   const ctx = canvas.getContext('2d');
   const o = model.objective;
-  header(ctx, 'Learning rate x batch size', `Top row: ${o.key} (${o.direction === 'min' ? 'lower' : 'higher'} is better${o.ranked ? '' : '; not comparable across batch sizes'}); bottom row: final generalisation gap (lower is better). One column per warmup; mean over seeds and other parameters; yellow is better.`, width);
+  header(
+    ctx,
+    'Learning rate x batch size',
+    `Top row: ${o.key} (${o.direction === 'min' ? 'lower' : 'higher'} is better${o.ranked ? '' : '; not comparable across batch sizes'}); bottom row: final generalisation gap (lower is better). One column per warmup; mean over seeds and other parameters; yellow is better.`,
+    width,
+  );
   const maps = model.heatmaps;
   const w = Math.floor(width / maps.length);
   const h = Math.floor((height - HEADER) / 2);
@@ -20,7 +25,17 @@ export async function drawHeatmaps(model: ReportModel, width: number, height: nu
   return canvas.encode('png');
 }
 
-function drawOne(ctx: SKRSContext2D, map: Heatmap, grid: (number | null)[][], title: string, lowerBetter: boolean, x0: number, y0: number, w: number, h: number): void {
+function drawOne(
+  ctx: SKRSContext2D,
+  map: Heatmap,
+  grid: (number | null)[][],
+  title: string,
+  lowerBetter: boolean,
+  x0: number,
+  y0: number,
+  w: number,
+  h: number,
+): void {
   const left = 90;
   const top = 36;
   const bottom = 44;

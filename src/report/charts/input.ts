@@ -11,7 +11,21 @@ export function chartInput(model: ReportModel): ChartInput {
     maxPanels: MAX_PANELS,
     maxLegend: MAX_LEGEND,
     x_axis: model.x_axis.default,
-    ...(model.search ? { trials: { metric: model.search.metric, mode: model.search.mode, points: model.search.trials.map((t) => ({ trial: t.trial, name: t.name, origin: t.origin ?? '', value: t.value, best: t.best })) } } : {}),
+    ...(model.search
+      ? {
+          trials: {
+            metric: model.search.metric,
+            mode: model.search.mode,
+            points: model.search.trials.map((t) => ({
+              trial: t.trial,
+              name: t.name,
+              origin: t.origin ?? '',
+              value: t.value,
+              best: t.best,
+            })),
+          },
+        }
+      : {}),
     configs: model.configurations.map((c) => ({
       id: c.id,
       // Pruned runs are marked in every chart through their label (their curves stop early).

@@ -8,7 +8,6 @@ import { drawHeatmaps } from './heatmap.js';
 import { chartInput } from './input.js';
 import { buildCharts, type ChartDef } from './specs.js';
 
-
 Chart.register(...registerables);
 
 const whiteBackground: Plugin = {

@@ -15,5 +15,7 @@ export function duration(seconds: number | null | undefined): string {
 }
 
 export function params(p: Record<string, unknown>): string {
-  return Object.entries(p).map(([k, v]) => `${escapeHtml(k)}=${escapeHtml(typeof v === 'string' ? v : JSON.stringify(v))}`).join(' ');
+  return Object.entries(p)
+    .map(([k, v]) => `${escapeHtml(k)}=${escapeHtml(typeof v === 'string' ? v : JSON.stringify(v))}`)
+    .join(' ');
 }

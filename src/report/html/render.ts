@@ -39,8 +39,14 @@ export function renderHtml(model: ReportModel, pngs: string[], gpu: GpuReport | 
 <style>${STYLES}</style></head>
 <body>
 <h1>Sweep report: ${e(model.sweep.name)}</h1>
-<p class="meta">Generated ${e(generated)} UTC by clipsweep. Thresholds: ${e(Object.entries(model.thresholds).map(([k, v]) => `${k}=${v}`).join(', '))} (docs/report.md).${
-    model.batch_dependent_metrics.length > 0 ? ` Batch-dependent metrics (declared by the trainer): ${e(model.batch_dependent_metrics.join(', '))}.` : ''
+<p class="meta">Generated ${e(generated)} UTC by clipsweep. Thresholds: ${e(
+    Object.entries(model.thresholds)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', '),
+  )} (docs/report.md).${
+    model.batch_dependent_metrics.length > 0
+      ? ` Batch-dependent metrics (declared by the trainer): ${e(model.batch_dependent_metrics.join(', '))}.`
+      : ''
   }</p>
 <h2 id="summary">Summary</h2>
 ${summary(model)}
@@ -73,9 +79,15 @@ const X_LABELS: Record<string, string> = { step: 'steps', epoch: 'epochs', sampl
 /** Radio buttons that redraw every chart on another x axis (page-script.ts listens to them). */
 function xAxisSwitch(model: ReportModel): string {
   const { available, default: chosen } = model.x_axis;
-  const why = chosen === 'epoch' ? ' Epochs by default: the sweep varies batch_size, so runs take different numbers of steps for the same data.' : '';
+  const why =
+    chosen === 'epoch'
+      ? ' Epochs by default: the sweep varies batch_size, so runs take different numbers of steps for the same data.'
+      : '';
   const buttons = available
-    .map((a) => `<label><input type="radio" name="x-axis" value="${e(a)}"${a === chosen ? ' checked' : ''}> ${e(X_LABELS[a] ?? a)}</label>`)
+    .map(
+      (a) =>
+        `<label><input type="radio" name="x-axis" value="${e(a)}"${a === chosen ? ' checked' : ''}> ${e(X_LABELS[a] ?? a)}</label>`,
+    )
     .join(' ');
   return `<p id="x-axis-switch" class="hint">x axis: ${buttons}.${e(why)}</p>`;
 }

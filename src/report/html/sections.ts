@@ -22,10 +22,16 @@ export function summary(model: ReportModel): string {
   if (!best) return `${head}${searched}${spent}${warnings}<p class="none">No configuration could be ranked.</p>`;
   const d = best.diagnostics;
   const facts = [
-    d.best_val_step !== null ? `validation loss lowest (${num(d.best_val_loss)}) at step ${num(d.best_val_step)}` : 'no validation loss recorded',
-    d.overfit_onset_step !== null ? `<b>overfits</b> from step ${num(d.overfit_onset_step)} (${d.overfit_runs}/${best.runs.length} runs)` : 'no overfitting detected',
+    d.best_val_step !== null
+      ? `validation loss lowest (${num(d.best_val_loss)}) at step ${num(d.best_val_step)}`
+      : 'no validation loss recorded',
+    d.overfit_onset_step !== null
+      ? `<b>overfits</b> from step ${num(d.overfit_onset_step)} (${d.overfit_runs}/${best.runs.length} runs)`
+      : 'no overfitting detected',
     `generalisation gap ${num(d.gap_at_best)} at the best step, ${num(d.final_gap)} at the end`,
-    d.scale_min !== null ? `logit scale min ${num(d.scale_min)}, final ${num(d.scale_final)}${d.scale_rebound_runs > 0 ? `, <b>rebounds</b> to the clamp in ${d.scale_rebound_runs}/${best.runs.length} runs` : ', no rebound'}` : 'no logit scale recorded',
+    d.scale_min !== null
+      ? `logit scale min ${num(d.scale_min)}, final ${num(d.scale_final)}${d.scale_rebound_runs > 0 ? `, <b>rebounds</b> to the clamp in ${d.scale_rebound_runs}/${best.runs.length} runs` : ', no rebound'}`
+      : 'no logit scale recorded',
     d.diverged_runs > 0 ? `<b>diverged</b> in ${d.diverged_runs} runs` : 'no divergence',
     d.early_stop_runs > 0 ? `early-stopped in ${d.early_stop_runs}/${best.runs.length} runs` : 'not early-stopped',
     `duration ${duration(d.duration_s)}`,
@@ -62,15 +68,32 @@ const COLUMNS: [string, (c: ConfigReport) => [string, string | number | null]][]
   ['rank', (c) => [c.rank === null ? '—' : String(c.rank), c.rank]],
   ['configuration', (c) => [`<span class="swatch" style="background:${e(c.color)}"></span>${e(c.name)}`, c.name]],
   ['parameters', (c) => [params(c.params), JSON.stringify(c.params)]],
-  ['recall rising after best', (c) => [recallRising(c), Object.keys(c.diagnostics.retrieval_final).filter((k) => (c.diagnostics.retrieval_final[k] ?? 0) > (c.diagnostics.retrieval_at_best[k] ?? Infinity)).length]],
-  ['objective', (c) => [`${num(c.objective.mean)}${c.objective.n > 1 ? ` ± ${num(c.objective.std)}` : ''}`, c.objective.mean]],
+  [
+    'recall rising after best',
+    (c) => [
+      recallRising(c),
+      Object.keys(c.diagnostics.retrieval_final).filter(
+        (k) => (c.diagnostics.retrieval_final[k] ?? 0) > (c.diagnostics.retrieval_at_best[k] ?? Infinity),
+      ).length,
+    ],
+  ],
+  [
+    'objective',
+    (c) => [`${num(c.objective.mean)}${c.objective.n > 1 ? ` ± ${num(c.objective.std)}` : ''}`, c.objective.mean],
+  ],
   ['best val loss', (c) => [num(c.diagnostics.best_val_loss), c.diagnostics.best_val_loss]],
   ['final gap', (c) => [num(c.diagnostics.final_gap), c.diagnostics.final_gap]],
   ['overfit onset', (c) => [num(c.diagnostics.overfit_onset_step), c.diagnostics.overfit_onset_step]],
   ['scale rebound', (c) => [`${c.diagnostics.scale_rebound_runs}/${c.runs.length}`, c.diagnostics.scale_rebound_runs]],
   ['early stop', (c) => [`${c.diagnostics.early_stop_runs}/${c.runs.length}`, c.diagnostics.early_stop_runs]],
   ['duration', (c) => [duration(c.diagnostics.duration_s), c.diagnostics.duration_s]],
-  ['status', (c) => [e(statusText(c.status_counts)) + (c.diagnostics.partial ? ' <span class="tag">partial</span>' : ''), statusText(c.status_counts)]],
+  [
+    'status',
+    (c) => [
+      e(statusText(c.status_counts)) + (c.diagnostics.partial ? ' <span class="tag">partial</span>' : ''),
+      statusText(c.status_counts),
+    ],
+  ],
 ];
 
 /** Recall@k keys higher at the end than at the best val-loss step (mean over seeds). */
@@ -80,19 +103,28 @@ function recallRising(c: ConfigReport): string {
     .filter((k) => d.retrieval_at_best[k] !== undefined && d.retrieval_final[k]! > d.retrieval_at_best[k]!)
     .sort((a, b) => recallOrder(a) - recallOrder(b));
   if (keys.length === 0) return '—';
-  return keys.map((k) => `${e(k.replace(/^val\//, ''))} ${num(d.retrieval_at_best[k]!)}→${num(d.retrieval_final[k]!)}`).join('<br>');
+  return keys
+    .map((k) => `${e(k.replace(/^val\//, ''))} ${num(d.retrieval_at_best[k]!)}→${num(d.retrieval_final[k]!)}`)
+    .join('<br>');
 }
 
 export function ranking(model: ReportModel): string {
   const head = COLUMNS.map(([name]) => `<th scope="col" tabindex="0">${e(name)}</th>`).join('');
-  const constant = Object.keys(model.params_constant).length > 0
-    ? `<p class="constant">Same in every configuration: ${params(model.params_constant)}</p>`
-    : '';
+  const constant =
+    Object.keys(model.params_constant).length > 0
+      ? `<p class="constant">Same in every configuration: ${params(model.params_constant)}</p>`
+      : '';
   const rows = model.configurations
-    .map((c) => `<tr data-config="${e(c.id)}">${COLUMNS.map(([name, cell]) => {
-      const [html, key] = name === 'parameters' ? [params(pick(c.params, model.params_varying)), JSON.stringify(pick(c.params, model.params_varying))] : cell(c);
-      return `<td data-sort="${e(key ?? '')}">${html}</td>`;
-    }).join('')}</tr>`)
+    .map(
+      (c) =>
+        `<tr data-config="${e(c.id)}">${COLUMNS.map(([name, cell]) => {
+          const [html, key] =
+            name === 'parameters'
+              ? [params(pick(c.params, model.params_varying)), JSON.stringify(pick(c.params, model.params_varying))]
+              : cell(c);
+          return `<td data-sort="${e(key ?? '')}">${html}</td>`;
+        }).join('')}</tr>`,
+    )
     .join('\n');
   return `${constant}<p class="hint">Click a column header to sort. Parameters: only those that vary across the sweep.</p><table id="ranking" class="sortable"><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
 }
@@ -107,7 +139,10 @@ export function comparison(model: ReportModel): string {
       : `The first configuration of the sweep against the best one; deltas are against <b>${e(configs[0]!.name)}</b>.`;
   const head = `<tr><th></th>${configs.map((c) => `<th><span class="swatch" style="background:${e(c.color)}"></span>${e(c.name)}</th>`).join('')}</tr>`;
   const changed = cmp.changed_params
-    .map((p) => `<tr class="param"><th>${e(p.key)}</th>${p.values.map((v) => `<td>${e(typeof v === 'string' ? v : JSON.stringify(v))}</td>`).join('')}</tr>`)
+    .map(
+      (p) =>
+        `<tr class="param"><th>${e(p.key)}</th>${p.values.map((v) => `<td>${e(typeof v === 'string' ? v : JSON.stringify(v))}</td>`).join('')}</tr>`,
+    )
     .join('');
   const rows = cmp.rows
     .map((row) => {
@@ -115,7 +150,8 @@ export function comparison(model: ReportModel): string {
       const cells = row.values.map((v, i) => {
         if (i === 0 || v === null || ref === null) return `<td>${num(v)}</td>`;
         const delta = v - ref;
-        const verdict = row.better === null || delta === 0 ? '' : (row.better === 'lower') === delta < 0 ? 'better' : 'worse';
+        const verdict =
+          row.better === null || delta === 0 ? '' : (row.better === 'lower') === delta < 0 ? 'better' : 'worse';
         return `<td class="${verdict}">${num(v)} <small>(${delta > 0 ? '+' : ''}${num(delta)}${verdict ? ', ' + verdict : ''})</small></td>`;
       });
       return `<tr><th>${e(row.label)}</th>${cells.join('')}</tr>`;
@@ -125,23 +161,34 @@ export function comparison(model: ReportModel): string {
 }
 
 export function heatmaps(model: ReportModel): string {
-  if (model.heatmaps.length === 0) return '<p class="none">Needs numeric lr and batch_size parameters with at least two configurations.</p>';
+  if (model.heatmaps.length === 0)
+    return '<p class="none">Needs numeric lr and batch_size parameters with at least two configurations.</p>';
   const o = model.objective;
   const table = (title: string, lrs: number[], bs: number[], grid: (number | null)[][], lowerBetter: boolean) => {
     const values = grid.flat().filter((v): v is number => v !== null && Number.isFinite(v));
     const lo = Math.min(...values);
     const hi = Math.max(...values);
-    const rows = bs.map((b, r) => `<tr><th>bs ${e(b)}</th>${lrs.map((lr, c) => {
-      const v = grid[r]?.[c] ?? null;
-      if (v === null) return '<td class="na">n/a</td>';
-      const t = hi === lo ? 0.5 : (v - lo) / (hi - lo);
-      const good = lowerBetter ? 1 - t : t;
-      return `<td style="background:${heatColor(good)};color:${good > 0.6 ? '#000' : '#fff'}" title="lr ${e(lr)}, batch ${e(b)}: ${num(v)}">${num(v)}</td>`;
-    }).join('')}</tr>`).join('');
+    const rows = bs
+      .map(
+        (b, r) =>
+          `<tr><th>bs ${e(b)}</th>${lrs
+            .map((lr, c) => {
+              const v = grid[r]?.[c] ?? null;
+              if (v === null) return '<td class="na">n/a</td>';
+              const t = hi === lo ? 0.5 : (v - lo) / (hi - lo);
+              const good = lowerBetter ? 1 - t : t;
+              return `<td style="background:${heatColor(good)};color:${good > 0.6 ? '#000' : '#fff'}" title="lr ${e(lr)}, batch ${e(b)}: ${num(v)}">${num(v)}</td>`;
+            })
+            .join('')}</tr>`,
+      )
+      .join('');
     return `<table class="heat"><caption>${e(title)}</caption><tr><th></th>${lrs.map((lr) => `<th>lr ${e(lr)}</th>`).join('')}</tr>${rows}</table>`;
   };
   return `<p>Mean over seeds and any other parameter; yellow is better.${o.ranked ? '' : ` ${e(o.key)} is not comparable across batch sizes here.`}</p><div class="heatmaps">${model.heatmaps
-    .map((m) => `<div>${table(`${o.key}, warmup ${m.warmup}`, m.lrs, m.batch_sizes, m.objective, o.direction === 'min')}${table(`final gap, warmup ${m.warmup}`, m.lrs, m.batch_sizes, m.final_gap, true)}</div>`)
+    .map(
+      (m) =>
+        `<div>${table(`${o.key}, warmup ${m.warmup}`, m.lrs, m.batch_sizes, m.objective, o.direction === 'min')}${table(`final gap, warmup ${m.warmup}`, m.lrs, m.batch_sizes, m.final_gap, true)}</div>`,
+    )
     .join('')}</div>`;
 }
 
@@ -150,11 +197,19 @@ export function runDetails(model: ReportModel): string {
     .map((r) => {
       const d = r.diagnostics as unknown as Record<string, unknown>;
       const rows = Object.entries(d)
-        .map(([k, v]) => `<tr><th>${e(k)}</th><td>${typeof v === 'number' ? num(v) : e(v === null ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v))}</td></tr>`)
+        .map(
+          ([k, v]) =>
+            `<tr><th>${e(k)}</th><td>${typeof v === 'number' ? num(v) : e(v === null ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v))}</td></tr>`,
+        )
         .join('');
-      const failure = r.diagnostics.failure_reason ? `<p class="warning">Failure: ${e(r.diagnostics.failure_reason)}</p>` : '';
+      const failure = r.diagnostics.failure_reason
+        ? `<p class="warning">Failure: ${e(r.diagnostics.failure_reason)}</p>`
+        : '';
       const stderr = r.stderr_tail ? `<p>stderr (last lines):</p><pre>${e(r.stderr_tail)}</pre>` : '';
-      const origin = r.origin === 'random' || r.origin === 'tpe' ? ` <span class="tag">${r.origin === 'tpe' ? 'TPE' : 'random start-up'}</span>` : '';
+      const origin =
+        r.origin === 'random' || r.origin === 'tpe'
+          ? ` <span class="tag">${r.origin === 'tpe' ? 'TPE' : 'random start-up'}</span>`
+          : '';
       return `<details class="run"><summary><span class="status ${e(r.status)}">${e(r.status)}</span> ${e(r.name)}${origin} <small>${params(r.params)}</small></summary>
 ${failure}<p>Run id <code>${e(r.id)}</code>, attempt ${r.attempt}, configuration ${e(r.configuration)}; metrics: ${e(r.metrics.join(', ') || 'none')}${r.summary ? `; summary <code>${e(JSON.stringify(r.summary))}</code>` : ''}.</p>${stderr}<table class="diag">${rows}</table></details>`;
     })
@@ -167,6 +222,8 @@ function searchSummary(search: NonNullable<ReportModel['search']>): string {
   const last = search.trials.at(-1)?.best ?? null;
   const at = last === null ? null : search.trials.find((t) => t.value === last);
   return `<p>TPE search on <code>${e(search.metric)}</code> (${search.mode}): ${random} random start-up run(s), ${tpe} proposed by TPE${
-    at ? `; best ${num(last!)} at trial ${at.trial} (${e(at.name)}, ${at.origin === 'tpe' ? 'TPE' : e(at.origin ?? 'planned')})` : ''
+    at
+      ? `; best ${num(last!)} at trial ${at.trial} (${e(at.name)}, ${at.origin === 'tpe' ? 'TPE' : e(at.origin ?? 'planned')})`
+      : ''
   }. See the chart "Search: best so far over trials".</p>`;
 }

@@ -33,16 +33,29 @@ function isDir(path: string): boolean {
 export async function findSplitFiles(root: string, split: SplitName): Promise<CocoSplitFiles> {
   const annotationsDir = join(root, 'annotations');
   if (!isDir(annotationsDir)) {
-    throw new DatasetError('DATASET_LAYOUT', `dataset ${root}: no annotations/ folder (expected annotations/captions_${split}2017.json or captions_${split}.json)`);
+    throw new DatasetError(
+      'DATASET_LAYOUT',
+      `dataset ${root}: no annotations/ folder (expected annotations/captions_${split}2017.json or captions_${split}.json)`,
+    );
   }
   const names = (await readdir(annotationsDir)).filter((n) => new RegExp(`^captions_${split}\\d*\\.json$`).test(n));
   const preferred = [`captions_${split}2017.json`, `captions_${split}.json`];
   const name = preferred.find((n) => names.includes(n)) ?? names.sort().reverse()[0];
   if (name === undefined) {
-    throw new DatasetError('DATASET_LAYOUT', `dataset ${root}: no annotations/captions_${split}*.json (looked for ${preferred.join(', ')})`);
+    throw new DatasetError(
+      'DATASET_LAYOUT',
+      `dataset ${root}: no annotations/captions_${split}*.json (looked for ${preferred.join(', ')})`,
+    );
   }
   const stem = name.slice('captions_'.length, -'.json'.length); // train2017, val, ...
-  const candidates = [join(root, stem), join(root, 'images', stem), join(root, split), join(root, 'images', split), join(root, 'images'), root];
+  const candidates = [
+    join(root, stem),
+    join(root, 'images', stem),
+    join(root, split),
+    join(root, 'images', split),
+    join(root, 'images'),
+    root,
+  ];
   const imageDir = candidates.find(isDir) ?? root;
   return { annotationsFile: join(annotationsDir, name), imageDir };
 }
@@ -56,16 +69,26 @@ export async function readCaptions(annotationsFile: string): Promise<CocoCaption
   try {
     json = JSON.parse(await readFile(annotationsFile, 'utf8'));
   } catch (err) {
-    throw new DatasetError('DATASET_ANNOTATIONS', `${annotationsFile}: cannot read as JSON: ${(err as Error).message}`, { cause: err });
+    throw new DatasetError(
+      'DATASET_ANNOTATIONS',
+      `${annotationsFile}: cannot read as JSON: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   if (!isRecord(json) || !Array.isArray(json.images) || !Array.isArray(json.annotations)) {
-    throw new DatasetError('DATASET_ANNOTATIONS', `${annotationsFile}: expected an object with "images" and "annotations" arrays`);
+    throw new DatasetError(
+      'DATASET_ANNOTATIONS',
+      `${annotationsFile}: expected an object with "images" and "annotations" arrays`,
+    );
   }
   const problems: CocoCaptions['problems'] = [];
   const captionsByImage = new Map<number, string[]>();
   json.annotations.forEach((a: unknown, i: number) => {
     if (!isRecord(a) || typeof a.image_id !== 'number' || typeof a.caption !== 'string') {
-      problems.push({ path: `${annotationsFile}#annotations[${i}]`, reason: 'expected {image_id: number, caption: string}' });
+      problems.push({
+        path: `${annotationsFile}#annotations[${i}]`,
+        reason: 'expected {image_id: number, caption: string}',
+      });
       return;
     }
     const list = captionsByImage.get(a.image_id) ?? [];

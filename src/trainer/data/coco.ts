@@ -33,7 +33,11 @@ interface CacheMeta {
 }
 
 /** Decodes images in id order until `maxImages` have been read, skipping (and reporting) bad ones. */
-async function decodeImages(images: { id: number; path: string }[], size: number, maxImages: number): Promise<{ ids: number[]; pixels: Uint8Array; problems: CacheMeta['problems'] }> {
+async function decodeImages(
+  images: { id: number; path: string }[],
+  size: number,
+  maxImages: number,
+): Promise<{ ids: number[]; pixels: Uint8Array; problems: CacheMeta['problems'] }> {
   const want = Math.min(maxImages, images.length);
   const bytes = size * size * 3;
   const pixels = new Uint8Array(want * bytes);
@@ -73,7 +77,17 @@ export async function readCocoSplit(root: string, split: SplitName, options: Rea
   if (options.decodedCacheDir !== undefined) {
     const st = await stat(files.annotationsFile);
     const key = createHash('sha256')
-      .update(JSON.stringify({ v: 2, file: resolve(files.annotationsFile), imageDir: resolve(files.imageDir), mtime: st.mtimeMs, size: st.size, imageSize, maxImages: String(maxImages) }))
+      .update(
+        JSON.stringify({
+          v: 2,
+          file: resolve(files.annotationsFile),
+          imageDir: resolve(files.imageDir),
+          mtime: st.mtimeMs,
+          size: st.size,
+          imageSize,
+          maxImages: String(maxImages),
+        }),
+      )
       .digest('hex')
       .slice(0, 20);
     cacheBase = join(options.decodedCacheDir, `${split}-${imageSize}px-${key}`);

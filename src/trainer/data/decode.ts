@@ -22,7 +22,12 @@ export async function decodeSquare(path: string, size: number): Promise<DecodeRe
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) return { ok: false, reason: `decoded to ${info.channels} channels, expected 3` };
-    const px = resizeShortSideAndCrop(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, size);
+    const px = resizeShortSideAndCrop(
+      new Uint8Array(data.buffer, data.byteOffset, data.length),
+      info.width,
+      info.height,
+      size,
+    );
     return { ok: true, pixels: Buffer.from(px.buffer, px.byteOffset, px.length) };
   } catch (err) {
     return { ok: false, reason: `cannot decode: ${(err as Error).message}` };

@@ -27,7 +27,10 @@ function checkRequest(req: DatasetRequest): void {
   positiveInt('imageSize', req.imageSize, 1);
   positiveInt('contextLength', req.contextLength, 2);
   if (req.tokenizer && req.tokenizer.contextLength !== req.contextLength) {
-    throw new DatasetError('DATASET_REQUEST', `tokenizer context ${req.tokenizer.contextLength} differs from the requested ${req.contextLength}`);
+    throw new DatasetError(
+      'DATASET_REQUEST',
+      `tokenizer context ${req.tokenizer.contextLength} differs from the requested ${req.contextLength}`,
+    );
   }
   positiveInt('maxTrainImages', req.maxTrainImages, 1);
   positiveInt('maxValImages', req.maxValImages, 1);
@@ -43,7 +46,11 @@ async function loadEmbedded(req: DatasetRequest, domain: 'pretrain' | 'finetune'
   const root = await ensureEmbedded(req.cacheDir, req.imageSize, sizes);
   const decodedCacheDir = join(root, 'decoded');
   const read = (d: string, split: 'train' | 'val', maxImages: number | undefined): Promise<RawSplit> =>
-    readCocoSplit(join(root, d), split, { imageSize: req.imageSize, maxImages, decodedCacheDir: join(decodedCacheDir, d) });
+    readCocoSplit(join(root, d), split, {
+      imageSize: req.imageSize,
+      maxImages,
+      decodedCacheDir: join(decodedCacheDir, d),
+    });
   const [train, val, retain] = await Promise.all([
     read(domain, 'train', req.maxTrainImages),
     read(domain, 'val', req.maxValImages),
@@ -60,7 +67,10 @@ async function loadEmbedded(req: DatasetRequest, domain: 'pretrain' | 'finetune'
     description: '',
   };
   if (retain) bundle.retainVal = toImageCaptionSplit(retain, tokenizer, req.normalize);
-  const label = domain === 'finetune' ? 'embedded shapes, fine-tuning domain (textured backgrounds, outlines, corners, second objects)' : 'embedded shapes, pretraining domain';
+  const label =
+    domain === 'finetune'
+      ? 'embedded shapes, fine-tuning domain (textured backgrounds, outlines, corners, second objects)'
+      : 'embedded shapes, pretraining domain';
   bundle.description =
     `${label}, ${req.imageSize}px: ${summary('train', bundle.train)}, ${summary('val', bundle.val)}` +
     (bundle.retainVal ? `; retain (pretraining val) ${summary('', bundle.retainVal).trim()}` : '') +
@@ -71,15 +81,24 @@ async function loadEmbedded(req: DatasetRequest, domain: 'pretrain' | 'finetune'
 async function loadCoco(req: DatasetRequest): Promise<DatasetBundle> {
   const root = resolve(req.dataset);
   if (!existsSync(root)) {
-    throw new DatasetError('DATASET_NOT_FOUND', `dataset: "${req.dataset}" is neither "embedded", "embedded-pretrain" nor an existing folder`);
+    throw new DatasetError(
+      'DATASET_NOT_FOUND',
+      `dataset: "${req.dataset}" is neither "embedded", "embedded-pretrain" nor an existing folder`,
+    );
   }
-  const decodedCacheDir = join(req.cacheDir, 'coco-decoded', createHash('sha256').update(root).digest('hex').slice(0, 16));
+  const decodedCacheDir = join(
+    req.cacheDir,
+    'coco-decoded',
+    createHash('sha256').update(root).digest('hex').slice(0, 16),
+  );
   const [train, val] = await Promise.all([
     readCocoSplit(root, 'train', { imageSize: req.imageSize, maxImages: req.maxTrainImages, decodedCacheDir }),
     readCocoSplit(root, 'val', { imageSize: req.imageSize, maxImages: req.maxValImages, decodedCacheDir }),
   ]);
-  if (train.count === 0) throw new DatasetError('DATASET_EMPTY', `dataset ${root}: no readable training image with a caption`);
-  if (val.count === 0) throw new DatasetError('DATASET_EMPTY', `dataset ${root}: no readable validation image with a caption`);
+  if (train.count === 0)
+    throw new DatasetError('DATASET_EMPTY', `dataset ${root}: no readable training image with a caption`);
+  if (val.count === 0)
+    throw new DatasetError('DATASET_EMPTY', `dataset ${root}: no readable validation image with a caption`);
   // Built from the training captions only, as a model would be: validation-only words become <unk>.
   const tokenizer = req.tokenizer ?? createTokenizer(req.vocab ?? buildVocab(train.captions), req.contextLength);
   const problems = [...train.problems, ...val.problems];

@@ -115,6 +115,7 @@ export function resizeShortSideAndCrop(src: Uint8Array, w: number, h: number, si
   const top = roundHalfEven((h2 - size) / 2);
   if (left === 0 && top === 0 && w2 === size && h2 === size) return resized;
   const out = new Uint8Array(size * size * 3);
-  for (let y = 0; y < size; y++) out.set(resized.subarray(((top + y) * w2 + left) * 3, ((top + y) * w2 + left + size) * 3), y * size * 3);
+  for (let y = 0; y < size; y++)
+    out.set(resized.subarray(((top + y) * w2 + left) * 3, ((top + y) * w2 + left + size) * 3), y * size * 3);
   return out;
 }

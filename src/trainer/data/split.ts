@@ -3,14 +3,19 @@ import type { RawSplit } from './coco.js';
 import type { ImageCaptionSplit } from './types.js';
 import type { Tokenizer } from '../../model/tokenizer.js';
 
-export function toImageCaptionSplit(raw: RawSplit, tokenizer: Tokenizer, normalize?: { mean: readonly number[]; std: readonly number[] }): ImageCaptionSplit {
+export function toImageCaptionSplit(
+  raw: RawSplit,
+  tokenizer: Tokenizer,
+  normalize?: { mean: readonly number[]; std: readonly number[] },
+): ImageCaptionSplit {
   const images = new Float32Array(raw.pixels.length);
   if (normalize) {
     const [m0, m1, m2] = normalize.mean as [number, number, number];
     const [s0, s1, s2] = normalize.std as [number, number, number];
     const mean = [m0, m1, m2];
     const std = [s0, s1, s2];
-    for (let i = 0; i < raw.pixels.length; i++) images[i] = ((raw.pixels[i] as number) / 255 - mean[i % 3]!) / std[i % 3]!;
+    for (let i = 0; i < raw.pixels.length; i++)
+      images[i] = ((raw.pixels[i] as number) / 255 - mean[i % 3]!) / std[i % 3]!;
   } else {
     for (let i = 0; i < raw.pixels.length; i++) images[i] = (raw.pixels[i] as number) / 255;
   }

@@ -50,7 +50,9 @@ export function createTokenizer(vocab: readonly string[], contextLength: number)
   }
   SPECIAL_TOKENS.forEach((token, i) => {
     if (vocab[i] !== token) {
-      throw new BadInputError(`vocab: entry ${i} must be ${token}, got ${JSON.stringify(vocab[i])} (not a clipsweep word vocabulary?)`);
+      throw new BadInputError(
+        `vocab: entry ${i} must be ${token}, got ${JSON.stringify(vocab[i])} (not a clipsweep word vocabulary?)`,
+      );
     }
   });
   const frozen = Object.freeze(vocab.slice());

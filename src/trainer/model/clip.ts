@@ -70,7 +70,10 @@ export function decays(name: string, shape: readonly number[]): boolean {
 export class ClipModel {
   private readonly causal: tf.Tensor2D;
   private readonly act: (x: tf.Tensor) => tf.Tensor;
-  constructor(readonly config: ModelConfig, readonly params: ParamMap) {
+  constructor(
+    readonly config: ModelConfig,
+    readonly params: ParamMap,
+  ) {
     this.act = config.quickGelu ? quickGelu : gelu;
     const t = config.contextLength;
     const m = new Float32Array(t * t);
@@ -84,7 +87,16 @@ export class ClipModel {
     return v;
   }
 
-  private block(x: tf.Tensor2D, prefix: string, n: number, t: number, heads: number, mask: tf.Tensor | null, o: ForwardOptions, salt: number): tf.Tensor2D {
+  private block(
+    x: tf.Tensor2D,
+    prefix: string,
+    n: number,
+    t: number,
+    heads: number,
+    mask: tf.Tensor | null,
+    o: ForwardOptions,
+    salt: number,
+  ): tf.Tensor2D {
     const w = x.shape[1];
     const dh = w / heads;
     let h = layerNorm(x, this.p(`${prefix}.ln1.g`), this.p(`${prefix}.ln1.b`));
@@ -94,7 +106,11 @@ export class ClipModel {
     const ws = tf.split(this.p(`${prefix}.attn.qkv.w`), 3, 1);
     const bs = tf.split(this.p(`${prefix}.attn.qkv.b`), 3, 0);
     const [q, k, v] = [0, 1, 2].map((i) =>
-      tf.reshape(tf.transpose(tf.reshape(dense2d(h as tf.Tensor2D, ws[i]!, bs[i]!), [n, t, heads, dh]), [0, 2, 1, 3]), [n * heads, t, dh]),
+      tf.reshape(tf.transpose(tf.reshape(dense2d(h as tf.Tensor2D, ws[i]!, bs[i]!), [n, t, heads, dh]), [0, 2, 1, 3]), [
+        n * heads,
+        t,
+        dh,
+      ]),
     ) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
     const a = attention(q, k, v, mask, dh ** -0.5);
     const merged = tf.reshape(tf.transpose(tf.reshape(a, [n, heads, t, dh]), [0, 2, 1, 3]), [n * t, w]) as tf.Tensor2D;
@@ -134,7 +150,8 @@ export class ClipModel {
     const tw = c.textWidth;
     const tok = embedTokens(this.p('text.token'), input.ids, input.idsJs);
     let x = tf.reshape(tf.add(tf.reshape(tok, [n, t, tw]), this.p('text.pos')), [n * t, tw]) as tf.Tensor2D;
-    for (let l = 0; l < c.textLayers; l++) x = this.block(x, `text.blocks.${l}`, n, t, c.textHeads, this.causal, o, 200 + l);
+    for (let l = 0; l < c.textLayers; l++)
+      x = this.block(x, `text.blocks.${l}`, n, t, c.textHeads, this.causal, o, 200 + l);
     const pooled = selectRows(x, input.eotSel, input.eotSelT);
     const normed = layerNorm(pooled, this.p('text.ln_final.g'), this.p('text.ln_final.b'));
     return matmul2d(normed, this.p('text.proj'));

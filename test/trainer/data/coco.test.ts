@@ -40,7 +40,9 @@ describe('COCO loader', () => {
     // Captions of skipped images are dropped; the others point at their image's index.
     assert.equal(b.train.captions.length, 8);
     assert.ok(b.train.captions.every((c) => !/ (3|5)\b/.test(c)));
-    b.train.captions.forEach((c, i) => assert.match(c, new RegExp(` ${b.train.imageIds[b.train.captionImage[i] as number]}\\b`)));
+    b.train.captions.forEach((c, i) =>
+      assert.match(c, new RegExp(` ${b.train.imageIds[b.train.captionImage[i] as number]}\\b`)),
+    );
     assert.equal(b.train.images.length, 4 * 16 * 16 * 3);
     assert.equal(b.train.tokens.length, 8 * 12);
     // The vocabulary comes from the training captions: "image" is known, words only in val are not.
@@ -66,7 +68,9 @@ describe('COCO loader', () => {
   it('decodes a lossless image exactly', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'clipsweep-png-'));
     const path = join(dir, 'known.png');
-    await sharp(knownImage(), { raw: { width: 80, height: 40, channels: 3 } }).png().toFile(path);
+    await sharp(knownImage(), { raw: { width: 80, height: 40, channels: 3 } })
+      .png()
+      .toFile(path);
     const same = await decodeSquare(path, 40); // no resampling: the crop is exact
     assert.ok(same.ok);
     if (same.ok) {
@@ -106,8 +110,14 @@ describe('COCO loader', () => {
   });
 
   it('fails with a DatasetError for a missing folder or a folder without annotations', async () => {
-    await assert.rejects(loadDataset({ dataset: join(fx.root, 'nope'), imageSize: 8, contextLength: 8, cacheDir }), (e: unknown) => e instanceof DatasetError && e.code === 'DATASET_NOT_FOUND');
-    await assert.rejects(loadDataset({ dataset: join(fx.root, 'train2017'), imageSize: 8, contextLength: 8, cacheDir }), (e: unknown) => e instanceof DatasetError && e.code === 'DATASET_LAYOUT');
+    await assert.rejects(
+      loadDataset({ dataset: join(fx.root, 'nope'), imageSize: 8, contextLength: 8, cacheDir }),
+      (e: unknown) => e instanceof DatasetError && e.code === 'DATASET_NOT_FOUND',
+    );
+    await assert.rejects(
+      loadDataset({ dataset: join(fx.root, 'train2017'), imageSize: 8, contextLength: 8, cacheDir }),
+      (e: unknown) => e instanceof DatasetError && e.code === 'DATASET_LAYOUT',
+    );
     await assert.rejects(loadDataset({ dataset: fx.root, imageSize: 0, contextLength: 8, cacheDir }), /imageSize/);
   });
 
@@ -116,10 +126,18 @@ describe('COCO loader', () => {
     await mkdir(join(dir, 'annotations'));
     for (const split of ['train', 'val']) {
       await mkdir(join(dir, split));
-      await sharp({ create: { width: 20, height: 10, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 0.5 } } }).png().toFile(join(dir, split, 'a.png'));
+      await sharp({ create: { width: 20, height: 10, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 0.5 } } })
+        .png()
+        .toFile(join(dir, split, 'a.png'));
       const json = {
-        images: [{ id: 7, file_name: 'a.png' }, { id: 'eight', file_name: 'b.png' }],
-        annotations: [{ id: 1, image_id: 7, caption: 'a red thing' }, { id: 2, image_id: 7 }],
+        images: [
+          { id: 7, file_name: 'a.png' },
+          { id: 'eight', file_name: 'b.png' },
+        ],
+        annotations: [
+          { id: 1, image_id: 7, caption: 'a red thing' },
+          { id: 2, image_id: 7 },
+        ],
       };
       await writeFile(join(dir, 'annotations', `captions_${split}.json`), JSON.stringify(json));
     }

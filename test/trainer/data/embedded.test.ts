@@ -18,11 +18,22 @@ const SMALL: EmbeddedSizes = { pretrainTrain: 48, pretrainVal: 16, finetuneTrain
 
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
 }
 
 interface CocoJson {
-  images: { id: number; file_name: string; width: number; height: number; family: number; changed: keyof Attributes | null; attributes: Attributes }[];
+  images: {
+    id: number;
+    file_name: string;
+    width: number;
+    height: number;
+    family: number;
+    changed: keyof Attributes | null;
+    attributes: Attributes;
+  }[];
   annotations: { id: number; image_id: number; caption: string }[];
 }
 
@@ -64,7 +75,9 @@ describe('embedded data set', () => {
   it('writes a valid COCO captions layout with real PNG files', async () => {
     for (const domain of ['pretrain', 'finetune']) {
       for (const split of ['train', 'val'] as const) {
-        const json = JSON.parse(await readFile(join(root, domain, 'annotations', `captions_${split}.json`), 'utf8')) as CocoJson;
+        const json = JSON.parse(
+          await readFile(join(root, domain, 'annotations', `captions_${split}.json`), 'utf8'),
+        ) as CocoJson;
         const expected = SMALL[`${domain}${split === 'train' ? 'Train' : 'Val'}` as keyof EmbeddedSizes];
         assert.equal(json.images.length, expected);
         assert.equal(new Set(json.images.map((i) => i.id)).size, expected);
@@ -85,7 +98,9 @@ describe('embedded data set', () => {
       let pairs = 0;
       for (const s of scenes) {
         const base = scenes.find((b) => b.family === s.family && b.changed === null)!;
-        const diff = (Object.keys(base.attributes) as (keyof Attributes)[]).filter((k) => base.attributes[k] !== s.attributes[k]);
+        const diff = (Object.keys(base.attributes) as (keyof Attributes)[]).filter(
+          (k) => base.attributes[k] !== s.attributes[k],
+        );
         assert.deepEqual(diff, s.changed === null ? [] : [s.changed]);
         assert.deepEqual(s.second, base.second);
         if (diff.length === 1) pairs++;
@@ -95,7 +110,8 @@ describe('embedded data set', () => {
   });
 
   it('shifts the fine-tuning domain (backgrounds, positions, styles) away from pretraining', () => {
-    const bg = (d: 'pretrain' | 'finetune') => new Set(drawScenes(d, 'train', 200, 1).map((s) => s.attributes.background));
+    const bg = (d: 'pretrain' | 'finetune') =>
+      new Set(drawScenes(d, 'train', 200, 1).map((s) => s.attributes.background));
     const pre = bg('pretrain');
     assert.ok([...bg('finetune')].every((b) => !pre.has(b)));
     assert.ok(DOMAINS.finetune.positions.some((p) => !DOMAINS.pretrain.positions.includes(p)));
@@ -115,9 +131,15 @@ describe('embedded data set', () => {
     }
   });
 
-  it('names every attribute in pretraining captions, within the tiny model\'s 16-token context', () => {
+  it("names every attribute in pretraining captions, within the tiny model's 16-token context", () => {
     const tok = createTokenizer(embeddedVocab(), 16);
-    const words: Record<string, RegExp> = { small: /small|little|tiny/, large: /large|big|huge/, white: /white/, gray: /gr[ae]y/, black: /black|dark/ };
+    const words: Record<string, RegExp> = {
+      small: /small|little|tiny/,
+      large: /large|big|huge/,
+      white: /white/,
+      gray: /gr[ae]y/,
+      black: /black|dark/,
+    };
     for (const s of drawScenes('pretrain', 'val', 200, 1)) {
       for (const c of captionsFor(s, 'pretrain', 'val')) {
         assert.match(c, words[s.attributes.size]!, c);
@@ -156,7 +178,10 @@ describe('embedded data set', () => {
     assert.ok(b.train.captionImage.every((i) => i >= 0 && i < b.train.count));
     assert.ok(!b.train.tokens.includes(b.tokenizer.unkToken));
     assert.deepEqual(b.problems, []);
-    assert.deepEqual((await readdir(join(cacheDir, embeddedDirName(16, SMALL), 'decoded'))).sort(), ['finetune', 'pretrain']);
+    assert.deepEqual((await readdir(join(cacheDir, embeddedDirName(16, SMALL), 'decoded'))).sort(), [
+      'finetune',
+      'pretrain',
+    ]);
     const again = await loadDataset(req);
     assert.deepEqual(again.train.images, b.train.images);
     assert.deepEqual(again.val.tokens, b.val.tokens);

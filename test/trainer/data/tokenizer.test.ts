@@ -36,7 +36,10 @@ describe('word tokenizer', () => {
   it('maps unknown words to <unk>', () => {
     const tok = createTokenizer(vocab, 8);
     const ids = tok.encode('a purple hexagon');
-    assert.deepEqual([...ids.subarray(0, 5)], [tok.sotToken, vocab.indexOf('a'), tok.unkToken, tok.unkToken, tok.eotToken]);
+    assert.deepEqual(
+      [...ids.subarray(0, 5)],
+      [tok.sotToken, vocab.indexOf('a'), tok.unkToken, tok.unkToken, tok.eotToken],
+    );
     assert.equal(tok.decode(ids), 'a <unk> <unk>');
   });
 

@@ -51,7 +51,11 @@ const STYLE_WORDS: Record<Style, string[]> = {
   solid: ['', '', 'solid', 'filled'],
   outline: ['outlined', 'hollow'],
 };
-const SECOND_WORDS = [' next to a {color2} {shape2}', ' with a {color2} {shape2} nearby', ' and a small {color2} {shape2}'];
+const SECOND_WORDS = [
+  ' next to a {color2} {shape2}',
+  ' with a {color2} {shape2} nearby',
+  ' and a small {color2} {shape2}',
+];
 
 /**
  * Fine-tuning templates leave out the size or the background: real captions are not exhaustive
@@ -96,23 +100,27 @@ function tidy(text: string): string {
 export function captionsFor(scene: Scene, domain: Domain, split: string): string[] {
   const rng = new Rng(`clipsweep-embedded-captions/${domain}/${split}/${scene.imageId}`);
   const a = scene.attributes;
-  return rng.shuffle(TEMPLATES[domain]).slice(0, CAPTIONS_PER_IMAGE).map((template) => {
-    const second = scene.second
-      ? rng.pick(SECOND_WORDS)
-          .replace('{color2}', rng.pick(COLOR_WORDS[scene.second.color]))
-          .replace('{shape2}', rng.pick(SHAPE_WORDS[scene.second.shape]))
-      : '';
-    return tidy(
-      template
-        .replace('{size}', rng.pick(SIZE_WORDS[a.size]))
-        .replace('{color}', rng.pick(COLOR_WORDS[a.color]))
-        .replace('{shape}', rng.pick(SHAPE_WORDS[a.shape]))
-        .replace('{pos}', rng.pick(POSITION_WORDS[a.position]))
-        .replace('{bg}', rng.pick(BACKGROUND_WORDS[a.background]))
-        .replace('{style}', rng.pick(STYLE_WORDS[a.style]))
-        .replace('{second}', second),
-    );
-  });
+  return rng
+    .shuffle(TEMPLATES[domain])
+    .slice(0, CAPTIONS_PER_IMAGE)
+    .map((template) => {
+      const second = scene.second
+        ? rng
+            .pick(SECOND_WORDS)
+            .replace('{color2}', rng.pick(COLOR_WORDS[scene.second.color]))
+            .replace('{shape2}', rng.pick(SHAPE_WORDS[scene.second.shape]))
+        : '';
+      return tidy(
+        template
+          .replace('{size}', rng.pick(SIZE_WORDS[a.size]))
+          .replace('{color}', rng.pick(COLOR_WORDS[a.color]))
+          .replace('{shape}', rng.pick(SHAPE_WORDS[a.shape]))
+          .replace('{pos}', rng.pick(POSITION_WORDS[a.position]))
+          .replace('{bg}', rng.pick(BACKGROUND_WORDS[a.background]))
+          .replace('{style}', rng.pick(STYLE_WORDS[a.style]))
+          .replace('{second}', second),
+      );
+    });
 }
 
 /**

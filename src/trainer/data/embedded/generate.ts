@@ -35,7 +35,12 @@ export function embeddedDirName(imageSize: number, s: EmbeddedSizes): string {
 
 const SPLITS: readonly ('train' | 'val')[] = ['train', 'val'];
 
-async function writeDomain(dir: string, domain: Domain, counts: Record<'train' | 'val', number>, imageSize: number): Promise<void> {
+async function writeDomain(
+  dir: string,
+  domain: Domain,
+  counts: Record<'train' | 'val', number>,
+  imageSize: number,
+): Promise<void> {
   let nextImageId = 1;
   let nextCaptionId = 1;
   await mkdir(join(dir, 'annotations'), { recursive: true });
@@ -63,7 +68,10 @@ async function writeDomain(dir: string, domain: Domain, counts: Record<'train' |
         .png({ compressionLevel: 6 })
         .toFile(join(dir, split, (images[i] as { file_name: string }).file_name));
     });
-    const info = { description: `clipsweep embedded shapes, ${domain} domain, ${split} split`, version: String(EMBEDDED_VERSION) };
+    const info = {
+      description: `clipsweep embedded shapes, ${domain} domain, ${split} split`,
+      version: String(EMBEDDED_VERSION),
+    };
     await writeFile(join(dir, 'annotations', `captions_${split}.json`), JSON.stringify({ info, images, annotations }));
   }
 }
@@ -83,17 +91,34 @@ async function removeStaleTemps(cacheDir: string, name: string): Promise<void> {
  * under cacheDir on first use. Safe when several processes ask at once: each builds in a temporary
  * folder and renames it into place; the first rename wins.
  */
-export async function ensureEmbedded(cacheDir: string, imageSize: number, sizes: EmbeddedSizes = DEFAULT_EMBEDDED_SIZES): Promise<string> {
+export async function ensureEmbedded(
+  cacheDir: string,
+  imageSize: number,
+  sizes: EmbeddedSizes = DEFAULT_EMBEDDED_SIZES,
+): Promise<string> {
   const root = join(cacheDir, embeddedDirName(imageSize, sizes));
   if (existsSync(join(root, 'manifest.json'))) return root;
   await mkdir(cacheDir, { recursive: true });
   await removeStaleTemps(cacheDir, embeddedDirName(imageSize, sizes));
   const tmp = tempSibling(root);
   try {
-    await writeDomain(join(tmp, 'pretrain'), 'pretrain', { train: sizes.pretrainTrain, val: sizes.pretrainVal }, imageSize);
-    await writeDomain(join(tmp, 'finetune'), 'finetune', { train: sizes.finetuneTrain, val: sizes.finetuneVal }, imageSize);
+    await writeDomain(
+      join(tmp, 'pretrain'),
+      'pretrain',
+      { train: sizes.pretrainTrain, val: sizes.pretrainVal },
+      imageSize,
+    );
+    await writeDomain(
+      join(tmp, 'finetune'),
+      'finetune',
+      { train: sizes.finetuneTrain, val: sizes.finetuneVal },
+      imageSize,
+    );
     // Written last: its presence means the folder is complete.
-    await writeFile(join(tmp, 'manifest.json'), JSON.stringify({ generator: 'clipsweep embedded shapes', version: EMBEDDED_VERSION, imageSize, sizes }, null, 2));
+    await writeFile(
+      join(tmp, 'manifest.json'),
+      JSON.stringify({ generator: 'clipsweep embedded shapes', version: EMBEDDED_VERSION, imageSize, sizes }, null, 2),
+    );
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;

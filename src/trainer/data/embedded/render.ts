@@ -42,16 +42,39 @@ function unitPolygon(shape: Exclude<Shape, 'circle'>): Vec[] {
     });
   switch (shape) {
     case 'square':
-      return [[-0.85, -0.85], [0.85, -0.85], [0.85, 0.85], [-0.85, 0.85]];
+      return [
+        [-0.85, -0.85],
+        [0.85, -0.85],
+        [0.85, 0.85],
+        [-0.85, 0.85],
+      ];
     case 'triangle':
       return ring(3, () => 1.15);
     case 'diamond':
-      return [[0, -1.05], [0.75, 0], [0, 1.05], [-0.75, 0]];
+      return [
+        [0, -1.05],
+        [0.75, 0],
+        [0, 1.05],
+        [-0.75, 0],
+      ];
     case 'star':
       return ring(10, (i) => (i % 2 === 0 ? 1.15 : 0.5));
     case 'cross': {
       const w = 0.36;
-      return [[-w, -1], [w, -1], [w, -w], [1, -w], [1, w], [w, w], [w, 1], [-w, 1], [-w, w], [-1, w], [-1, -w], [-w, -w]];
+      return [
+        [-w, -1],
+        [w, -1],
+        [w, -w],
+        [1, -w],
+        [1, w],
+        [w, w],
+        [w, 1],
+        [-w, 1],
+        [-w, w],
+        [-1, w],
+        [-1, -w],
+        [-w, -w],
+      ];
     }
   }
 }
@@ -87,7 +110,15 @@ interface Sprite {
   distance: (x: number, y: number) => number;
 }
 
-function sprite(shape: Shape, cx: number, cy: number, r: number, rotation: number, colour: Rgb, outline: boolean): Sprite {
+function sprite(
+  shape: Shape,
+  cx: number,
+  cy: number,
+  r: number,
+  rotation: number,
+  colour: Rgb,
+  outline: boolean,
+): Sprite {
   let distance: (x: number, y: number) => number;
   if (shape === 'circle') {
     distance = (x, y) => Math.hypot(x - cx, y - cy) - r;
@@ -142,7 +173,8 @@ function background(scene: Scene, size: number, out: Float32Array): void {
         ink = clamp01(0.5 - (Math.hypot(gx, gy) * spacing - spacing * 0.2));
       }
       for (let c = 0; c < 3; c++) {
-        out[o + c] = (TEXTURE_BASE[c] as number) + bgShade + ink * ((TEXTURE_INK[c] as number) - (TEXTURE_BASE[c] as number));
+        out[o + c] =
+          (TEXTURE_BASE[c] as number) + bgShade + ink * ((TEXTURE_INK[c] as number) - (TEXTURE_BASE[c] as number));
       }
     }
   }
@@ -174,10 +206,26 @@ export function renderScene(scene: Scene, size: number): Uint8Array {
   const j = scene.jitter;
   const [ux, uy] = CENTRE[a.position];
   const colour = RGB[a.color].map((v, c) => v + (j.rgb[c] as number)) as Rgb;
-  const main = sprite(a.shape, (ux + j.dx) * size, (uy + j.dy) * size, RADIUS[a.size] * j.scale * size, j.rotation, colour, a.style === 'outline');
+  const main = sprite(
+    a.shape,
+    (ux + j.dx) * size,
+    (uy + j.dy) * size,
+    RADIUS[a.size] * j.scale * size,
+    j.rotation,
+    colour,
+    a.style === 'outline',
+  );
   if (scene.second) {
     // Opposite the main object, so the two never overlap.
-    const s = sprite(scene.second.shape, (1 - ux) * size, (1 - uy) * size, SECOND_RADIUS * size, 0, RGB[scene.second.color], false);
+    const s = sprite(
+      scene.second.shape,
+      (1 - ux) * size,
+      (1 - uy) * size,
+      SECOND_RADIUS * size,
+      0,
+      RGB[scene.second.color],
+      false,
+    );
     paint(s, size, canvas);
   }
   paint(main, size, canvas);

@@ -6,8 +6,15 @@ export const COLORS = ['red', 'green', 'blue', 'yellow', 'purple', 'orange', 'cy
 export const SIZES = ['small', 'large'] as const;
 /** Pretraining uses the four sides and the centre; fine-tuning the sides and the four corners. */
 export const POSITIONS = [
-  'left', 'right', 'top', 'bottom', 'center',
-  'top-left', 'top-right', 'bottom-left', 'bottom-right',
+  'left',
+  'right',
+  'top',
+  'bottom',
+  'center',
+  'top-left',
+  'top-right',
+  'bottom-left',
+  'bottom-right',
 ] as const;
 export const BACKGROUNDS = ['white', 'gray', 'black', 'striped', 'checkered', 'dotted'] as const;
 export const STYLES = ['solid', 'outline'] as const;
@@ -139,10 +146,18 @@ export function drawScenes(domain: Domain, split: string, count: number, firstId
       members.push([key, { ...base, [key]: rng.pick(others) }]);
     }
     // The second object belongs to the family, so that members still differ in one attribute only.
-    const second = rng.next() < spec.secondObjectRate ? { shape: rng.pick(spec.shapes), color: rng.pick(spec.colors) } : null;
+    const second =
+      rng.next() < spec.secondObjectRate ? { shape: rng.pick(spec.shapes), color: rng.pick(spec.colors) } : null;
     for (const [key, attributes] of members) {
       if (scenes.length >= count) break;
-      scenes.push({ imageId: firstId + scenes.length, family, changed: key, attributes, second, jitter: drawJitter(rng) });
+      scenes.push({
+        imageId: firstId + scenes.length,
+        family,
+        changed: key,
+        attributes,
+        second,
+        jitter: drawJitter(rng),
+      });
     }
   }
   return scenes;
