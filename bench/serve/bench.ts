@@ -51,9 +51,7 @@ const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
 const rssMb = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 
-async function startChild(
-  db: string,
-): Promise<{
+async function startChild(db: string): Promise<{
   child: ChildProcess;
   url: string;
   listening: number;

@@ -138,9 +138,7 @@ export interface StoreReader extends GpuUseReader {
   /** The key of the sweep's run with this id, if registered. */
   findRunPk(sweepPk: number, runId: string): number | undefined;
   /** Every metric row of a sweep, streamed in (run order, key, step) order. */
-  iterateMetrics(
-    sweepPk: number,
-  ): Generator<{
+  iterateMetrics(sweepPk: number): Generator<{
     runId: string;
     runName: string;
     key: string;

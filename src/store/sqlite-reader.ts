@@ -229,9 +229,7 @@ export class SqliteReader implements StoreReader {
     return row?.pk;
   }
 
-  *iterateMetrics(
-    sweepPk: number,
-  ): Generator<{
+  *iterateMetrics(sweepPk: number): Generator<{
     runId: string;
     runName: string;
     key: string;
