@@ -7,7 +7,7 @@ import { slurmOptionsFrom } from '../../executor/slurm/config.js';
 import { SlurmExecutor } from '../../executor/slurm/executor.js';
 import { runSweep } from '../../orchestrator/run-sweep.js';
 import { chooseMode, createProgress } from '../../progress/index.js';
-import { expandSweep, type RunSpec } from '../../sweep-file/expand.js';
+import { planSweep, type SweepPlan } from '../../sweep-file/expand.js';
 import { loadSweepFile } from '../../sweep-file/load.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
 import { resolveDb, resolveRunsDir } from '../defaults.js';
@@ -44,7 +44,7 @@ export interface Io {
 export async function runCommand(options: RunOptions, io: Io): Promise<number> {
   const file = resolve(io.cwd, options.file);
   const spec = loadSweepFile(file);
-  const runs = expandSweep(spec, { force: options.force });
+  const plan = planSweep(spec, { force: options.force });
   const runsDir = resolveRunsDir(options.runsDir, io.cwd);
   const executor = (): Executor =>
     (options.executor ?? spec.resources.executor ?? 'local') === 'slurm'
@@ -61,9 +61,16 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
     const estimate =
       options.estimateFrom === undefined
         ? null
-        : estimateFrom(options.estimateFrom, asked, runs, estimateSlots, resolveDb(options.db, runsDir, io.cwd));
+        : // The estimate simulates the whole queue: it holds the runs (asked for explicitly, with --estimate-from).
+          estimateFrom(
+            options.estimateFrom,
+            asked,
+            [...plan.runs()],
+            estimateSlots,
+            resolveDb(options.db, runsDir, io.cwd),
+          );
     const cost = costOf(spec, slots, estimate);
-    printPlan(spec.name, runs, options.json, io.out, cost);
+    await printPlan(spec.name, plan, options.json, io.out, cost);
     if (!options.json) printCost(cost, options.estimateFrom, spec.resources.pack === 'memory', io.out);
     return EXIT.ok;
   }
@@ -83,7 +90,7 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
       spec,
       specRecord,
       specHash: createHash('sha256').update(readFileSync(file)).digest('hex'),
-      runs,
+      plan,
       store,
       executor: executor(),
       runsDir,
@@ -119,15 +126,49 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
   }
 }
 
-function printPlan(sweep: string, runs: RunSpec[], json: boolean, out: NodeJS.WritableStream, cost: Cost): void {
+/** The plan, written as it is expanded (two passes: the first measures the name column). */
+async function printPlan(
+  sweep: string,
+  plan: SweepPlan,
+  json: boolean,
+  out: NodeJS.WritableStream,
+  cost: Cost,
+): Promise<void> {
   if (json) {
-    out.write(
-      `${JSON.stringify({ sweep, runs: runs.map((r) => ({ id: r.id, name: r.name, origin: r.origin, params: r.params })), ...cost })}\n`,
-    );
+    // The same single JSON object as ever, written a run at a time.
+    await write(out, `{"sweep":${JSON.stringify(sweep)},"runs":[`);
+    let first = true;
+    for (const r of plan.runs()) {
+      await write(
+        out,
+        `${first ? '' : ','}${JSON.stringify({ id: r.id, name: r.name, origin: r.origin, params: r.params })}`,
+      );
+      first = false;
+    }
+    const rest = JSON.stringify(cost).slice(1);
+    await write(out, `]${rest === '}' ? '}' : `,${rest}`}\n`);
     return;
   }
-  const nameWidth = Math.min(40, Math.max(4, ...runs.map((r) => r.name.length)));
-  out.write(`${'id'.padEnd(12)}  ${'name'.padEnd(nameWidth)}  params\n`);
-  for (const run of runs) out.write(`${run.id}  ${run.name.padEnd(nameWidth)}  ${JSON.stringify(run.params)}\n`);
-  out.write(`${runs.length} run(s) in sweep ${sweep}; nothing was run (--dry-run)\n`);
+  let longest = 4;
+  for (const run of plan.runs()) longest = Math.max(longest, run.name.length);
+  const nameWidth = Math.min(40, longest);
+  await write(out, `${'id'.padEnd(12)}  ${'name'.padEnd(nameWidth)}  params\n`);
+  for (const run of plan.runs())
+    await write(out, `${run.id}  ${run.name.padEnd(nameWidth)}  ${JSON.stringify(run.params)}\n`);
+  await write(out, `${plan.size} run(s) in sweep ${sweep}; nothing was run (--dry-run)\n`);
+}
+
+/** Waits for the stream to drain when its buffer is full, so a huge plan piped to `head` is not buffered whole. */
+function write(out: NodeJS.WritableStream, text: string): Promise<void> | void {
+  if (out.write(text)) return;
+  return new Promise((resolve, reject) => {
+    const done = (error?: unknown): void => {
+      out.off('drain', done);
+      out.off('error', done);
+      if (error === undefined) resolve();
+      else reject(error instanceof Error ? error : new Error(String(error)));
+    };
+    out.once('drain', done);
+    out.once('error', done);
+  });
 }
