@@ -43,6 +43,8 @@ export interface SweepPlan {
   runs(): Generator<RunSpec>;
   /** Whether the current spec plans a run with this id and these parameters (for runs found in the store). */
   includes(id: string, params: Record<string, unknown>): boolean;
+  /** The length of the longest run name (a dry-run's column), found without expanding the grid where it can be. */
+  longestName(): number;
 }
 
 interface ConfigRun {
@@ -139,7 +141,24 @@ export function planSweep(spec: SweepSpec, options: { maxRuns?: number; force?: 
   const size = gridRuns + unmerged.length;
   problems.push(...placeholderProblems(spec, size, gridRuns, first, unmerged));
   if (problems.length > 0) throw new SpecError(spec.file, [...new Set(problems)]);
-  return { size, runs, includes: (id, params) => configs.has(id) || inGrid(id, params) };
+  const longestName = (): number => {
+    // A configuration that takes a grid point's place may hide the longest grid name: walk the plan then.
+    if (lists === undefined || merged.size > 0) {
+      let longest = 0;
+      for (const run of runs()) longest = Math.max(longest, run.name.length);
+      return longest;
+    }
+    // Every combination of values is a point, so the longest name joins each key's longest part.
+    const keys = Object.entries(lists);
+    const parts = keys.reduce(
+      (n, [key, list]) => n + list.reduce((m: number, v) => Math.max(m, gridName({ [key]: v }).length), 0),
+      0,
+    );
+    const suffix = Math.max(...seedList.map((seed) => nameOf('', seed).length));
+    const gridLongest = gridRuns === 0 ? 0 : parts + keys.length - 1 + suffix;
+    return Math.max(gridLongest, ...unmerged.map((run) => run.name.length));
+  };
+  return { size, runs, includes: (id, params) => configs.has(id) || inGrid(id, params), longestName };
 }
 
 /** Every run at once, for callers that want a list (tests, small sweeps). */

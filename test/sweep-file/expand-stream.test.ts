@@ -58,6 +58,7 @@ describe('sweep file: expansion streams', () => {
     }
     const grown = process.memoryUsage().heapUsed - before;
     assert.equal(plan.size, 1_000_000);
+    assert.equal(plan.longestName(), 'a=10_b=10_c=10'.length);
     assert.deepEqual(
       first.map((r) => [r.name, r.ordinal, r.origin]),
       Array.from({ length: 10 }, (_, i) => [`a=0_b=0_c=${i}`, i, 'grid']),
@@ -86,6 +87,8 @@ describe('sweep file: expansion streams', () => {
       // Random draws from short lists repeat: each run once, the first draw's name.
       `name: s\ntrainer: builtin\ngrid: { lr: [0.1, 0.2], batch_size: [8, 16] }\nsearch: { strategy: random, samples: 12, seed: 5 }\nconfigs: [{ name: c, lr: 0.2, batch_size: 16 }]\n`,
       `name: s\ntrainer: builtin\nconfigs: [{ name: a, lr: 0.1 }, { name: b, lr: 0.2 }]\nseeds: [0]\n`,
+      // No configuration in the grid: the name column is measured without walking the plan.
+      `name: s\ntrainer: builtin\ngrid: { lr: [0.1, 0.25, 1e-7], warmup: [5, 100], opt: [adam, sgd] }\nseeds: [1, 22]\nconfigs: [{ name: c, lr: 0.3 }]\n`,
     ];
     for (const text of specs) {
       const spec = parseSweep(text, 's.yaml');
@@ -93,6 +96,7 @@ describe('sweep file: expansion streams', () => {
       const streamed = [...plan.runs()];
       assert.deepEqual(streamed, eagerRuns(spec), text);
       assert.equal(plan.size, streamed.length);
+      assert.equal(plan.longestName(), Math.max(...streamed.map((r) => r.name.length)), text);
       for (const run of streamed) assert.ok(plan.includes(run.id, run.params), `${run.name} is in the plan`);
     }
     const merged = [...planSweep(parseSweep(specs[0]!, 's.yaml')).runs()];

@@ -126,7 +126,7 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
   }
 }
 
-/** The plan, written as it is expanded (two passes: the first measures the name column). */
+/** The plan, written as it is expanded; a reader that stops early (`| head`) ends it quietly. */
 async function printPlan(
   sweep: string,
   plan: SweepPlan,
@@ -134,41 +134,39 @@ async function printPlan(
   out: NodeJS.WritableStream,
   cost: Cost,
 ): Promise<void> {
-  if (json) {
-    // The same single JSON object as ever, written a run at a time.
-    await write(out, `{"sweep":${JSON.stringify(sweep)},"runs":[`);
-    let first = true;
-    for (const r of plan.runs()) {
-      await write(
-        out,
-        `${first ? '' : ','}${JSON.stringify({ id: r.id, name: r.name, origin: r.origin, params: r.params })}`,
-      );
-      first = false;
+  let broken: Error | null = null;
+  const onError = (error: Error): void => {
+    broken = error;
+  };
+  out.on('error', onError);
+  // Waits for the stream to drain when its buffer is full, so a huge plan is never buffered whole.
+  const write = async (text: string): Promise<void> => {
+    if (broken !== null) throw broken;
+    if (!out.write(text)) await new Promise((resolve) => out.once('drain', resolve));
+  };
+  try {
+    if (json) {
+      // The same single JSON object as ever, written a run at a time.
+      await write(`{"sweep":${JSON.stringify(sweep)},"runs":[`);
+      let first = true;
+      for (const r of plan.runs()) {
+        await write(
+          `${first ? '' : ','}${JSON.stringify({ id: r.id, name: r.name, origin: r.origin, params: r.params })}`,
+        );
+        first = false;
+      }
+      const rest = JSON.stringify(cost).slice(1);
+      await write(`]${rest === '}' ? '}' : `,${rest}`}\n`);
+      return;
     }
-    const rest = JSON.stringify(cost).slice(1);
-    await write(out, `]${rest === '}' ? '}' : `,${rest}`}\n`);
-    return;
+    const nameWidth = Math.min(40, Math.max(4, plan.longestName()));
+    await write(`${'id'.padEnd(12)}  ${'name'.padEnd(nameWidth)}  params\n`);
+    for (const run of plan.runs())
+      await write(`${run.id}  ${run.name.padEnd(nameWidth)}  ${JSON.stringify(run.params)}\n`);
+    await write(`${plan.size} run(s) in sweep ${sweep}; nothing was run (--dry-run)\n`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
+  } finally {
+    out.off('error', onError);
   }
-  let longest = 4;
-  for (const run of plan.runs()) longest = Math.max(longest, run.name.length);
-  const nameWidth = Math.min(40, longest);
-  await write(out, `${'id'.padEnd(12)}  ${'name'.padEnd(nameWidth)}  params\n`);
-  for (const run of plan.runs())
-    await write(out, `${run.id}  ${run.name.padEnd(nameWidth)}  ${JSON.stringify(run.params)}\n`);
-  await write(out, `${plan.size} run(s) in sweep ${sweep}; nothing was run (--dry-run)\n`);
-}
-
-/** Waits for the stream to drain when its buffer is full, so a huge plan piped to `head` is not buffered whole. */
-function write(out: NodeJS.WritableStream, text: string): Promise<void> | void {
-  if (out.write(text)) return;
-  return new Promise((resolve, reject) => {
-    const done = (error?: unknown): void => {
-      out.off('drain', done);
-      out.off('error', done);
-      if (error === undefined) resolve();
-      else reject(error instanceof Error ? error : new Error(String(error)));
-    };
-    out.once('drain', done);
-    out.once('error', done);
-  });
 }
