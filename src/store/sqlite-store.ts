@@ -6,12 +6,12 @@ import type { SweepStore } from './interfaces.js';
 import { migrate } from './migrations.js';
 import { openWriteConnection, translate } from './open.js';
 import { SqliteReader } from './sqlite-reader.js';
+import { nonFiniteOf } from './nonfinite.js';
 import * as gpu from './gpu-use.js';
 import type { GpuSample } from './gpu-use.js';
 import {
   RUN_TRANSITIONS,
   type IngestBatch,
-  type NonFinite,
   type RunEnd,
   type RunRegistration,
   type RunStatus,
@@ -396,11 +396,4 @@ function prepare(db: ReturnType<typeof openWriteConnection>) {
        WHERE pk = @pk`,
     ),
   };
-}
-
-function nonFiniteOf(value: number): NonFinite | null {
-  if (Number.isNaN(value)) return 'nan';
-  if (value === Infinity) return 'inf';
-  if (value === -Infinity) return '-inf';
-  return null;
 }
