@@ -95,8 +95,8 @@ describe('sweep CLI', () => {
       assert.equal(await exited, 0, stderr);
       assert.equal(stderr, '');
       assert.match(lines[0]!, /^id +name +params$/);
-      assert.match(lines[1]!, /^[0-9a-f]{12}  a=0_b=0_c=0 +\{"a":0,"b":0,"c":0\}$/);
-      assert.match(lines[2]!, /^[0-9a-f]{12}  a=0_b=0_c=1 +\{"a":0,"b":0,"c":1\}$/);
+      assert.match(lines[1]!, /^[0-9a-f]{12} {2}a=0_b=0_c=0 +\{"a":0,"b":0,"c":0\}$/);
+      assert.match(lines[2]!, /^[0-9a-f]{12} {2}a=0_b=0_c=1 +\{"a":0,"b":0,"c":1\}$/);
     },
   );
 
