@@ -98,8 +98,11 @@ export function planSweep(spec: SweepSpec, options: { maxRuns?: number; force?: 
   const grid = strategy === 'tpe' ? undefined : spec.grid;
   const sampled = strategy === 'random' && grid !== undefined ? drawnRuns(spec, seedList, withSeed) : null;
   const lists = sampled === null ? (grid as Record<string, unknown[]> | undefined) : undefined;
+  let index: ValueIndex | undefined;
   const inGrid = (id: string, params: Record<string, unknown>): boolean =>
-    sampled !== null ? sampled.has(id) : lists !== undefined && gridHas(spec, lists, id, params);
+    sampled !== null
+      ? sampled.has(id)
+      : lists !== undefined && gridHas(spec, (index ??= valueIndex(lists)), id, params);
   // A named configuration that equals a grid point is one run, named after the configuration.
   const merged = new Set([...configs].filter(([id, run]) => inGrid(id, run.params)).map(([id]) => id));
   const gridRuns =
@@ -186,19 +189,20 @@ function drawnRuns(
 }
 
 /** Whether a grid point (with one of the seeds) has exactly these parameters: found key by key, not by expanding. */
-function gridHas(
-  spec: SweepSpec,
-  lists: Record<string, unknown[]>,
-  id: string,
-  params: Record<string, unknown>,
-): boolean {
+/** Each grid key's values by their canonical form: membership is a look-up, whatever a list's length. */
+type ValueIndex = [string, Map<string, unknown>][];
+
+function valueIndex(lists: Record<string, unknown[]>): ValueIndex {
+  return Object.entries(lists).map(([key, values]) => [key, new Map(values.map((v) => [canonicalJson(v), v]))]);
+}
+
+function gridHas(spec: SweepSpec, index: ValueIndex, id: string, params: Record<string, unknown>): boolean {
   const point: Record<string, unknown> = {};
-  for (const [key, values] of Object.entries(lists)) {
+  for (const [key, values] of index) {
     if (!(key in params)) return false;
     const wanted = canonicalJson(params[key]);
-    const at = values.findIndex((value) => canonicalJson(value) === wanted);
-    if (at < 0) return false;
-    point[key] = values[at];
+    if (!values.has(wanted)) return false;
+    point[key] = values.get(wanted);
   }
   const seed = params.seed;
   let candidate: Record<string, unknown> = { ...spec.base, ...point };
