@@ -42,6 +42,12 @@ export class SlotAllocator {
   private readonly busy = new Map<string, SlotRequest>();
   private readonly waiters: Waiter[] = [];
   private closed = false;
+  /**
+   * Held while a request waits. A wait may end only by a wake() from an unref'd timer (the GPU
+   * poller: "free memory changed"); without a handle of its own, Node would see an empty event
+   * loop and exit 0 with runs still queued.
+   */
+  private keepAlive: NodeJS.Timeout | null = null;
 
   constructor(slots: readonly Slot[], policy: PlacementPolicy = firstFreeSlot) {
     this.slots = slots;
@@ -75,6 +81,7 @@ export class SlotAllocator {
     return new Promise((resolve) => {
       this.waiters.push({ request, resolve });
       this.wake();
+      this.holdWhileWaiting();
     });
   }
 
@@ -98,12 +105,22 @@ export class SlotAllocator {
       this.waiters.splice(i, 1);
       waiter.resolve(slot);
     }
+    this.holdWhileWaiting();
   }
 
   /** Every waiting request resolves with null; later ones too (the sweep is stopping). */
   close(): void {
     this.closed = true;
     for (const waiter of this.waiters.splice(0)) waiter.resolve(null);
+    this.holdWhileWaiting();
+  }
+
+  private holdWhileWaiting(): void {
+    if (this.waiters.length > 0 && this.keepAlive === null) this.keepAlive = setInterval(() => undefined, 1 << 30);
+    else if (this.waiters.length === 0 && this.keepAlive !== null) {
+      clearInterval(this.keepAlive);
+      this.keepAlive = null;
+    }
   }
 
   private place(request: SlotRequest): Slot | undefined {

@@ -58,6 +58,13 @@ export class GpuMonitor {
   private readonly intervalMs: number;
   private readonly onSample: ((views: readonly GpuView[]) => void) | undefined;
   private readonly tracked = new Map<number, Tracked>();
+  /**
+   * Runs that ended but whose processes nvidia-smi may still list for a moment (the driver frees
+   * their memory after the exit is seen): that memory is the sweep's own, draining, never another
+   * user's. Counting it as foreign made a GPU look smaller than it is for good, so a run proved
+   * too big for the other GPU was sent back there to run out of memory again.
+   */
+  private readonly ending = new Map<number, number>();
   private views = new Map<number, GpuView>();
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | null = null;
@@ -92,7 +99,7 @@ export class GpuMonitor {
     const run = this.tracked.get(runPk);
     if (run === undefined) return null;
     this.tracked.delete(runPk);
-    for (const view of this.views.values()) view.runs.delete(runPk);
+    this.ending.set(runPk, run.pid);
     return {
       peakMiB: run.peakMiB,
       utilMean: run.utilCount === 0 ? null : run.utilSum / run.utilCount,
@@ -127,6 +134,8 @@ export class GpuMonitor {
     if (reading === null) return;
     const leaders = new Map<number, number>();
     for (const [runPk, run] of this.tracked) leaders.set(run.pid, runPk);
+    for (const [runPk, pid] of this.ending) leaders.set(pid, runPk);
+    const stillListed = new Set<number>();
     const byUuid = new Map(reading.gpus.map((g) => [g.uuid, g.index]));
     const views = new Map<number, GpuView>();
     for (const g of reading.gpus)
@@ -143,7 +152,8 @@ export class GpuMonitor {
       const view = gpu === undefined ? undefined : views.get(gpu);
       if (view === undefined) continue;
       const runPk = this.ownerOf(process.pid, leaders);
-      if (runPk === null || !this.tracked.has(runPk)) continue;
+      if (runPk === null || !(this.tracked.has(runPk) || this.ending.has(runPk))) continue;
+      if (this.ending.has(runPk)) stillListed.add(runPk);
       view.runs.set(runPk, (view.runs.get(runPk) ?? 0) + process.usedMiB);
     }
     for (const view of views.values()) {
@@ -164,6 +174,7 @@ export class GpuMonitor {
         }
       }
     }
+    for (const runPk of this.ending.keys()) if (!stillListed.has(runPk)) this.ending.delete(runPk);
     this.views = views;
     this.onSample?.([...views.values()]);
   }

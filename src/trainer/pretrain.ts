@@ -215,6 +215,7 @@ export async function runPretrain(opts: PretrainOptions): Promise<{ checkpointPa
       },
       event() {},
     };
+    if (opts.checkpointDir !== undefined) fs.mkdirSync(opts.checkpointDir, { recursive: true });
     const r = await train({ params, bundle, sink, checkpointDir: opts.checkpointDir ?? null, shouldStop });
     fs.closeSync(metrics);
     if (r.reason === 'interrupted') {
