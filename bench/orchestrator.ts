@@ -13,7 +13,7 @@ import { LocalExecutor } from '../src/executor/local.js';
 import type { Executor } from '../src/executor/types.js';
 import { Recorder } from '../src/metrics/recorder.js';
 import { runSweep } from '../src/orchestrator/run-sweep.js';
-import { expandSweep } from '../src/sweep-file/expand.js';
+import { planSweep } from '../src/sweep-file/expand.js';
 import { parseSweep } from '../src/sweep-file/load.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { IngestBatch } from '../src/store/types.js';
@@ -32,7 +32,7 @@ async function sweepOf(runs: number, slots: number, dir: string, trainer: string
     `name: bench\ntrainer: { command: ${JSON.stringify(trainer)} }\ngrid: { i: [${Array.from({ length: runs }, (_, i) => i).join(',')}] }\nresources: { gpus: none, cpu_slots: ${slots} }\n`,
     join(dir, 'bench.yaml'),
   );
-  return { spec, runs: expandSweep(spec, { force: true }) };
+  return { spec, plan: planSweep(spec, { force: true }) };
 }
 
 /** Wraps an executor to time each child, from spawn request to exit, per slot. */
@@ -65,7 +65,7 @@ async function benchOverhead(): Promise<void> {
   await queue.onIdle();
   const bareMs = performance.now() - bareStart;
 
-  const { spec, runs } = await sweepOf(N, 2, dir, [TRUE]);
+  const { spec, plan } = await sweepOf(N, 2, dir, [TRUE]);
   const store = SqliteStore.open(join(dir, 'sweeps.db'));
   const log: { slot: string; start: number; end: number }[] = [];
   const sweepStart = performance.now();
@@ -73,7 +73,7 @@ async function benchOverhead(): Promise<void> {
     spec,
     specRecord: {},
     specHash: 'bench',
-    runs,
+    plan,
     store,
     executor: timed(new LocalExecutor({ resources: spec.resources, specFile: spec.file }), log),
     runsDir: join(dir, 'runs'),

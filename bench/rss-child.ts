@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LocalExecutor } from '../src/executor/local.js';
 import { runSweep } from '../src/orchestrator/run-sweep.js';
-import { expandSweep } from '../src/sweep-file/expand.js';
+import { planSweep } from '../src/sweep-file/expand.js';
 import { parseSweep } from '../src/sweep-file/load.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 
@@ -21,7 +21,7 @@ const sampler = setInterval(() => {
   const now = process.memoryUsage();
   if (now.rss > peak.rss) peak = now;
 }, 25);
-const runs = expandSweep(spec, { force: true });
+const plan = planSweep(spec, { force: true });
 const store = SqliteStore.open(join(dir, 'sweeps.db'));
 let peakQueued = 0;
 const start = performance.now();
@@ -29,7 +29,7 @@ const summary = await runSweep({
   spec,
   specRecord: {},
   specHash: 'rss',
-  runs,
+  plan,
   store,
   executor: new LocalExecutor({ resources: spec.resources, specFile: spec.file }),
   runsDir: join(dir, 'runs'),

@@ -8,7 +8,7 @@ import { homedir, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SlurmExecutor } from '../../src/executor/slurm/executor.js';
 import { runSweep } from '../../src/orchestrator/run-sweep.js';
-import { expandSweep } from '../../src/sweep-file/expand.js';
+import { planSweep } from '../../src/sweep-file/expand.js';
 import { parseSweep } from '../../src/sweep-file/load.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 
@@ -22,7 +22,7 @@ const spec = parseSweep(
   `name: bench-slurm\ntrainer: { command: [/bin/true] }\ngrid: { i: [${Array.from({ length: N }, (_, i) => i).join(',')}] }\nresources: { executor: slurm, gpus_per_run: 0 }\n`,
   join(dir, 'bench.yaml'),
 );
-const runs = expandSweep(spec, { force: true });
+const plan = planSweep(spec, { force: true });
 const executor = new SlurmExecutor({ gpusPerRun: 0, sbatchArgs: [], maxParallel: parallel, pollMs });
 const store = SqliteStore.open(join(dir, 'sweeps.db'));
 
@@ -34,7 +34,7 @@ const summary = await runSweep({
   spec,
   specRecord: {},
   specHash: 'bench',
-  runs,
+  plan,
   store,
   executor,
   runsDir: join(dir, 'runs'),

@@ -4,7 +4,7 @@ import type { GpuMonitorOptions } from '../resources/gpu-monitor.js';
 import type { ResumePolicy } from '../plan/decide.js';
 import type { JobContext } from '../plan/job.js';
 import type { SweepSpec } from '../sweep-file/load.js';
-import type { RunSpec } from '../sweep-file/expand.js';
+import type { SweepPlan } from '../sweep-file/expand.js';
 import type { SweepStore } from '../store/interfaces.js';
 import type { SweepEvent } from './events.js';
 
@@ -13,7 +13,8 @@ export interface RunSweepInput {
   /** The spec as stored with the sweep (what was asked, before any defaults). */
   specRecord: unknown;
   specHash: string;
-  runs: readonly RunSpec[];
+  /** The runs, expanded as they are registered: a plan of 10^6 runs is never held whole. */
+  plan: SweepPlan;
   /** The orchestrator's runs, the recorder's sink and the pruner's reads: one writer connection. */
   store: SweepStore;
   executor: Executor;

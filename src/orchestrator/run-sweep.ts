@@ -9,15 +9,15 @@ import { Recorder } from '../metrics/recorder.js';
 import { decideRun } from '../plan/decide.js';
 import { runPaths } from '../plan/job.js';
 import { createProposer } from '../search/propose.js';
-import type { RunSpec } from '../sweep-file/expand.js';
 import type { OrchestratorStore } from '../store/interfaces.js';
-import type { RunRecord, RunRegistration } from '../store/types.js';
+import type { RunRecord } from '../store/types.js';
 import type { RunRef, SweepEvent, SweepSummaryCounts } from './events.js';
 import { ownerLiveness, SelfLiveness } from './liveness.js';
 import { PruneLoop } from './pruning.js';
 import { proposals } from './proposals.js';
 import { moveToArchive } from './run-folder.js';
 import type { RunSweepInput } from './input.js';
+import { registerPlan, registration } from './register-plan.js';
 import { runQueue } from './run-queue.js';
 import { startGpuUse } from './gpu-use.js';
 
@@ -64,7 +64,7 @@ async function runSweepHere(userInput: RunSweepInput): Promise<SweepSummaryCount
     specHash: input.specHash,
     runsDir: input.runsDir,
   });
-  store.registerRuns(sweep.pk, registrations(input.runs, join(input.runsDir, spec.name)));
+  registerPlan(store, sweep.pk, input.plan.runs(), join(input.runsDir, spec.name));
 
   const owner = `${input.host}:${input.pid}:${randomUUID().slice(0, 8)}`;
   store.registerOrchestrator({ id: owner, pid: input.pid, host: input.host });
@@ -93,13 +93,16 @@ async function runSweepHere(userInput: RunSweepInput): Promise<SweepSummaryCount
   heartbeat.unref();
   const isLiveOwner = ownerLiveness(store, { self: owner, host: input.host, staleAfterMs });
 
-  const planned = new Set(input.runs.map((run) => run.id));
-  // A search that proposes runs as results come in: the runs it proposed before are part of the plan.
+  // Runs a search proposed as results came in (now or before) are part of the plan: few, so held.
+  const proposed = new Set<string>();
   const proposer = createProposer(spec);
   if (proposer !== null)
-    for (const run of store.eachRun(sweep.pk)) if (run.origin === 'random' || run.origin === 'tpe') planned.add(run.id);
+    for (const run of store.eachRun(sweep.pk))
+      if (run.origin === 'random' || run.origin === 'tpe') proposed.add(run.id);
   const planRuns = function* (): Generator<RunRecord> {
-    for (const run of store.eachRun(sweep.pk)) if (planned.has(run.id)) yield run;
+    // The store may hold runs of an earlier version of the spec: the plan decides, without being expanded.
+    for (const run of store.eachRun(sweep.pk))
+      if (proposed.has(run.id) || input.plan.includes(run.id, run.params)) yield run;
   };
   // Names of the runs in flight, for events.
   const refs = new Map<number, RunRef>();
@@ -183,8 +186,8 @@ async function runSweepHere(userInput: RunSweepInput): Promise<SweepSummaryCount
             planRuns,
             onEvent,
             register: (run) => {
-              store.registerRuns(sweep.pk, registrations([run], join(input.runsDir, spec.name)));
-              planned.add(run.id);
+              store.registerRuns(sweep.pk, [registration(run, join(input.runsDir, spec.name))]);
+              proposed.add(run.id);
             },
           });
     const ahead = search?.remaining() ?? 0;
@@ -243,19 +246,6 @@ async function runSweepHere(userInput: RunSweepInput): Promise<SweepSummaryCount
   const summary = { ...summarise(spec.name, planRuns(), userInput.signal.aborted), skipped: skippedCount };
   onEvent({ type: 'sweep-end', summary });
   return summary;
-}
-
-/** What the store is told of each run, built as it is written rather than all at once. */
-function* registrations(runs: readonly RunSpec[], sweepDir: string): Generator<RunRegistration> {
-  for (const run of runs)
-    yield {
-      id: run.id,
-      name: run.name,
-      params: run.params,
-      ordinal: run.ordinal,
-      runDir: join(sweepDir, run.id),
-      origin: run.origin,
-    };
 }
 
 async function recoverOrphans(

@@ -66,7 +66,7 @@ export function addGpuSamples(db: Database.Database, sweepPk: number, samples: r
   );
   db.transaction(() => {
     for (const s of samples) insert.run(sweepPk, s.gpu, s.at, s.totalMiB, s.usedMiB, s.sweepMiB, s.util);
-  })();
+  }).immediate();
 }
 
 export function gpuSamples(db: Database.Database, sweepPk: number): GpuSample[] {

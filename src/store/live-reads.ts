@@ -4,6 +4,7 @@
 // 24 M rows as with 24. Never writes; schema in migrations.ts.
 import type Database from 'better-sqlite3';
 import { openReadConnection } from './open.js';
+import { decodeStored, VALUE_AS_TEXT_SQL } from './nonfinite.js';
 import type { RunStatus } from './types.js';
 
 /** The columns of a run the live page shows and the poller compares between ticks. */
@@ -139,8 +140,7 @@ export class LiveReader {
       concat: this.db
         .prepare(
           `SELECT group_concat(step, ','),
-                  group_concat(CASE WHEN nonfinite = 'inf' THEN 'Infinity' WHEN nonfinite = '-inf' THEN '-Infinity'
-                                    WHEN value IS NULL THEN 'NaN' ELSE value END, ','),
+                  group_concat(${VALUE_AS_TEXT_SQL}, ','),
                   group_concat(IFNULL(epoch, ''), ',')
            FROM metrics WHERE run_pk = ? AND key_pk = ?`,
         )
@@ -168,8 +168,7 @@ export class LiveReader {
       concat2: this.db
         .prepare(
           `SELECT group_concat(step, ','),
-                  group_concat(CASE WHEN nonfinite = 'inf' THEN 'Infinity' WHEN nonfinite = '-inf' THEN '-Infinity'
-                                    WHEN value IS NULL THEN 'NaN' ELSE value END, ',')
+                  group_concat(${VALUE_AS_TEXT_SQL}, ',')
            FROM metrics WHERE run_pk = ? AND key_pk = ?`,
         )
         .raw(true),
@@ -245,7 +244,7 @@ export class LiveReader {
       [number, number | null, string | null, number | null]
     >) {
       out.steps.push(row[0]);
-      out.values.push(decode(row[1], row[2]));
+      out.values.push(decodeStored(row[1], row[2]));
       out.epochs.push(row[3]);
     }
     return out;
@@ -260,7 +259,7 @@ export class LiveReader {
       [number, number | null, string | null, number | null]
     >) {
       out.steps.push(row[0]);
-      out.values.push(decode(row[1], row[2]));
+      out.values.push(decodeStored(row[1], row[2]));
       out.epochs.push(row[3]);
     }
     return out;
@@ -329,7 +328,7 @@ export class LiveReader {
         drawn.epochs.push(epoch);
       }
     }
-    return { drawn, last: { step: lastRow[0], value: decode(lastRow[1], lastRow[2]) } };
+    return { drawn, last: { step: lastRow[0], value: decodeStored(lastRow[1], lastRow[2]) } };
   }
 
   /** Steps and values of one whole series (no epochs): what diagnostics need, read fast. */
@@ -384,12 +383,6 @@ export class LiveReader {
   close(): void {
     if (this.db.open) this.db.close();
   }
-}
-
-function decode(value: number | null, nonfinite: string | null): number {
-  if (nonfinite === 'inf') return Infinity;
-  if (nonfinite === '-inf') return -Infinity;
-  return value === null ? NaN : value;
 }
 
 function toLiveRun(row: RunRowRaw): LiveRunRow {

@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import { NotFoundError } from '../errors.js';
 import type { StoreReader } from './interfaces.js';
 import { openReadConnection } from './open.js';
+import { decodeStored, VALUE_AS_TEXT_SQL } from './nonfinite.js';
 import * as gpu from './gpu-use.js';
 import type { GpuSample, MeasuredRun, RunGpuUse } from './gpu-use.js';
 import type {
@@ -332,8 +333,7 @@ function prepareReads(db: Database.Database) {
     concat: db
       .prepare(
         `SELECT group_concat(step, ','),
-                group_concat(CASE WHEN nonfinite = 'inf' THEN 'Infinity' WHEN nonfinite = '-inf' THEN '-Infinity'
-                                  WHEN value IS NULL THEN 'NaN' ELSE value END, ',')
+                group_concat(${VALUE_AS_TEXT_SQL}, ',')
          FROM metrics WHERE run_pk = ? AND key_pk = ?`,
       )
       .raw(true),
@@ -469,6 +469,5 @@ function toRun(row: RunRow): RunRecord {
 }
 
 function decodeValue(row: { value: number | null; nonfinite: NonFinite | null }): number {
-  if (row.nonfinite === 'nan' || row.value === null) return NaN;
-  return row.value;
+  return decodeStored(row.value, row.nonfinite);
 }

@@ -6,12 +6,12 @@ import type { SweepStore } from './interfaces.js';
 import { migrate } from './migrations.js';
 import { openWriteConnection, translate } from './open.js';
 import { SqliteReader } from './sqlite-reader.js';
+import { nonFiniteOf } from './nonfinite.js';
 import * as gpu from './gpu-use.js';
 import type { GpuSample } from './gpu-use.js';
 import {
   RUN_TRANSITIONS,
   type IngestBatch,
-  type NonFinite,
   type RunEnd,
   type RunRegistration,
   type RunStatus,
@@ -29,14 +29,15 @@ export class SqliteStore extends SqliteReader implements SweepStore {
    * Transaction wrappers built once: db.transaction() builds four wrapper functions with their
    * properties on every call, which was a large share of each run's bookkeeping garbage.
    */
-  private readonly transact: <T>(body: () => T) => T;
+  // Every write takes the write lock at BEGIN: a deferred transaction that reads first and then
+  // writes fails at once with "database is locked" (no busy wait) when another sweep process
+  // committed in between, which WAL reports as a stale snapshot.
   private readonly transactImmediate: <T>(body: () => T) => T;
 
   private constructor(file: string, db: ReturnType<typeof openWriteConnection>) {
     super(file, db);
     this.statements = prepare(db);
     const wrapper = db.transaction((body: () => unknown) => body());
-    this.transact = wrapper.default as <T>(body: () => T) => T;
     this.transactImmediate = wrapper.immediate as <T>(body: () => T) => T;
   }
 
@@ -84,7 +85,7 @@ export class SqliteStore extends SqliteReader implements SweepStore {
   /** Adds runs not yet known as queued; refreshes name, order and folder of the others. */
   registerRuns(sweepPk: number, runs: Iterable<RunRegistration>): void {
     const t = now();
-    this.transact(() => {
+    this.transactImmediate(() => {
       for (const run of runs) {
         const inserted = this.statements.insertRun.run({
           sweep_pk: sweepPk,
@@ -217,7 +218,7 @@ export class SqliteStore extends SqliteReader implements SweepStore {
 
   /** For a deliberate re-run from scratch: forget the run's metrics, events and ingestion offset. */
   resetRunData(runPk: number): void {
-    this.transact(() => {
+    this.transactImmediate(() => {
       this.statements.deleteMetrics.run(runPk);
       this.statements.deleteEvents.run(runPk);
       this.statements.resetRun.run(runPk);
@@ -240,7 +241,7 @@ export class SqliteStore extends SqliteReader implements SweepStore {
   }
 
   private ingestAll(batches: readonly IngestBatch[], s: ReturnType<typeof prepare>): void {
-    this.transact(() => {
+    this.transactImmediate(() => {
       for (const batch of batches) {
         for (const row of batch.metrics) {
           const nonfinite = nonFiniteOf(row.value);
@@ -396,11 +397,4 @@ function prepare(db: ReturnType<typeof openWriteConnection>) {
        WHERE pk = @pk`,
     ),
   };
-}
-
-function nonFiniteOf(value: number): NonFinite | null {
-  if (Number.isNaN(value)) return 'nan';
-  if (value === Infinity) return 'inf';
-  if (value === -Infinity) return '-inf';
-  return null;
 }

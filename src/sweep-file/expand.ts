@@ -4,7 +4,10 @@ import { createHash } from 'node:crypto';
 import { ClipsweepError, SpecError } from '../errors.js';
 import type { SweepSpec } from './load.js';
 import { BUILTIN_PLACEHOLDERS, placeholderNames } from './placeholders.js';
+import { canonicalJson } from './canonical-json.js';
 import { draw } from './search.js';
+
+export { canonicalJson };
 
 export interface RunSpec {
   /** Stable: derived from the resolved parameters only. */
@@ -32,7 +35,30 @@ export function countRuns(spec: SweepSpec): number {
   return (gridSize + spec.configs.length) * (spec.seeds?.length ?? 1);
 }
 
-export function expandSweep(spec: SweepSpec, options: { maxRuns?: number; force?: boolean } = {}): RunSpec[] {
+/** A validated plan whose runs are produced one at a time, never all held at once. */
+export interface SweepPlan {
+  /** How many runs the plan has (after a configuration equal to a grid point is counted once). */
+  readonly size: number;
+  /** The runs in plan order; each call expands afresh (same runs, ids and order). */
+  runs(): Generator<RunSpec>;
+  /** Whether the current spec plans a run with this id and these parameters (for runs found in the store). */
+  includes(id: string, params: Record<string, unknown>): boolean;
+  /** The length of the longest run name (a dry-run's column), found without expanding the grid where it can be. */
+  longestName(): number;
+}
+
+interface ConfigRun {
+  name: string;
+  params: Record<string, unknown>;
+}
+
+/**
+ * Checks the whole plan without expanding the grid, then hands out its runs lazily. Memory is
+ * the configurations (and a random search's draws), never the grid: two grid points differ in
+ * at least one value (load.ts refuses a list that repeats a value, canonically) and "seed" is
+ * never both a grid key and in "seeds", so grid points never need checking against each other.
+ */
+export function planSweep(spec: SweepSpec, options: { maxRuns?: number; force?: boolean } = {}): SweepPlan {
   const maxRuns = options.maxRuns ?? DEFAULT_MAX_RUNS;
   const total = countRuns(spec);
   if (total > maxRuns && !options.force) {
@@ -41,54 +67,160 @@ export function expandSweep(spec: SweepSpec, options: { maxRuns?: number; force?
       `${spec.file}: the sweep expands to ${total} runs, more than ${maxRuns}; pass --force to run it anyway`,
     );
   }
-  const points: { name: string; params: Record<string, unknown>; origin: RunSpec['origin']; index: number }[] = [];
-  const sampled =
-    spec.search.strategy === 'random' && spec.grid !== undefined
-      ? draw(spec.grid, spec.search.samples ?? 0, spec.search.seed)
-      : null;
-  // TPE's runs are proposed while the sweep runs (src/search/propose.ts): only configurations are planned.
-  const planned =
-    spec.search.strategy === 'tpe' ? [] : (sampled ?? gridPoints(spec.grid as Record<string, unknown[]> | undefined));
-  for (const point of planned) {
-    points.push({ name: gridName(point), params: { ...spec.base, ...point }, origin: 'grid', index: -1 });
-  }
-  spec.configs.forEach((config, index) => {
-    points.push({ name: config.name, params: { ...spec.base, ...config.params }, origin: 'config', index });
-  });
-  const configById = new Map<string, number>();
-  const problems: string[] = [];
   const seeds = spec.seeds;
-  const runs = new Map<string, RunSpec>();
-  for (const point of points) {
-    for (const seed of seeds ?? [undefined]) {
-      const params = seed === undefined ? point.params : { ...point.params, seed };
+  // A repeated seed gives the same runs again: each is planned once, as it always was.
+  const seedList = seeds === undefined ? [undefined] : [...new Set(seeds)];
+  const nameOf = (name: string, seed: number | undefined): string =>
+    seeds !== undefined && seeds.length > 1 ? `${name}_s${seed}` : name;
+  const withSeed = (params: Record<string, unknown>, seed: number | undefined): Record<string, unknown> =>
+    seed === undefined ? params : { ...params, seed };
+
+  const problems: string[] = [];
+  const configs = new Map<string, ConfigRun>();
+  const configById = new Map<string, number>();
+  spec.configs.forEach((config, index) => {
+    for (const seed of seedList) {
+      const params = withSeed({ ...spec.base, ...config.params }, seed);
       const id = runId(params);
-      const name = seeds !== undefined && seeds.length > 1 ? `${point.name}_s${seed}` : point.name;
-      if (point.origin === 'config') {
-        const twin = configById.get(id);
-        if (twin !== undefined && twin !== point.index) {
-          problems.push(
-            `configs[${point.index}] ("${point.name}") has the same parameters as configs[${twin}] ("${spec.configs[twin]!.name}")`,
-          );
-        }
-        configById.set(id, point.index);
+      const twin = configById.get(id);
+      if (twin !== undefined && twin !== index) {
+        problems.push(
+          `configs[${index}] ("${config.name}") has the same parameters as configs[${twin}] ("${spec.configs[twin]!.name}")`,
+        );
       }
-      const existing = runs.get(id);
-      // A named configuration that equals a grid point is one run, named after the configuration.
-      if (existing !== undefined) {
-        if (point.origin === 'config') runs.set(id, { ...existing, name, origin: 'config' });
-        continue;
+      configById.set(id, index);
+      if (!configs.has(id)) configs.set(id, { name: nameOf(config.name, seed), params });
+    }
+  });
+
+  // TPE's runs are proposed while the sweep runs (src/search/propose.ts): only configurations are planned.
+  const strategy = spec.search.strategy;
+  const grid = strategy === 'tpe' ? undefined : spec.grid;
+  const sampled = strategy === 'random' && grid !== undefined ? drawnRuns(spec, seedList, withSeed) : null;
+  const lists = sampled === null ? (grid as Record<string, unknown[]> | undefined) : undefined;
+  let index: ValueIndex | undefined;
+  const inGrid = (id: string, params: Record<string, unknown>): boolean =>
+    sampled !== null
+      ? sampled.has(id)
+      : lists !== undefined && gridHas(spec, (index ??= valueIndex(lists)), id, params);
+  // A named configuration that equals a grid point is one run, named after the configuration.
+  const merged = new Set([...configs].filter(([id, run]) => inGrid(id, run.params)).map(([id]) => id));
+  const gridRuns =
+    sampled?.size ??
+    (lists === undefined ? 0 : Object.values(lists).reduce((n, v) => n * v.length, 1) * seedList.length);
+
+  function* gridSpecs(): Generator<{ id: string; name: string; params: Record<string, unknown> }> {
+    if (sampled !== null) {
+      for (const [id, run] of sampled) yield { id, ...run };
+      return;
+    }
+    for (const point of gridPoints(lists)) {
+      const name = gridName(point);
+      const params = { ...spec.base, ...point };
+      for (const seed of seedList) {
+        const seeded = withSeed(params, seed);
+        yield { id: runId(seeded), name: nameOf(name, seed), params: seeded };
       }
-      runs.set(id, { id, name, params, origin: point.origin, ordinal: runs.size });
     }
   }
-  problems.push(...placeholderProblems(spec, [...runs.values()]));
+  function* runs(): Generator<RunSpec> {
+    let ordinal = 0;
+    for (const { id, name, params } of gridSpecs()) {
+      const config = merged.has(id) ? configs.get(id) : undefined;
+      yield config === undefined
+        ? { id, name, params, origin: 'grid', ordinal: ordinal++ }
+        : { id, name: config.name, params, origin: 'config', ordinal: ordinal++ };
+    }
+    for (const [id, { name, params }] of configs)
+      if (!merged.has(id)) yield { id, name, params, origin: 'config', ordinal: ordinal++ };
+  }
+
+  const firstGrid = gridSpecs().next();
+  const first =
+    firstGrid.done === true
+      ? undefined
+      : { params: firstGrid.value.params, name: configs.get(firstGrid.value.id)?.name ?? firstGrid.value.name };
+  const unmerged = [...configs].filter(([id]) => !merged.has(id)).map(([, run]) => run);
+  const size = gridRuns + unmerged.length;
+  problems.push(...placeholderProblems(spec, size, gridRuns, first, unmerged));
   if (problems.length > 0) throw new SpecError(spec.file, [...new Set(problems)]);
-  return [...runs.values()];
+  const longestName = (): number => {
+    // A configuration that takes a grid point's place may hide the longest grid name: walk the plan then.
+    if (lists === undefined || merged.size > 0) {
+      let longest = 0;
+      for (const run of runs()) longest = Math.max(longest, run.name.length);
+      return longest;
+    }
+    // Every combination of values is a point, so the longest name joins each key's longest part.
+    const keys = Object.entries(lists);
+    const parts = keys.reduce(
+      (n, [key, list]) => n + list.reduce((m: number, v) => Math.max(m, gridName({ [key]: v }).length), 0),
+      0,
+    );
+    const suffix = Math.max(...seedList.map((seed) => nameOf('', seed).length));
+    const gridLongest = gridRuns === 0 ? 0 : parts + keys.length - 1 + suffix;
+    return Math.max(gridLongest, ...unmerged.map((run) => run.name.length));
+  };
+  return { size, runs, includes: (id, params) => configs.has(id) || inGrid(id, params), longestName };
+}
+
+/** Every run at once, for callers that want a list (tests, small sweeps). */
+export function expandSweep(spec: SweepSpec, options: { maxRuns?: number; force?: boolean } = {}): RunSpec[] {
+  return [...planSweep(spec, options).runs()];
+}
+
+/** A random search's runs: its draws are few enough to hold, and may repeat (kept once, first first). */
+function drawnRuns(
+  spec: SweepSpec,
+  seedList: readonly (number | undefined)[],
+  withSeed: (params: Record<string, unknown>, seed: number | undefined) => Record<string, unknown>,
+): Map<string, ConfigRun> {
+  const nameOf = (name: string, seed: number | undefined): string =>
+    spec.seeds !== undefined && spec.seeds.length > 1 ? `${name}_s${seed}` : name;
+  const runs = new Map<string, ConfigRun>();
+  for (const point of draw(spec.grid!, spec.search.samples ?? 0, spec.search.seed)) {
+    for (const seed of seedList) {
+      const params = withSeed({ ...spec.base, ...point }, seed);
+      const id = runId(params);
+      if (!runs.has(id)) runs.set(id, { name: nameOf(gridName(point), seed), params });
+    }
+  }
+  return runs;
+}
+
+/** Whether a grid point (with one of the seeds) has exactly these parameters: found key by key, not by expanding. */
+/** Each grid key's values by their canonical form: membership is a look-up, whatever a list's length. */
+type ValueIndex = [string, Map<string, unknown>][];
+
+function valueIndex(lists: Record<string, unknown[]>): ValueIndex {
+  return Object.entries(lists).map(([key, values]) => [key, new Map(values.map((v) => [canonicalJson(v), v]))]);
+}
+
+function gridHas(spec: SweepSpec, index: ValueIndex, id: string, params: Record<string, unknown>): boolean {
+  const point: Record<string, unknown> = {};
+  for (const [key, values] of index) {
+    if (!(key in params)) return false;
+    const wanted = canonicalJson(params[key]);
+    if (!values.has(wanted)) return false;
+    point[key] = values.get(wanted);
+  }
+  const seed = params.seed;
+  let candidate: Record<string, unknown> = { ...spec.base, ...point };
+  if (spec.seeds !== undefined) {
+    if (typeof seed !== 'number' || !spec.seeds.includes(seed)) return false;
+    candidate = { ...candidate, seed };
+  }
+  return runId(candidate) === id;
 }
 
 /** Every {placeholder} must name a parameter of every run, or a built-in: checked before anything runs. */
-function placeholderProblems(spec: SweepSpec, runs: RunSpec[]): string[] {
+function placeholderProblems(
+  spec: SweepSpec,
+  size: number,
+  gridRuns: number,
+  firstGrid: ConfigRun | undefined,
+  configs: readonly ConfigRun[],
+): string[] {
   const trainer = spec.trainer;
   if (trainer === 'builtin') return [];
   const templates: [string, string][] = [
@@ -102,10 +234,13 @@ function placeholderProblems(spec: SweepSpec, runs: RunSpec[]): string[] {
   for (const [where, template] of templates) {
     for (const name of placeholderNames(template)) {
       if (builtins.has(name)) continue;
-      const without = runs.filter((run) => !(name in run.params));
-      if (without.length === 0) continue;
-      const some =
-        without.length === runs.length ? 'no run has' : `${without.length} run(s) (e.g. "${without[0]!.name}") have no`;
+      // Every grid run has the same keys (base, grid, seed), so the first stands for all.
+      const gridLacks = firstGrid !== undefined && !(name in firstGrid.params);
+      const configsWithout = configs.filter((run) => !(name in run.params));
+      const without = (gridLacks ? gridRuns : 0) + configsWithout.length;
+      if (without === 0) continue;
+      const example = gridLacks ? firstGrid : configsWithout[0]!;
+      const some = without === size ? 'no run has' : `${without} run(s) (e.g. "${example.name}") have no`;
       problems.push(
         `${where}: unknown placeholder {${name}}: ${some} parameter "${name}" (built-ins: ${BUILTIN_PLACEHOLDERS.join(', ')})`,
       );
@@ -156,14 +291,4 @@ function formatValue(value: unknown): string {
 /** 12 hex characters of the SHA-256 of the canonical JSON of the parameters. */
 export function runId(params: Record<string, unknown>): string {
   return createHash('sha256').update(canonicalJson(params)).digest('hex').slice(0, 12);
-}
-
-/** JSON with object keys sorted at every depth, so key order in the file never changes an id. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { SpecError } from '../errors.js';
+import { canonicalJson } from './canonical-json.js';
 import { parseDuration } from './duration.js';
 import { checkKnownParam, isBuiltinMetric, RESERVED_PARAMS } from './params.js';
 import { parseTemplate } from './placeholders.js';
@@ -138,7 +139,8 @@ function crossFieldProblems(sweep: SweepFile, where: (p: PropertyKey[]) => strin
         continue;
       }
       values.forEach((value, i) => check(['grid', key, i], key, value));
-      const seen = new Set(values.map((v) => JSON.stringify(v)));
+      // Canonical, as ids are: two values equal up to key order would give two runs with one id.
+      const seen = new Set(values.map(canonicalJson));
       if (seen.size !== values.length) problems.push(`${where(['grid', key])}: the list repeats a value`);
     }
   }

@@ -1,9 +1,11 @@
 // The CLI as a user meets it: exit codes, messages, the plan, exports.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
-import { cli, tempDir, writeSweep } from '../helpers.js';
+import { CLI, cli, tempDir, writeSweep } from '../helpers.js';
 
 describe('sweep CLI', () => {
   it('bad input: exit 2, the file, the key path and what was expected; nothing runs', { timeout: 60_000 }, async () => {
@@ -65,6 +67,38 @@ describe('sweep CLI', () => {
     const forced = await cli(['run', 'huge.yaml', '--dry-run', '--force', '--json'], { cwd: dir });
     assert.equal(JSON.parse(forced.stdout).runs.length, 10201);
   });
+
+  it(
+    '--dry-run of a 10^6-run grid streams: a reader that stops after three lines ends it quietly',
+    { timeout: 60_000 },
+    async () => {
+      const dir = tempDir();
+      const hundred = `[${Array.from({ length: 100 }, (_, i) => i).join(', ')}]`;
+      writeSweep(
+        dir,
+        `name: million\ntrainer: builtin\ngrid: { a: ${hundred}, b: ${hundred}, c: ${hundred} }\n`,
+        'm.yaml',
+      );
+      const child = spawn(process.execPath, [CLI, 'run', 'm.yaml', '--dry-run', '--force'], {
+        cwd: dir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const lines: string[] = [];
+      for await (const line of createInterface({ input: child.stdout })) {
+        lines.push(line);
+        if (lines.length === 3) break; // closes our end of the pipe, as `| head -3` does
+      }
+      child.stdout.destroy();
+      assert.equal(await exited, 0, stderr);
+      assert.equal(stderr, '');
+      assert.match(lines[0]!, /^id +name +params$/);
+      assert.match(lines[1]!, /^[0-9a-f]{12} {2}a=0_b=0_c=0 +\{"a":0,"b":0,"c":0\}$/);
+      assert.match(lines[2]!, /^[0-9a-f]{12} {2}a=0_b=0_c=1 +\{"a":0,"b":0,"c":1\}$/);
+    },
+  );
 
   it('export writes every metric row as JSON lines or CSV; ls lists sweeps', { timeout: 60_000 }, async () => {
     const dir = tempDir();

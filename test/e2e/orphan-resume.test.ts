@@ -17,11 +17,13 @@ describe('resuming after kill -9 with a wrapped trainer', () => {
     { timeout: 120_000 },
     async () => {
       const dir = tempDir();
+      // 150 steps of 80 ms: attempt 1's trainer must still be writing when the resume starts,
+      // even when a loaded machine is slow to start the second `sweep run`.
       writeSweep(
         dir,
         `name: wrapped
 trainer: { command: [/bin/sh, ${JSON.stringify(WRAPPER)}], env: { WRAPPER_SLEEP: "1" } }
-base: { step_ms: 20 }
+base: { step_ms: 80 }
 configs: [{ name: wrapped, steps: 150 }]
 resources: { gpus: none, cpu_slots: 1 }
 kill_grace: 2s

@@ -128,6 +128,10 @@ test(
     await page.waitForSelector(`#runs tbody tr[data-run="${watch}"][data-state="completed"]`, { timeout: 60_000 });
     seen.push('completed');
     assert.deepEqual(seen, ['queued', 'running', 'completed']);
+    // The table's state and the chart's points arrive by separate updates: wait for the points,
+    // then check that a later poll added none twice.
+    await waitForAsync(async () => (await scalePoints('watch')) >= 30, 'all 30 points of the watched run');
+    await new Promise((r) => setTimeout(r, 1500));
     assert.equal(await scalePoints('watch'), 30, 'every logged point arrived, none twice');
     const progress = await page.textContent(`#runs tbody tr[data-run="${watch}"] td.progress`);
     assert.match(progress ?? '', /30 \/ 30/);

@@ -7,7 +7,7 @@ import { slurmOptionsFrom } from '../../executor/slurm/config.js';
 import { SlurmExecutor } from '../../executor/slurm/executor.js';
 import { runSweep } from '../../orchestrator/run-sweep.js';
 import { chooseMode, createProgress } from '../../progress/index.js';
-import { expandSweep, type RunSpec } from '../../sweep-file/expand.js';
+import { planSweep, type SweepPlan } from '../../sweep-file/expand.js';
 import { loadSweepFile } from '../../sweep-file/load.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
 import { resolveDb, resolveRunsDir } from '../defaults.js';
@@ -44,7 +44,7 @@ export interface Io {
 export async function runCommand(options: RunOptions, io: Io): Promise<number> {
   const file = resolve(io.cwd, options.file);
   const spec = loadSweepFile(file);
-  const runs = expandSweep(spec, { force: options.force });
+  const plan = planSweep(spec, { force: options.force });
   const runsDir = resolveRunsDir(options.runsDir, io.cwd);
   const executor = (): Executor =>
     (options.executor ?? spec.resources.executor ?? 'local') === 'slurm'
@@ -61,9 +61,16 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
     const estimate =
       options.estimateFrom === undefined
         ? null
-        : estimateFrom(options.estimateFrom, asked, runs, estimateSlots, resolveDb(options.db, runsDir, io.cwd));
+        : // The estimate simulates the whole queue: it holds the runs (asked for explicitly, with --estimate-from).
+          estimateFrom(
+            options.estimateFrom,
+            asked,
+            [...plan.runs()],
+            estimateSlots,
+            resolveDb(options.db, runsDir, io.cwd),
+          );
     const cost = costOf(spec, slots, estimate);
-    printPlan(spec.name, runs, options.json, io.out, cost);
+    await printPlan(spec.name, plan, options.json, io.out, cost);
     if (!options.json) printCost(cost, options.estimateFrom, spec.resources.pack === 'memory', io.out);
     return EXIT.ok;
   }
@@ -83,7 +90,7 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
       spec,
       specRecord,
       specHash: createHash('sha256').update(readFileSync(file)).digest('hex'),
-      runs,
+      plan,
       store,
       executor: executor(),
       runsDir,
@@ -119,15 +126,47 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
   }
 }
 
-function printPlan(sweep: string, runs: RunSpec[], json: boolean, out: NodeJS.WritableStream, cost: Cost): void {
-  if (json) {
-    out.write(
-      `${JSON.stringify({ sweep, runs: runs.map((r) => ({ id: r.id, name: r.name, origin: r.origin, params: r.params })), ...cost })}\n`,
-    );
-    return;
+/** The plan, written as it is expanded; a reader that stops early (`| head`) ends it quietly. */
+async function printPlan(
+  sweep: string,
+  plan: SweepPlan,
+  json: boolean,
+  out: NodeJS.WritableStream,
+  cost: Cost,
+): Promise<void> {
+  let broken: Error | null = null;
+  const onError = (error: Error): void => {
+    broken = error;
+  };
+  out.on('error', onError);
+  // Waits for the stream to drain when its buffer is full, so a huge plan is never buffered whole.
+  const write = async (text: string): Promise<void> => {
+    if (broken !== null) throw broken;
+    if (!out.write(text)) await new Promise((resolve) => out.once('drain', resolve));
+  };
+  try {
+    if (json) {
+      // The same single JSON object as ever, written a run at a time.
+      await write(`{"sweep":${JSON.stringify(sweep)},"runs":[`);
+      let first = true;
+      for (const r of plan.runs()) {
+        await write(
+          `${first ? '' : ','}${JSON.stringify({ id: r.id, name: r.name, origin: r.origin, params: r.params })}`,
+        );
+        first = false;
+      }
+      const rest = JSON.stringify(cost).slice(1);
+      await write(`]${rest === '}' ? '}' : `,${rest}`}\n`);
+      return;
+    }
+    const nameWidth = Math.min(40, Math.max(4, plan.longestName()));
+    await write(`${'id'.padEnd(12)}  ${'name'.padEnd(nameWidth)}  params\n`);
+    for (const run of plan.runs())
+      await write(`${run.id}  ${run.name.padEnd(nameWidth)}  ${JSON.stringify(run.params)}\n`);
+    await write(`${plan.size} run(s) in sweep ${sweep}; nothing was run (--dry-run)\n`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
+  } finally {
+    out.off('error', onError);
   }
-  const nameWidth = Math.min(40, Math.max(4, ...runs.map((r) => r.name.length)));
-  out.write(`${'id'.padEnd(12)}  ${'name'.padEnd(nameWidth)}  params\n`);
-  for (const run of runs) out.write(`${run.id}  ${run.name.padEnd(nameWidth)}  ${JSON.stringify(run.params)}\n`);
-  out.write(`${runs.length} run(s) in sweep ${sweep}; nothing was run (--dry-run)\n`);
 }

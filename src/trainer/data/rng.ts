@@ -25,7 +25,7 @@ function cyrb128(text: string): [number, number, number, number] {
   return [h1 >>> 0, h2 >>> 0, h3 >>> 0, h4 >>> 0];
 }
 
-export class Rng {
+export class DataRng {
   private a: number;
   private b: number;
   private c: number;
@@ -64,7 +64,7 @@ export class Rng {
 
   pick<T>(items: readonly T[]): T {
     const item = items[this.int(items.length)];
-    if (item === undefined) throw new Error('Rng.pick: empty list');
+    if (item === undefined) throw new Error('DataRng.pick: empty list');
     return item;
   }
 

@@ -1,6 +1,6 @@
 // COCO-style captions for embedded scenes: five varied phrasings per image from a pool of
 // templates and synonyms, with a phrasing shift between the pretraining and fine-tuning domains.
-import { Rng } from '../rng.js';
+import { DataRng } from '../rng.js';
 import { SPECIAL_TOKENS, splitWords } from '../tokenizer.js';
 import type { Background, Color, Domain, Position, Scene, Shape, Size, Style } from './scene.js';
 
@@ -98,7 +98,7 @@ function tidy(text: string): string {
 
 /** The captions of one scene; drawn from a stream of their own, so they do not move the pixels. */
 export function captionsFor(scene: Scene, domain: Domain, split: string): string[] {
-  const rng = new Rng(`clipsweep-embedded-captions/${domain}/${split}/${scene.imageId}`);
+  const rng = new DataRng(`clipsweep-embedded-captions/${domain}/${split}/${scene.imageId}`);
   const a = scene.attributes;
   return rng
     .shuffle(TEMPLATES[domain])

@@ -1,5 +1,5 @@
 // What an embedded image shows, and how scenes are drawn at random in families of hard negatives.
-import { Rng } from '../rng.js';
+import { DataRng } from '../rng.js';
 
 export const SHAPES = ['circle', 'square', 'triangle', 'diamond', 'star', 'cross'] as const;
 export const COLORS = ['red', 'green', 'blue', 'yellow', 'purple', 'orange', 'cyan'] as const;
@@ -107,7 +107,7 @@ function choices(spec: DomainSpec): { [K in keyof Attributes]: readonly Attribut
   };
 }
 
-function drawJitter(rng: Rng): Jitter {
+function drawJitter(rng: DataRng): Jitter {
   const c = () => Math.round(rng.range(-18, 18));
   return {
     dx: rng.range(-0.05, 0.05),
@@ -130,7 +130,7 @@ export function drawScenes(domain: Domain, split: string, count: number, firstId
   const variable = (Object.keys(options) as (keyof Attributes)[]).filter((k) => options[k].length > 1);
   const scenes: Scene[] = [];
   for (let family = 0; scenes.length < count; family++) {
-    const rng = new Rng(`clipsweep-embedded/${domain}/${split}/${family}`);
+    const rng = new DataRng(`clipsweep-embedded/${domain}/${split}/${family}`);
     const base: Attributes = {
       shape: rng.pick(options.shape),
       color: rng.pick(options.color),
