@@ -171,8 +171,9 @@ retries: 0
     // big-2 is big-1 apart from the seed: it never tried GPU 0.
     const big2 = byName.get('big-2')!;
     assert.equal(big2.status, 'completed');
-    assert.equal(big2.attempt, 1);
-    assert.equal(big2.gpu, 1);
+    // Once in ten runs on a loaded machine big-2 still took two attempts; the sweep's log says how.
+    assert.equal(big2.attempt, 1, result.all);
+    assert.equal(big2.gpu, 1, result.all);
     assert.equal(use.get(big2.pk)?.peakMiB, 7700);
     store.close();
   });
