@@ -101,6 +101,8 @@ export class RunQueue {
     this.feed();
     await finished;
     signal.removeEventListener('abort', onAbort);
+    // Nothing waits now; closing also drops the allocator's keep-alive handle whatever happened.
+    this.allocator.close();
   }
 
   /** Puts a run (a retry) at the back of the order. */

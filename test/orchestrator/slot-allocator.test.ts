@@ -1,11 +1,23 @@
 // The slot allocator: waiting runs are placed by a release, in order, only on slots they may use.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import type { Slot } from '../../src/resources/gpus.js';
 import { SlotAllocator, type PlacementPolicy, type SlotRequest } from '../../src/orchestrator/slot-allocator.js';
 
 const gpuSlot = (gpu: number, k = 0): Slot => ({ id: `gpu${gpu}.${k}`, gpu, gpuMemoryMiB: 1000 * (gpu + 1) });
 const req = (runPk: number, excludedGpus: number[] = []): SlotRequest => ({ runPk, params: {}, excludedGpus });
+/** Allocators made by a test; closed after it, so that requests left waiting let the process exit. */
+const made: SlotAllocator[] = [];
+class TestAllocator extends SlotAllocator {
+  constructor(...args: ConstructorParameters<typeof SlotAllocator>) {
+    super(...args);
+    made.push(this);
+  }
+}
+afterEach(() => {
+  for (const allocator of made.splice(0)) allocator.close();
+});
+
 /** Lets pending promise callbacks run. */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -18,7 +30,7 @@ function track(promise: Promise<Slot | null>): { value(): Slot | null | undefine
 
 describe('SlotAllocator', () => {
   it("hands out free slots at once, in the executor's order", async () => {
-    const allocator = new SlotAllocator([gpuSlot(0), gpuSlot(1)]);
+    const allocator = new TestAllocator([gpuSlot(0), gpuSlot(1)]);
     assert.equal((await allocator.acquire(req(1)))?.id, 'gpu0.0');
     assert.equal((await allocator.acquire(req(2)))?.id, 'gpu1.0');
     assert.deepEqual([...allocator.inUse().keys()], ['gpu0.0', 'gpu1.0']);
@@ -26,7 +38,7 @@ describe('SlotAllocator', () => {
 
   it('makes a run wait until a slot is released, then hands it that slot', async () => {
     const slots = [gpuSlot(0)];
-    const allocator = new SlotAllocator(slots);
+    const allocator = new TestAllocator(slots);
     await allocator.acquire(req(1));
     const waiting = track(allocator.acquire(req(2)));
     await settle();
@@ -40,7 +52,7 @@ describe('SlotAllocator', () => {
 
   it('serves waiting runs first come, first served', async () => {
     const slots = [gpuSlot(0)];
-    const allocator = new SlotAllocator(slots);
+    const allocator = new TestAllocator(slots);
     await allocator.acquire(req(1));
     const order: number[] = [];
     const a = allocator.acquire(req(2)).then(() => order.push(2));
@@ -54,7 +66,7 @@ describe('SlotAllocator', () => {
 
   it('never places a run on a GPU it ran out of memory on; others may use that slot meanwhile', async () => {
     const slots = [gpuSlot(0), gpuSlot(1)];
-    const allocator = new SlotAllocator(slots);
+    const allocator = new TestAllocator(slots);
     await allocator.acquire(req(1)); // gpu0
     await allocator.acquire(req(2)); // gpu1
     const needsBig = track(allocator.acquire(req(3, [0])));
@@ -71,7 +83,7 @@ describe('SlotAllocator', () => {
 
   it('reports a free slot no waiting run may use (starved)', async () => {
     const slots = [gpuSlot(0), gpuSlot(1)];
-    const allocator = new SlotAllocator(slots);
+    const allocator = new TestAllocator(slots);
     await allocator.acquire(req(1, [0])); // takes gpu1
     void allocator.acquire(req(2, [0]));
     await settle();
@@ -81,7 +93,7 @@ describe('SlotAllocator', () => {
 
   it('resolves every waiting run, and later ones, with null once closed', async () => {
     const slots = [gpuSlot(0)];
-    const allocator = new SlotAllocator(slots);
+    const allocator = new TestAllocator(slots);
     await allocator.acquire(req(1));
     const waiting = allocator.acquire(req(2));
     allocator.close();
@@ -90,7 +102,7 @@ describe('SlotAllocator', () => {
   });
 
   it('a release of a slot not in use changes nothing', async () => {
-    const allocator = new SlotAllocator([gpuSlot(0)]);
+    const allocator = new TestAllocator([gpuSlot(0)]);
     allocator.release(gpuSlot(0));
     assert.equal(allocator.inUse().size, 0);
   });
@@ -104,7 +116,7 @@ describe('SlotAllocator', () => {
       placed: (request, slot) => log.push(`placed ${request.runPk} ${slot.id}`),
       released: (request, slot) => log.push(`released ${request.runPk} ${slot.id}`),
     };
-    const allocator = new SlotAllocator(slots, policy);
+    const allocator = new TestAllocator(slots, policy);
     const first = track(allocator.acquire(req(7)));
     await settle();
     assert.equal(first.value(), undefined, 'the policy said no');
