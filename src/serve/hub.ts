@@ -4,7 +4,8 @@
 // subscriber. A page that connects gets a snapshot first, then only deltas.
 import { resolveThresholds, type Thresholds } from '../report/options.js';
 import { LiveReader, type LiveSweepRow } from '../store/live-reads.js';
-import { SweepLive } from './live.js';
+import { Diagnoser } from './diagnoser.js';
+import { SweepLive, type SweepDelta } from './live.js';
 
 export interface Subscriber {
   /** null: the sweeps list; otherwise a sweep name. */
@@ -29,10 +30,14 @@ export class LiveHub {
   private timer: NodeJS.Timeout | null = null;
   private version = -1;
   private listJson = '';
+  /** Diagnoses (full-series reads) run in a worker thread, off the event loop. */
+  private readonly diagnoser: Diagnoser | null;
 
-  constructor(dbFile: string, options: { thresholds?: Partial<Thresholds> } = {}) {
+  /** `inlineDiagnoses`: diagnose in the polls themselves (tests that drive polls one by one). */
+  constructor(dbFile: string, options: { thresholds?: Partial<Thresholds>; inlineDiagnoses?: boolean } = {}) {
     this.reader = new LiveReader(dbFile);
     this.thresholds = resolveThresholds(options.thresholds ?? {});
+    this.diagnoser = options.inlineDiagnoses ? null : new Diagnoser(dbFile);
   }
 
   start(pollMs: number): void {
@@ -44,6 +49,7 @@ export class LiveHub {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.subscribers.clear();
+    void this.diagnoser?.close();
     this.reader.close();
   }
 
@@ -58,7 +64,10 @@ export class LiveHub {
       const row = this.reader.sweeps().find((s) => s.name === name);
       if (!row) return undefined;
       this.reader.refreshKeys();
-      live = new SweepLive(this.reader, row, this.thresholds);
+      live = new SweepLive(this.reader, row, this.thresholds, {
+        ...(this.diagnoser ? { diagnoser: this.diagnoser } : {}),
+        onDelta: (delta) => this.broadcast(delta),
+      });
       this.sweeps.set(name, live);
     }
     return live;
@@ -107,9 +116,12 @@ export class LiveHub {
 
   private pollSweep(live: SweepLive): void {
     const delta = live.poll(Date.now() / 1000);
-    if (!delta) return;
+    if (delta) this.broadcast(delta);
+  }
+
+  private broadcast(delta: SweepDelta): void {
     const json = JSON.stringify(delta);
-    for (const s of this.subscribers) if (s.sweep === live.sweep.name) s.send('delta', json);
+    for (const s of this.subscribers) if (s.sweep === delta.sweep) s.send('delta', json);
   }
 }
 

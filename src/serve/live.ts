@@ -3,12 +3,14 @@
 // only what changed (runs whose metric_lines moved, and their rows after the last step sent) and
 // returns one delta that every open page of the sweep receives: whole series are never resent.
 import { groupConfigurations, styleOf } from '../report/configs.js';
-import { diagnose, RETRIEVAL_KEY, type RunDiagnostics } from '../report/diagnostics.js';
+import { RETRIEVAL_KEY, type RunDiagnostics } from '../report/diagnostics.js';
 import { DRAW_POINTS, DRAWN_KEYS } from '../report/model.js';
 import { chooseObjective, type ObjectiveChoice } from '../report/objective.js';
 import type { Thresholds } from '../report/options.js';
-import { lttb, round4, type Series } from '../report/series.js';
+import { lttb, round4 } from '../report/series.js';
 import type { LivePoints, LiveReader, LiveRunRow, LiveSweepRow } from '../store/live-reads.js';
+import { diagnoseFromDb, type DiagnosisJob, type DiagnosisResult } from './diagnose-run.js';
+import type { Diagnoser } from './diagnoser.js';
 
 /** A drawn series: finite points only (NaN and infinities are diagnostics, not lines). */
 export interface Drawn {
@@ -82,6 +84,8 @@ interface RunState {
   diag: DiagView | null;
   alerts: Map<string, Alert>;
   diagDirty: boolean;
+  /** Sent to the diagnosis worker, answer pending. */
+  diagInFlight: boolean;
   /** Last value sent per key, for the runs table. */
   latestValues: Record<string, number | string>;
 }
@@ -89,6 +93,8 @@ interface RunState {
 /** Points in a page's first snapshot, all series together, and the least per series. */
 const SNAPSHOT_POINTS = 120_000;
 const MIN_SNAPSHOT_POINTS = 50;
+/** Diagnoses queued in the worker at once: runs that move again meanwhile wait, not pile up. */
+const MAX_DIAG_IN_FLIGHT = 4;
 
 /** A drawn series for JSON: at most `points` (LTTB), 4 significant digits, epochs only if logged. */
 function compact(d: Drawn, points: number): { x: number[]; y: number[]; e?: (number | null)[] } {
@@ -119,15 +125,26 @@ export class SweepLive {
   private readonly firstBuckets: number;
   /** Diagnostics re-read full series: this caps the time one poll spends on them. */
   private readonly diagBudgetMs: number;
+  private readonly diagnoser: Diagnoser | null;
+  private readonly onDelta: (delta: SweepDelta) => void;
+  /** Worker answers not yet sent, gathered into one delta. */
+  private asyncDelta: SweepDelta | null = null;
+  private lastDiagError = '';
 
+  /**
+   * `diagnoser`: diagnoses run in its worker and their results come later through `onDelta`;
+   * without one they run in the poll, `diagBudgetMs` per poll.
+   */
   constructor(
     private readonly reader: LiveReader,
     sweep: LiveSweepRow,
     private readonly thresholds: Thresholds,
-    options: { diagBudgetMs?: number } = {},
+    options: { diagBudgetMs?: number; diagnoser?: Diagnoser; onDelta?: (delta: SweepDelta) => void } = {},
   ) {
     this.sweep = sweep;
     this.diagBudgetMs = options.diagBudgetMs ?? 150;
+    this.diagnoser = options.diagnoser ?? null;
+    this.onDelta = options.onDelta ?? (() => undefined);
     const rows = reader.runs(sweep.pk);
     let drawnSeries = 0;
     for (const row of rows) for (const key of reader.runKeys(row.pk)) this.keys.add(key);
@@ -142,7 +159,7 @@ export class SweepLive {
   }
 
   pendingDiagnoses(): boolean {
-    for (const s of this.runs.values()) if (s.diagDirty) return true;
+    for (const s of this.runs.values()) if (s.diagDirty || s.diagInFlight) return true;
     return false;
   }
 
@@ -187,7 +204,10 @@ export class SweepLive {
       keys: [...this.keys].sort(),
       runs: [...this.runs.values()].map((s) => s.view),
       series,
-      diags: [...this.runs.values()].flatMap((s) => (s.diag ? [s.diag] : [])),
+      // The gap is drawn like the other series: as many points.
+      diags: [...this.runs.values()].flatMap((s) =>
+        s.diag ? [{ ...s.diag, gap: compact({ ...s.diag.gap, e: [] }, perSeries) }] : [],
+      ),
       alerts: [...this.runs.values()].flatMap((s) => [...s.alerts.values()]),
     };
   }
@@ -244,6 +264,7 @@ export class SweepLive {
           diag: null,
           alerts: new Map(),
           diagDirty: true,
+          diagInFlight: false,
           latestValues: {},
         };
         this.runs.set(row.pk, state);
@@ -300,35 +321,87 @@ export class SweepLive {
     }
   }
 
-  /** Diagnoses dirty runs, oldest first, until `budgetMs` is spent; the rest wait for the next poll. */
+  /** Diagnoses dirty runs, oldest first: in the worker, or here until `budgetMs` is spent. */
   private diagnoseDirty(budgetMs: number, delta: SweepDelta | null): void {
+    if (this.diagnoser) return this.dispatchDiagnoses(this.diagnoser);
     const start = performance.now();
     for (const state of this.runs.values()) {
       if (!state.diagDirty) continue;
       if (performance.now() - start > budgetMs) break;
-      const series = new Map<string, Series>();
-      for (const key of this.reader.runKeys(state.row.pk)) {
-        if (!this.wanted(key)) continue;
-        series.set(key, this.reader.seriesValues(state.row.pk, key));
-      }
-      this.diagnoseRun(state, series, delta);
+      state.diagDirty = false;
+      this.applyDiagnosis(state, diagnoseFromDb(this.reader, this.jobOf(state)), delta);
     }
   }
 
-  /** The report's diagnostics on the run's full series; alerts are raised once per kind. */
-  private diagnoseRun(state: RunState, series: ReadonlyMap<string, Series>, delta: SweepDelta | null): void {
-    state.diagDirty = false;
-    const facts = {
+  private dispatchDiagnoses(diagnoser: Diagnoser): void {
+    for (const state of this.runs.values()) {
+      if (!state.diagDirty || state.diagInFlight) continue;
+      if (diagnoser.inFlight >= MAX_DIAG_IN_FLIGHT) break;
+      state.diagDirty = false;
+      state.diagInFlight = true;
+      const job = this.jobOf(state);
+      diagnoser.diagnose(job).then(
+        (result) => {
+          state.diagInFlight = false;
+          // A run started over, or an objective that changed meanwhile, makes the answer stale.
+          if (this.runs.get(state.row.pk) !== state || job.objective.key !== this.objective.key) return;
+          this.applyDiagnosis(state, result, this.pendingAsyncDelta());
+          this.dispatchDiagnoses(diagnoser); // keep the worker busy while runs wait
+        },
+        (error: Error) => {
+          state.diagInFlight = false;
+          if (error.message === 'diagnoser closed') return;
+          state.diagDirty = true; // tried again at the next poll
+          if (error.message !== this.lastDiagError)
+            process.stderr.write(`sweep serve: diagnosing ${state.row.id}: ${error.message}\n`);
+          this.lastDiagError = error.message;
+        },
+      );
+    }
+  }
+
+  /** The delta that gathers worker answers, sent once the answers at hand are in. */
+  private pendingAsyncDelta(): SweepDelta {
+    if (!this.asyncDelta) {
+      const delta: SweepDelta = {
+        sweep: this.sweep.name,
+        now: 0,
+        runs: [],
+        points: [],
+        diags: [],
+        alerts: [],
+        resets: [],
+      };
+      this.asyncDelta = delta;
+      setImmediate(() => {
+        this.asyncDelta = null;
+        delta.now = Date.now() / 1000;
+        this.onDelta(delta);
+      });
+    }
+    return this.asyncDelta;
+  }
+
+  private jobOf(state: RunState): DiagnosisJob {
+    return {
+      runPk: state.row.pk,
+      keys: this.reader.runKeys(state.row.pk).filter((k) => this.wanted(k)),
       status: state.row.status,
       startedAt: state.row.startedAt,
       endedAt: state.row.endedAt,
       failureKind: state.row.failureKind,
       reason: state.row.reason,
-      earlyStop: isEarlyStop(state.row, this.reader.events(state.row.pk)),
+      summary: state.row.summary,
+      thresholds: this.thresholds,
+      objective: { key: this.objective.key, direction: this.objective.direction },
+      now: Date.now() / 1000,
     };
-    const { diagnostics, gap } = diagnose(facts, series, this.thresholds, this.objective, Date.now() / 1000);
-    const drawnGap = lttb(gap.steps, gap.values, DRAW_POINTS);
-    state.diag = { run: state.row.id, diagnostics, gap: drawnGap };
+  }
+
+  /** Alerts are raised once per kind. */
+  private applyDiagnosis(state: RunState, result: DiagnosisResult, delta: SweepDelta | null): void {
+    const { diagnostics, gap } = result;
+    state.diag = { run: state.row.id, diagnostics, gap };
     if (delta) delta.diags.push(state.diag);
     for (const alert of alertsOf(state.row, diagnostics, this.thresholds)) {
       if (state.alerts.has(alert.kind)) continue;
@@ -439,15 +512,4 @@ export function alertsOf(row: LiveRunRow, d: RunDiagnostics, t: Thresholds): Ale
 
 function fmt(v: number | null): string {
   return v === null ? '?' : Number(v.toPrecision(4)).toString();
-}
-
-function isEarlyStop(row: LiveRunRow, events: readonly { kind: string; payload: Record<string, unknown> }[]): boolean {
-  const reasonOf = (x: unknown) =>
-    x !== null && typeof x === 'object' ? (x as Record<string, unknown>)['reason'] : undefined;
-  if (reasonOf(row.summary) === 'early_stop') return true;
-  return events.some(
-    (e) =>
-      e.kind === 'finished' &&
-      (e.payload['reason'] === 'early_stop' || reasonOf(e.payload['summary']) === 'early_stop'),
-  );
 }

@@ -44,7 +44,7 @@ test('a poll carries only the new points, the changed runs and new alerts, once'
   };
   write(a!.pk, 0, 10, (s) => 3 - s * 0.1);
 
-  const hub = new LiveHub(db);
+  const hub = new LiveHub(db, { inlineDiagnoses: true });
   const live = hub.sweep('s')!;
   const snap = live.snapshot(0);
   assert.deepEqual(snap.series['a']!['train/loss']!.x, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -123,4 +123,36 @@ test('a file that is not a clipsweep database is refused with a one-line error',
     () => new LiveHub(file),
     (error: Error) => !error.message.includes('\n') && error.message.includes(file),
   );
+});
+
+test('diagnoses made in the worker thread arrive as a later delta, with their alerts once', async () => {
+  const dir = tempDir();
+  const db = join(dir, 'sweeps.db');
+  const store = SqliteStore.open(db);
+  const sweep = store.registerSweep({ name: 's', specPath: null, spec: {}, specHash: 'x', runsDir: dir });
+  store.registerRuns(sweep.pk, [{ id: 'a', name: 'a', params: { lr: 1 }, ordinal: 0, runDir: join(dir, 'a') }]);
+  const [a] = store.listRuns(sweep.pk);
+  store.claimRun(a!.pk, 'o', 'cpu0', null);
+  const metrics: MetricRow[] = [];
+  for (let s = 0; s < 10; s++) metrics.push({ key: 'train/loss', step: s, value: s < 8 ? 3 - s * 0.1 : NaN, time: s });
+  store.ingest([
+    { runPk: a!.pk, attempt: 1, metrics, events: [], offset: 10, lines: 10, badLines: 0, lastStep: 9, totalSteps: 100 },
+  ]);
+  const hub = new LiveHub(db);
+  const deltas: { diags: { run: string }[]; alerts: { run: string; kind: string; step: number | null }[] }[] = [];
+  hub.subscribe({ sweep: 's', send: (_event, json) => deltas.push(JSON.parse(json)) });
+  const started = Date.now();
+  while (!deltas.some((d) => d.diags.length > 0) && Date.now() - started < 20_000) {
+    hub.tick();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const withDiags = deltas.filter((d) => d.diags.length > 0);
+  assert.equal(withDiags.length, 1, 'one delta carries the diagnosis');
+  assert.deepEqual(
+    withDiags[0]!.alerts.map((x) => [x.run, x.kind, x.step]),
+    [['a', 'diverged', 8]],
+  );
+  assert.equal(hub.pendingDiagnoses(), false);
+  hub.stop();
+  store.close();
 });
