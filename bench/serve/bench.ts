@@ -8,7 +8,7 @@
 //    to the page receiving the point (server-sent event) and to the point being in the chart,
 //    p50/p95, and the server's RSS over time.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -48,6 +48,28 @@ const cpuS = (pid: number) => {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 };
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+/** CPU seconds of Chromium: every live descendant of this process except `exclude` (the server). */
+const browserCpuS = (exclude: number) => {
+  const parentOf = new Map<number, number>();
+  const cpu = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const fields = readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      parentOf.set(Number(name), Number(fields[1]));
+      cpu.set(Number(name), (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  let total = 0;
+  for (const [pid, seconds] of cpu) {
+    let p: number | undefined = pid;
+    while (p !== undefined && p > 1 && p !== process.pid && p !== exclude) p = parentOf.get(p);
+    if (p === process.pid && pid !== process.pid) total += seconds;
+  }
+  return total;
+};
 const rssMb = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 
@@ -77,8 +99,14 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 /** Opens the sweep page; ms until the table has its rows and the first chart canvas is drawn. */
-async function pageUsable(browser: Browser, url: string, rows: number): Promise<number> {
+async function pageUsable(
+  browser: Browser,
+  url: string,
+  rows: number,
+  server: number,
+): Promise<{ ms: number; cpu: number }> {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const cpuBefore = browserCpuS(server);
   const started = performance.now();
   await page.goto(url);
   await page.waitForFunction(
@@ -89,8 +117,9 @@ async function pageUsable(browser: Browser, url: string, rows: number): Promise<
     { timeout: 120_000, polling: 20 },
   );
   const ms = performance.now() - started;
+  const cpu = browserCpuS(server) - cpuBefore;
   await page.close();
-  return ms;
+  return { ms, cpu };
 }
 
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
@@ -112,13 +141,13 @@ try {
     const origin = new URL(server.url).origin;
     const loads = [];
     const cpuBefore = cpuS(server.child.pid!);
-    for (let i = 0; i < 3; i++) loads.push(await pageUsable(browser, `${origin}/sweep/big`, RUNS));
+    for (let i = 0; i < 3; i++) loads.push(await pageUsable(browser, `${origin}/sweep/big`, RUNS, server.child.pid!));
     const diagnosedBy = await Promise.race([server.diagnosed, new Promise<null>((r) => setTimeout(() => r(null), 0))]);
     out(
       `background diagnoses (full series, 150 ms per poll): ${diagnosedBy === null ? 'still running after the page loads' : `done after ${(diagnosedBy / 1000).toFixed(1)} s`}`,
     );
     out(
-      `sweep page usable (${RUNS} rows, first chart drawn): ${loads.map((m) => (m / 1000).toFixed(2)).join(' s, ')} s (3 loads; server ${(cpuS(server.child.pid!) - cpuBefore).toFixed(1)} CPU s for them, with its background diagnoses; load average ${load()}); server RSS ${rssMb(server.child.pid!).toFixed(0)} MB`,
+      `sweep page usable (${RUNS} rows, first chart drawn): ${loads.map((m) => (m.ms / 1000).toFixed(2)).join(' s, ')} s (3 loads; Chromium ${loads.map((m) => m.cpu.toFixed(2)).join(', ')} CPU s for each; server ${(cpuS(server.child.pid!) - cpuBefore).toFixed(1)} CPU s for them, with its background diagnoses; load average ${load()}); server RSS ${rssMb(server.child.pid!).toFixed(0)} MB`,
     );
     await stop(server.child);
   }
@@ -136,6 +165,10 @@ try {
     await page.waitForFunction((n) => document.querySelectorAll('#runs tbody tr[data-run]').length === n, LIVE_RUNS, {
       timeout: 60_000,
     });
+    // The user watches the logit-scale chart: it is on screen (charts off screen wait, see
+    // sweep-charts.js).
+    await page.waitForSelector('section[data-chart="scale"]', { timeout: 60_000 });
+    await page.locator('section[data-chart="scale"]').scrollIntoViewIfNeeded();
     // In the page: when each step of run l0 arrives by event, and when the chart first shows it.
     await page.evaluate(() => {
       const w = window as unknown as { arrived: Record<number, number>; drawn: Record<number, number> };
@@ -168,6 +201,8 @@ try {
     const perTick = RATE / 10;
     let carry = 0;
     const t0 = Date.now();
+    const serverCpu0 = cpuS(server.child.pid!);
+    const browserCpu0 = browserCpuS(server.child.pid!);
     let nextRss = t0;
     while (Date.now() - t0 < SECONDS * 1000) {
       carry += perTick;
@@ -184,6 +219,8 @@ try {
       }
       await new Promise((r) => setTimeout(r, Math.max(0, 100 - ((Date.now() - t0) % 100))));
     }
+    const serverCpu = cpuS(server.child.pid!) - serverCpu0;
+    const browserCpu = browserCpuS(server.child.pid!) - browserCpu0;
     await new Promise((r) => setTimeout(r, 3000));
     const { arrived, drawn } = await page.evaluate(() => {
       const w = window as unknown as { arrived: Record<number, number>; drawn: Record<number, number> };
@@ -204,6 +241,9 @@ try {
       `  commit -> point drawn in the chart:      p50 ${pct(d, 50)} ms, p95 ${pct(d, 95)} ms, max ${Math.max(...d)} ms (${d.length}/${steps} steps seen)`,
     );
     out(`  server RSS: ${rss.join(' ')} (end ${rssMb(server.child.pid!).toFixed(0)} MB)`);
+    out(
+      `  CPU over the ${SECONDS} s: server ${serverCpu.toFixed(1)} s (${((100 * serverCpu) / SECONDS).toFixed(0)}% of a core), Chromium ${browserCpu.toFixed(1)} s (${((100 * browserCpu) / SECONDS).toFixed(0)}%)`,
+    );
     await page.close();
     writer.close();
     await stop(server.child);

@@ -97,7 +97,7 @@ export function buildApp(hub: LiveHub, security: { ownNames: string[]; token: st
 
   app.get('/api/sweeps', (c) => c.json(hub.list()));
 
-  const follow = (c: Context, sweep: string | null, first: () => unknown) =>
+  const follow = (c: Context, sweep: string | null, first: () => string) =>
     streamSSE(c, async (stream) => {
       const queue: string[] = [];
       let wake: (() => void) | null = null;
@@ -116,7 +116,7 @@ export function buildApp(hub: LiveHub, security: { ownNames: string[]; token: st
       });
       hub.subscribe(sub);
       try {
-        await stream.writeSSE({ event: 'snapshot', data: JSON.stringify(first()) });
+        await stream.writeSSE({ event: 'snapshot', data: first() });
         while (open) {
           // A page that cannot keep up is dropped (it reconnects and gets a fresh snapshot)
           // rather than queued for without bound.
@@ -139,13 +139,13 @@ export function buildApp(hub: LiveHub, security: { ownNames: string[]; token: st
       }
     });
 
-  app.get('/api/events', (c) => follow(c, null, () => hub.list()));
+  app.get('/api/events', (c) => follow(c, null, () => JSON.stringify(hub.list())));
   app.get('/api/sweeps/:sweep/events', (c) => {
     const live = hub.sweep(c.req.param('sweep'));
     if (!live) return c.json({ error: 'no such sweep' }, 404);
     // light=1: a page that follows one run needs the sweep's changes, not every run's series.
     const light = c.req.query('light') === '1';
-    return follow(c, live.sweep.name, () => live.snapshot(Date.now() / 1000, !light));
+    return follow(c, live.sweep.name, () => live.snapshotJson(Date.now() / 1000, !light));
   });
 
   const runOf = (c: Context) => {
@@ -247,7 +247,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     setImmediate(() => {
       try {
         const latest = hub.list().sort((a, b) => b.updated_at - a.updated_at)[0];
-        if (latest) hub.sweep(latest.name);
+        // Building the snapshot once fills its per-run cache.
+        if (latest) hub.sweep(latest.name)?.snapshotJson(0);
       } finally {
         resolve();
       }
