@@ -110,7 +110,7 @@ function fingerprint(config, unit) {
 }
 
 function destroy(canvas) {
-  const chart = Chart.getChart(canvas);
+  const chart = canvas && Chart.getChart(canvas);
   if (chart) chart.destroy();
 }
 
@@ -156,11 +156,9 @@ export function ChartBoard(unit) {
       el('p', { class: 'note' }),
       el('div', { class: def.panels.length > 1 ? 'panels' : 'single' }),
     ]);
-    const canvases = def.panels.map((_p, i) => {
-      const canvas = el('canvas', { 'data-panel': String(i) });
-      section.lastChild.appendChild(el('div', { class: 'canvas-box' }, [canvas]));
-      return canvas;
-    });
+    // The canvas itself comes with the panel's first drawing: a canvas on the page is a chart.
+    const boxes = def.panels.map(() => section.lastChild.appendChild(el('div', { class: 'canvas-box' })));
+    const canvases = def.panels.map(() => null);
     if (slot) {
       slot.canvases.forEach(destroy);
       if (observer) observer.unobserve(slot.section);
@@ -168,7 +166,7 @@ export function ChartBoard(unit) {
     } else host.appendChild(section);
     // Off screen until the observer says otherwise (asking now would force a layout); a panel
     // never drawn is drawn anyway, in page order, after the visible ones.
-    slot = { section, canvases, drawn: [], pending: [], visible: !observer };
+    slot = { section, boxes, canvases, labels: [], drawn: [], pending: [], visible: !observer };
     slots.set(def.id, slot);
     if (observer) observer.observe(section);
     return slot;
@@ -204,14 +202,15 @@ export function ChartBoard(unit) {
         });
         if (config.type === 'line' && config.options.scales && config.options.scales.x)
           config.options.scales.x.title = { display: true, text: xUnit };
-        const label = def.title + (panel.title ? ': ' + panel.title : '');
-        if (slot.canvases[i].getAttribute('aria-label') !== label) slot.canvases[i].setAttribute('aria-label', label);
+        slot.labels[i] = def.title + (panel.title ? ': ' + panel.title : '');
         const fp = fingerprint(config, xUnit);
         if (slot.drawn[i] === fp) slot.pending[i] = null;
         else slot.pending[i] = { config, fp, since: slot.pending[i] ? slot.pending[i].since : at };
       });
     });
-    schedule();
+    // Called from a frame already (the page's flush): draw now if the pause is over.
+    if (timer === null && frame === 0 && performance.now() >= lastEnd + PAUSE_FACTOR * lastBurst) burst();
+    else schedule();
   }
 
   /** The next panel to draw: on screen first, in page order; off screen once it waited long enough. */
@@ -240,7 +239,11 @@ export function ChartBoard(unit) {
       idle = null;
     }
     if (timer !== null || frame !== 0 || !hasWork()) return;
-    const wait = Math.max(0, lastEnd + PAUSE_FACTOR * lastBurst - performance.now());
+    const wait = lastEnd + PAUSE_FACTOR * lastBurst - performance.now();
+    if (wait <= 0) {
+      frame = requestAnimationFrame(burst);
+      return;
+    }
     timer = setTimeout(() => {
       timer = null;
       frame = requestAnimationFrame(burst);
@@ -275,7 +278,12 @@ export function ChartBoard(unit) {
     const { config, fp } = slot.pending[i];
     slot.pending[i] = null;
     slot.drawn[i] = fp;
-    const canvas = slot.canvases[i];
+    let canvas = slot.canvases[i];
+    if (!canvas) {
+      canvas = slot.canvases[i] = el('canvas', { 'data-panel': String(i) });
+      slot.boxes[i].appendChild(canvas);
+    }
+    if (canvas.getAttribute('aria-label') !== slot.labels[i]) canvas.setAttribute('aria-label', slot.labels[i]);
     canvas.setAttribute('data-points', String(pointCount(config)));
     const chart = Chart.getChart(canvas);
     if (chart) {

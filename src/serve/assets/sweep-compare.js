@@ -4,9 +4,16 @@ import { S, diagOf } from './sweep-state.js';
 
 const el = cs.el;
 
+/** The charts' host stays between renders, so that the board redraws only what changed. */
+let chartsHost = null;
+
 export function renderCompare(compareBox, board) {
   if (compareBox.hidden) return;
-  cs.clear(compareBox);
+  if (!chartsHost) {
+    chartsHost = el('div', { id: 'compare-charts', class: 'charts' });
+    board.attach(chartsHost);
+  }
+  while (compareBox.firstChild) compareBox.removeChild(compareBox.firstChild);
   var runs = S.order
     .filter(function (id) {
       return S.selected.has(id);
@@ -122,8 +129,6 @@ export function renderCompare(compareBox, board) {
       );
     });
   t.appendChild(body);
-  var charts = el('div', { id: 'compare-charts', class: 'charts' });
-  compareBox.append(t, charts);
-  board.attach(charts);
+  compareBox.append(t, chartsHost);
   board.update(runs);
 }

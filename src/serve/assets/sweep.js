@@ -133,28 +133,42 @@ function visibleRuns() {
 }
 
 // Deltas arrive every poll (500 ms): they are gathered and applied to the page once per frame.
-// The charts pace themselves (sweep-charts.js); table cells and the rest change only where what
-// they show changed. `chartsStale`: the charts' input changed since they were last built (a
-// buildCharts pass over 200 runs is the page's largest cost after drawing).
+// The charts pace themselves (sweep-charts.js). The table and the parallel coordinates follow
+// deltas at a slower pace (SLOW_MS): relaying out a 200-row table twice a second cost more than
+// drawing the charts. A filter, sort or brush redraws everything at once.
+const SLOW_MS = 1000;
 let queued = false;
 let chartsStale = true;
+let slowAt = -Infinity;
+let slowTimer = null;
 function render(now) {
   chartsStale = true;
-  if (now) return flush();
+  if (now) return flush(true);
   if (queued) return;
   queued = true;
-  requestAnimationFrame(flush);
+  requestAnimationFrame(() => flush(false));
 }
-function flush() {
+function flush(all) {
   queued = false;
   const shown = visibleRuns();
-  runsTable.render(shown);
-  renderAlerts();
   if (chartsStale) charts.update(shown);
   chartsStale = false;
+  renderAlerts();
+  if (!compareBox.hidden) showCompare();
+  if (all || performance.now() - slowAt >= SLOW_MS) renderSlow(shown);
+  else if (slowTimer === null)
+    slowTimer = setTimeout(
+      () => requestAnimationFrame(() => renderSlow(visibleRuns())),
+      SLOW_MS - (performance.now() - slowAt),
+    );
+}
+function renderSlow(shown) {
+  clearTimeout(slowTimer);
+  slowTimer = null;
+  slowAt = performance.now();
+  runsTable.render(shown);
   renderPcoords();
   renderHeatmaps(heatBox, shown);
-  if (!compareBox.hidden) showCompare();
 }
 
 cs.follow('/api/sweeps/' + encodeURIComponent(sweepName) + '/events', {
@@ -168,7 +182,7 @@ cs.follow('/api/sweeps/' + encodeURIComponent(sweepName) + '/events', {
     renderAlerts();
     charts.update(shown);
     chartsStale = false;
-    requestAnimationFrame(() => setTimeout(flush, 0));
+    requestAnimationFrame(() => setTimeout(() => flush(true), 0));
   },
   delta: (d) => {
     applyDelta(d);
@@ -178,5 +192,6 @@ cs.follow('/api/sweeps/' + encodeURIComponent(sweepName) + '/events', {
 
 // Elapsed and ETA move with the clock even when no row does (only those cells change).
 setInterval(() => {
+  if (performance.now() - slowAt < SLOW_MS) return;
   for (const r of S.runs.values()) if (r.status === 'running') return runsTable.render(visibleRuns());
-}, 1000);
+}, SLOW_MS);
