@@ -7,7 +7,7 @@ const server = await startServer({ dbFile: process.argv[2]!, port: 0 });
 process.stdout.write(`${JSON.stringify({ url: server.url, listening_ms: performance.now() - started })}\n`);
 await server.warmed;
 process.stdout.write(`${JSON.stringify({ warmed_ms: performance.now() - started })}\n`);
-// Diagnostics (alerts, best val loss, objective) follow in the background, a budget per poll.
+// Diagnostics (alerts, best val loss, objective) follow in the background, in a worker thread.
 const timer = setInterval(() => {
   if (server.hub.pendingDiagnoses()) return;
   clearInterval(timer);

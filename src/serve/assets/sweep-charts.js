@@ -2,8 +2,8 @@
 // run, kept up to date by a scheduler that spends the page's time where it shows:
 // - only panels whose data changed are redrawn (a fingerprint of each panel's datasets), with
 //   update('none') on the chart already there;
-// - panels on screen first (IntersectionObserver); a panel off screen waits until it scrolls
-//   into view, or OFFSCREEN_MS, so that a hidden chart never costs more than a visible one;
+// - panels on screen first (IntersectionObserver), the longest waiting first; a panel off screen
+//   waits until it scrolls into view, or OFFSCREEN_MS, so that hidden charts cost little;
 // - the next burst of drawing may start 2x the last burst's duration after it ended, on an
 //   animation frame: a cheap redraw follows its data within a frame or two, an expensive one
 //   leaves the page two thirds of the time for everything else;
@@ -213,19 +213,24 @@ export function ChartBoard(unit) {
     else schedule();
   }
 
-  /** The next panel to draw: on screen first, in page order; off screen once it waited long enough. */
+  /**
+   * The next panel to draw: of those on screen, the one waiting longest (page order among
+   * equals), so that cheap panels redrawn at every delta never starve the others; off screen,
+   * one never drawn (first load) or stale for OFFSCREEN_MS, once no visible panel waits.
+   */
   function nextPanel(now) {
+    let best = null;
     let late = null;
     for (const slot of slots.values()) {
       for (let i = 0; i < slot.pending.length; i++) {
         const p = slot.pending[i];
         if (!p) continue;
-        if (slot.visible) return { slot, i };
-        // Never drawn yet (first load), or stale for OFFSCREEN_MS: drawn after the visible ones.
-        if (!late && (slot.drawn[i] === undefined || now - p.since >= OFFSCREEN_MS)) late = { slot, i };
+        if (slot.visible) {
+          if (!best || p.since < best.since) best = { slot, i, since: p.since };
+        } else if (!late && (slot.drawn[i] === undefined || now - p.since >= OFFSCREEN_MS)) late = { slot, i };
       }
     }
-    return late;
+    return best || late;
   }
 
   function hasWork() {
