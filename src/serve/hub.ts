@@ -77,6 +77,7 @@ export class LiveHub {
   subscribe(sub: Subscriber): void {
     if (sub.sweep !== null) {
       const live = this.sweep(sub.sweep);
+      live?.pauseDiagnoses();
       if (live) this.pollSweep(live);
     }
     this.subscribers.add(sub);

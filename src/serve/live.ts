@@ -110,7 +110,9 @@ export interface Snapshot {
 const SNAPSHOT_POINTS = 120_000;
 const MIN_SNAPSHOT_POINTS = 50;
 /** Diagnoses queued in the worker at once: runs that move again meanwhile wait, not pile up. */
-const MAX_DIAG_IN_FLIGHT = 4;
+const MAX_DIAG_IN_FLIGHT = 2;
+/** A page opening pauses new diagnoses this long: its snapshot and first draw come first. */
+const PAGE_FIRST_MS = 2000;
 
 /** A drawn series for JSON: at most `points` (LTTB), 4 significant digits, epochs only if logged. */
 function compact(d: Drawn, points: number): CompactSeries {
@@ -146,6 +148,7 @@ export class SweepLive {
   /** Worker answers not yet sent, gathered into one delta. */
   private asyncDelta: SweepDelta | null = null;
   private lastDiagError = '';
+  private diagnosesPausedUntil = 0;
 
   /**
    * `diagnoser`: diagnoses run in its worker and their results come later through `onDelta`;
@@ -356,7 +359,13 @@ export class SweepLive {
     }
   }
 
+  /** A page is opening: background diagnoses wait (they share this process's CPU). */
+  pauseDiagnoses(): void {
+    this.diagnosesPausedUntil = performance.now() + PAGE_FIRST_MS;
+  }
+
   private dispatchDiagnoses(diagnoser: Diagnoser): void {
+    if (performance.now() < this.diagnosesPausedUntil) return;
     for (const state of this.runs.values()) {
       if (!state.diagDirty || state.diagInFlight) continue;
       if (diagnoser.inFlight >= MAX_DIAG_IN_FLIGHT) break;
