@@ -63,8 +63,19 @@
     var brushes = {}; // axis name -> [lo, hi] in 0..1
     var drag = null;
 
+    // The canvas' size as the last layout left it: reading it in draw() forced a layout of the
+    // whole page (the 200-row table with it) whenever a delta had changed the DOM.
+    var box = null;
+    if ('ResizeObserver' in window)
+      new ResizeObserver(function (entries) {
+        var r = entries[entries.length - 1].contentRect;
+        var changed = !box || box.width !== r.width || box.height !== r.height;
+        box = { width: r.width, height: r.height };
+        if (changed && axes.length > 0) draw();
+      }).observe(canvas);
+
     function size() {
-      var r = canvas.getBoundingClientRect();
+      var r = box || canvas.getBoundingClientRect();
       var dpr = window.devicePixelRatio || 1;
       canvas.width = Math.max(1, Math.round(r.width * dpr));
       canvas.height = Math.max(1, Math.round(r.height * dpr));
