@@ -43,10 +43,7 @@ export function diagnoseFromDb(reader: LiveReader, job: DiagnosisJob): Diagnosis
   return { diagnostics, gap: lttb(gap.steps, gap.values, DRAW_POINTS) };
 }
 
-function isEarlyStop(
-  summary: unknown,
-  events: readonly { kind: string; payload: Record<string, unknown> }[],
-): boolean {
+function isEarlyStop(summary: unknown, events: readonly { kind: string; payload: Record<string, unknown> }[]): boolean {
   const reasonOf = (x: unknown) =>
     x !== null && typeof x === 'object' ? (x as Record<string, unknown>)['reason'] : undefined;
   if (reasonOf(summary) === 'early_stop') return true;
