@@ -14,7 +14,7 @@ import { lttb } from '../report/series.js';
 import type { Thresholds } from '../report/options.js';
 import { listFiles, readTail } from './files.js';
 import { LiveHub, type Subscriber } from './hub.js';
-import { jsonValue } from './live.js';
+import { jsonValue } from './views.js';
 import { generateToken, hostCheck, isLoopback, securityHeaders, tokenCheck } from './security.js';
 
 export interface ServeOptions {
