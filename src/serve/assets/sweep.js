@@ -175,8 +175,8 @@ cs.follow('/api/sweeps/' + encodeURIComponent(sweepName) + '/events', {
   snapshot: (snap) => {
     applySnapshot(snap);
     runsTable.renderHead();
-    // The table and the charts first; the parallel coordinates (they read the layout) and the
-    // heatmaps after the first paint.
+    // The table and the charts first; the parallel coordinates and the heatmaps after the
+    // first paint.
     const shown = visibleRuns();
     runsTable.render(shown);
     renderAlerts();
