@@ -111,30 +111,52 @@ export function splitTrials(
   settings: Pick<TpeSettings, 'gamma' | 'mode' | 'liar'>,
 ): { below: number[][]; above: number[][] } {
   const sign = settings.mode === 'max' ? -1 : 1;
-  const ranked = trials
-    .map((trial, number) => ({ trial, number, row: encodeRow(space, trial.params) }))
-    .filter((t) => t.row !== null && !(t.trial.state === 'complete' && !Number.isFinite(t.trial.value)));
   const score = (v: number): number => (Number.isNaN(v) ? Infinity : sign * v);
-  const complete = ranked
-    .filter((t) => t.trial.state === 'complete')
-    .sort((a, b) => score(a.trial.value) - score(b.trial.value) || a.number - b.number);
-  const pruned = ranked
-    .filter((t) => t.trial.state === 'pruned')
-    .sort(
-      (a, b) =>
-        (b.trial.step ?? -1) - (a.trial.step ?? -1) ||
-        score(a.trial.value) - score(b.trial.value) ||
-        a.number - b.number,
-    );
+  const rows: (number[] | null)[] = new Array<number[] | null>(trials.length).fill(null);
+  const complete: number[] = [];
+  const pruned: number[] = [];
+  trials.forEach((trial, i) => {
+    if (trial.state === 'complete' && !Number.isFinite(trial.value)) return;
+    const row = encodeRow(space, trial.params);
+    if (row === null) return;
+    rows[i] = row;
+    (trial.state === 'complete' ? complete : pruned).push(i);
+  });
   const gamma = settings.gamma(trials.length);
-  const goodComplete = complete.slice(0, gamma);
-  const goodPruned = pruned.slice(0, Math.max(0, gamma - goodComplete.length));
-  const below = [...goodComplete, ...goodPruned];
-  const above = [...complete.slice(goodComplete.length), ...pruned.slice(goodPruned.length)];
-  const byNumber = (a: { number: number }, b: { number: number }): number => a.number - b.number;
-  const rows = (list: { row: number[] | null }[]): number[][] => list.map((t) => t.row!);
-  const liars = settings.liar ? pending.map((p) => encodeRow(space, p)).filter((r): r is number[] => r !== null) : [];
-  return { below: rows(below.sort(byNumber)), above: [...rows(above.sort(byNumber)), ...liars] };
+  const good = new Uint8Array(trials.length);
+  // The best `gamma` complete trials, ties to the earlier: a threshold from a native sort of the
+  // values instead of sorting the trials with a comparator (a tenth of a proposal at 1,000 trials).
+  const take = Math.min(gamma, complete.length);
+  if (take > 0) {
+    const scores = new Float64Array(complete.length);
+    complete.forEach((i, j) => (scores[j] = score(trials[i]!.value)));
+    const threshold = scores.slice().sort()[take - 1]!;
+    let ties = take;
+    for (const s of scores) if (s < threshold) ties--;
+    complete.forEach((i, j) => {
+      if (scores[j]! < threshold || (scores[j] === threshold && ties-- > 0)) good[i] = 1;
+    });
+  }
+  if (gamma > take && pruned.length > 0) {
+    const ranked = [...pruned].sort(
+      (a, b) =>
+        (trials[b]!.step ?? -1) - (trials[a]!.step ?? -1) ||
+        score(trials[a]!.value) - score(trials[b]!.value) ||
+        a - b,
+    );
+    for (const i of ranked.slice(0, gamma - take)) good[i] = 1;
+  }
+  const below: number[][] = [];
+  const above: number[][] = [];
+  rows.forEach((row, i) => {
+    if (row !== null) (good[i] === 1 ? below : above).push(row);
+  });
+  if (settings.liar)
+    for (const p of pending) {
+      const row = encodeRow(space, p);
+      if (row !== null) above.push(row);
+    }
+  return { below, above };
 }
 
 export function encodeRow(space: Space, params: Record<string, unknown>): number[] | null {

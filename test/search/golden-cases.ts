@@ -33,6 +33,7 @@ const MIXED: Space = [
   { kind: 'numeric', name: 'wd', low: -1, high: 1, log: false, int: false },
 ];
 
+/** `pruneEvery` k > 0 prunes every k-th trial; -k prunes all but every k-th. */
 function history(space: Space, n: number, seed: number, pruneEvery: number, ties: boolean): Trial[] {
   const next = rng(seed);
   const trials: Trial[] = [];
@@ -40,7 +41,7 @@ function history(space: Space, n: number, seed: number, pruneEvery: number, ties
     const params = Object.fromEntries(space.map((d) => [d.name, decode(d, sampleUniform(d, next))]));
     if (ties && i % 3 === 1) Object.assign(params, trials[i - 1]!.params); // repeated observations
     const value = Object.values(params).reduce<number>((s, v) => s + Math.sin(7 * Number(v)), 0) + next();
-    const pruned = pruneEvery > 0 && i % pruneEvery === 0;
+    const pruned = pruneEvery > 0 ? i % pruneEvery === 0 : pruneEvery < 0 && i % -pruneEvery !== 0;
     trials.push({ params, state: pruned ? 'pruned' : 'complete', value, step: pruned ? (i * 7) % 50 : null });
   }
   return trials;
@@ -76,6 +77,14 @@ export function goldenCases(): GoldenCase[] {
       pending: [],
       settings: { ...DEFAULT_TPE, multivariate },
       seed: 5,
+    });
+    cases.push({
+      name: `mixed space 60 trials, all but every 10th pruned (pruned fill the good group), ${mv}`,
+      space: MIXED,
+      trials: history(MIXED, 60, 15, -10, true),
+      pending: [],
+      settings: { ...DEFAULT_TPE, multivariate },
+      seed: 6,
     });
   }
   return cases;
