@@ -29,6 +29,13 @@ type Component =
       /** Per kernel, precomputed for speed: 1/sigma, and -log(sigma sqrt(2 pi)) - log(its mass in range). */
       inverse: Float64Array;
       offsets: Float64Array;
+      /**
+       * Integers only: kernel k's class (kernels with the same centre and width, common when many
+       * trials share a value), and per value already scored each kernel's log mass (a Gaussian
+       * mass costs two erfc), so a repeated candidate value or a repeated kernel is not recomputed.
+       */
+      classOf: Uint32Array | null;
+      masses: Map<number, Float64Array>;
     }
   | { kind: 'categorical'; probs: Float64Array[]; logProbs: Float64Array[] };
 
@@ -122,18 +129,11 @@ export class ParzenEstimator {
       }
       const { mus, inverse } = c;
       if (c.dim.int) {
-        const left = Math.max(c.low, c.dim.log ? Math.log(x - 0.5) : x - 0.5);
-        const right = Math.min(c.high, c.dim.log ? Math.log(x + 0.5) : x + 0.5);
-        const logNorms = c.logNorms;
+        const masses = intMasses(c, x);
         for (let k = 0; k < m; k++) {
-          const mu = mus[k]!;
-          const inv = inverse[k]!;
-          const a = (left - mu) * inv;
-          const b = (right - mu) * inv;
-          // Beyond 10 sd a kernel's mass is below exp(-53), far under the prior kernel's (which
-          // spans the range): it cannot change the sum in double precision, so it is not computed.
-          if (a > 10 || b < -10) terms[k] = -Infinity;
-          else terms[k]! += logGaussMass(a, b) - logNorms[k]!;
+          const v = masses[k]!;
+          if (v === -Infinity) terms[k] = -Infinity;
+          else terms[k]! += v;
         }
         continue;
       }
@@ -180,14 +180,60 @@ function numeric(dim: Dimension & { kind: 'numeric' }, values: readonly number[]
   const inverse = new Float64Array(n + 1);
   const offsets = new Float64Array(n + 1);
   const logPhi0 = logPhi(0);
+  const classOf = dim.int ? kernelClasses(mus, sigmas) : null;
   for (let k = 0; k <= n; k++) {
     const mu = mus[k]!;
     const sigma = sigmas[k]!;
-    logNorms[k] = logGaussMass((low - mu) / sigma, (high - mu) / sigma);
+    const first = classOf === null ? k : classOf[k]!;
+    logNorms[k] = first < k ? logNorms[first]! : logGaussMass((low - mu) / sigma, (high - mu) / sigma);
     inverse[k] = 1 / sigma;
     offsets[k] = logPhi0 - Math.log(sigma) - logNorms[k]!;
   }
-  return { kind: 'numeric', dim, low, high, mus, sigmas, logNorms, inverse, offsets };
+  return { kind: 'numeric', dim, low, high, mus, sigmas, logNorms, inverse, offsets, classOf, masses: new Map() };
+}
+
+/** Per kernel of an integer dimension, its log mass on x's unit interval (normalised), or -Infinity. */
+function intMasses(c: Component & { kind: 'numeric' }, x: number): Float64Array {
+  const known = c.masses.get(x);
+  if (known !== undefined) return known;
+  const { mus, inverse, logNorms } = c;
+  const classOf = c.classOf!;
+  const m = mus.length;
+  const left = Math.max(c.low, c.dim.log ? Math.log(x - 0.5) : x - 0.5);
+  const right = Math.min(c.high, c.dim.log ? Math.log(x + 0.5) : x + 0.5);
+  const out = new Float64Array(m);
+  const done = new Uint8Array(m); // by class: its first kernel's value is every member's
+  for (let k = 0; k < m; k++) {
+    const first = classOf[k]!;
+    if (done[first] === 1) {
+      out[k] = out[first]!;
+      continue;
+    }
+    const mu = mus[k]!;
+    const inv = inverse[k]!;
+    const a = (left - mu) * inv;
+    const b = (right - mu) * inv;
+    // Beyond 10 sd a kernel's mass is below exp(-53), far under the prior kernel's (which
+    // spans the range): it cannot change the sum in double precision, so it is not computed.
+    out[k] = a > 10 || b < -10 ? -Infinity : logGaussMass(a, b) - logNorms[k]!;
+    done[k] = 1;
+  }
+  c.masses.set(x, out);
+  return out;
+}
+
+/** For each kernel, the first kernel with the same centre and width (itself if none before it). */
+function kernelClasses(mus: Float64Array, sigmas: Float64Array): Uint32Array {
+  const first = new Map<number, Map<number, number>>();
+  const classOf = new Uint32Array(mus.length);
+  for (let k = 0; k < mus.length; k++) {
+    let bySigma = first.get(mus[k]!);
+    if (bySigma === undefined) first.set(mus[k]!, (bySigma = new Map()));
+    const j = bySigma.get(sigmas[k]!);
+    if (j === undefined) bySigma.set(sigmas[k]!, (classOf[k] = k));
+    else classOf[k] = j;
+  }
+  return classOf;
 }
 
 function categorical(choices: number, observed: readonly number[], settings: ParzenSettings): Component {

@@ -35,8 +35,9 @@ export function defaultGamma(n: number): number {
 /** Equal weights, except that beyond 25 trials the older ones fade linearly (Optuna's default). */
 export function defaultWeights(n: number): number[] {
   if (n < 25) return new Array<number>(n).fill(1);
-  const ramp = Array.from({ length: n - 25 }, (_, i) => (n - 25 === 1 ? 1 / n : 1 / n + ((1 - 1 / n) * i) / (n - 26)));
-  return [...ramp, ...new Array<number>(25).fill(1)];
+  const weights = new Array<number>(n).fill(1);
+  for (let i = 0; i < n - 25; i++) weights[i] = n - 25 === 1 ? 1 / n : 1 / n + ((1 - 1 / n) * i) / (n - 26);
+  return weights;
 }
 
 export const DEFAULT_TPE: TpeSettings = {
