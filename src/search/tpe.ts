@@ -141,9 +141,7 @@ export function splitTrials(
   if (gamma > take && pruned.length > 0) {
     const ranked = [...pruned].sort(
       (a, b) =>
-        (trials[b]!.step ?? -1) - (trials[a]!.step ?? -1) ||
-        score(trials[a]!.value) - score(trials[b]!.value) ||
-        a - b,
+        (trials[b]!.step ?? -1) - (trials[a]!.step ?? -1) || score(trials[a]!.value) - score(trials[b]!.value) || a - b,
     );
     for (const i of ranked.slice(0, gamma - take)) good[i] = 1;
   }

@@ -23,7 +23,12 @@ describe('TPE golden cases', () => {
       now.groups.forEach((g, k) => {
         assert.deepEqual(g.candidates, then.groups[k]!.candidates, `group ${k}: candidates`);
         // Object.is, not ===: the same bits (JSON keeps every double exactly).
-        g.scores.forEach((s, j) => assert.ok(Object.is(s, then.groups[k]!.scores[j]), `group ${k}, candidate ${j}: ${s} != ${then.groups[k]!.scores[j]}`));
+        g.scores.forEach((s, j) =>
+          assert.ok(
+            Object.is(s, then.groups[k]!.scores[j]),
+            `group ${k}, candidate ${j}: ${s} != ${then.groups[k]!.scores[j]}`,
+          ),
+        );
       });
       assert.deepEqual(now.params, then.params);
     });
