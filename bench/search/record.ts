@@ -29,7 +29,9 @@ try {
     const o = outcomes.get(run.pk);
     if (PEEK && (run.status !== 'completed' || o === undefined)) return [];
     if (run.status !== 'completed' || o === undefined)
-      throw new Error(`run ${run.name} is ${run.status}${o === undefined ? ' without val/loss' : ''}: record every run first`);
+      throw new Error(
+        `run ${run.name} is ${run.status}${o === undefined ? ' without val/loss' : ''}: record every run first`,
+      );
     return {
       lr: run.params.lr as number,
       batch_size: run.params.batch_size as number,

@@ -102,6 +102,7 @@ function simulate(
   durations: number[],
 ): { values: number[]; seen: number[] } {
   const trials: Trial[] = [];
+  const order: number[] = []; // the proposal number of each finished trial
   const running: { end: number; index: number; params: Record<string, unknown>; value: number; seen: number }[] = [];
   const values: number[] = [];
   const seen: number[] = [];
@@ -110,7 +111,7 @@ function simulate(
     const params = sample(
       obj.space,
       trials,
-      running.map((r) => r.params),
+      [...running].sort((a, b) => a.index - b.index).map((r) => r.params),
       rep,
       started,
     );
@@ -128,7 +129,11 @@ function simulate(
   while (running.length > 0) {
     running.sort((a, b) => a.end - b.end || a.index - b.index);
     const done = running.shift()!;
-    trials.push({ params: done.params, state: 'complete', value: done.seen, step: null });
+    // In proposal order, as the sweep gives them to TPE (toTrials sorts by ordinal) and as Optuna
+    // orders trials (by number): the order sets which trials' weights fade.
+    const trial: Trial = { params: done.params, state: 'complete', value: done.seen, step: null };
+    trials.splice(order.filter((i) => i < done.index).length, 0, trial);
+    order.push(done.index);
     values.push(done.value);
     seen.push(done.seen);
     if (started < TRIALS) start(done.end);
