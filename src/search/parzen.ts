@@ -162,17 +162,20 @@ function numeric(dim: Dimension & { kind: 'numeric' }, values: readonly number[]
   const rank = sortedRanks(observed);
   const ordered = new Float64Array(n);
   for (let i = 0; i < n; i++) ordered[rank[i]!] = observed[i]!;
-  const at = (j: number): number => (j === 0 ? low : j === n + 1 ? high : ordered[j - 1]!); // j-th of low, sorted..., high
+  // Widths in sorted order first (one pass, each value's neighbours at hand), then per kernel.
+  const sortedSigmas = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    const here = ordered[j]!;
+    sortedSigmas[j] = Math.max(here - (j === 0 ? low : ordered[j - 1]!), (j === n - 1 ? high : ordered[j + 1]!) - here);
+  }
+  if (!settings.endpoints && n >= 2) {
+    sortedSigmas[0] = ordered[1]! - ordered[0]!;
+    sortedSigmas[n - 1] = ordered[n - 1]! - ordered[n - 2]!;
+  }
   const minSigma = settings.magicClip ? (high - low) / Math.min(100, 1 + (n + 1)) : 1e-12;
   for (let i = 0; i < n; i++) {
-    const j = rank[i]!;
-    let sigma = Math.max(at(j + 1) - at(j), at(j + 2) - at(j + 1));
-    if (!settings.endpoints && n >= 2) {
-      if (j === 0) sigma = at(2) - at(1);
-      else if (j === n - 1) sigma = at(n) - at(n - 1);
-    }
     mus[i] = observed[i]!;
-    sigmas[i] = Math.min(high - low, Math.max(minSigma, sigma));
+    sigmas[i] = Math.min(high - low, Math.max(minSigma, sortedSigmas[rank[i]!]!));
   }
   mus[n] = 0.5 * (low + high);
   sigmas[n] = high - low;
