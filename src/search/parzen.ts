@@ -53,7 +53,7 @@ export class ParzenEstimator {
    */
   constructor(
     readonly dims: readonly Dimension[],
-    columns: readonly (readonly number[])[],
+    columns: readonly ArrayLike<number>[],
     weights: readonly number[],
     settings: ParzenSettings,
   ) {
@@ -148,7 +148,7 @@ export class ParzenEstimator {
   }
 }
 
-function numeric(dim: Dimension & { kind: 'numeric' }, values: readonly number[], settings: ParzenSettings): Component {
+function numeric(dim: Dimension & { kind: 'numeric' }, values: ArrayLike<number>, settings: ParzenSettings): Component {
   const [wlow, whigh] = widened(dim);
   const low = dim.log ? Math.log(wlow) : wlow;
   const high = dim.log ? Math.log(whigh) : whigh;
@@ -239,7 +239,7 @@ function kernelClasses(mus: Float64Array, sigmas: Float64Array): Uint32Array {
   return classOf;
 }
 
-function categorical(choices: number, observed: readonly number[], settings: ParzenSettings): Component {
+function categorical(choices: number, observed: ArrayLike<number>, settings: ParzenSettings): Component {
   if (observed.length === 0) {
     const uniform = new Float64Array(choices).fill(1 / choices);
     return { kind: 'categorical', probs: [uniform], logProbs: [uniform.map(Math.log)] };

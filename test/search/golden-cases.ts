@@ -5,7 +5,7 @@
 import { ParzenEstimator } from '../../src/search/parzen.js';
 import type { Dimension, Space } from '../../src/search/space.js';
 import { decode, sampleUniform } from '../../src/search/space.js';
-import { DEFAULT_TPE, propose, splitTrials, type TpeSettings, type Trial } from '../../src/search/tpe.js';
+import { DEFAULT_TPE, propose, splitColumns, splitTrials, type TpeSettings, type Trial } from '../../src/search/tpe.js';
 import { mulberry32 as rng } from '../../src/random/mulberry32.js';
 
 export interface GoldenCase {
@@ -93,6 +93,14 @@ export function goldenCases(): GoldenCase[] {
 /** Everything the sampler computes for a case, through its public pieces, then the proposal itself. */
 export function runGoldenCase(c: GoldenCase): GoldenResult {
   const { below, above } = splitTrials(c.space, c.trials, c.pending, c.settings);
+  // The split as columns (what propose uses) must hold the same values as the split as rows.
+  const split = splitColumns(c.space, c.trials, c.pending, c.settings);
+  c.space.forEach((_, d) => {
+    if (below.some((row, i) => !Object.is(row[d], split.below[d]![i])) || split.below[d]!.length !== below.length)
+      throw new Error(`${c.name}: splitColumns differs from splitTrials (below, parameter ${d})`);
+    if (above.some((row, i) => !Object.is(row[d], split.above[d]![i])) || split.above[d]!.length !== above.length)
+      throw new Error(`${c.name}: splitColumns differs from splitTrials (above, parameter ${d})`);
+  });
   const groups = c.settings.multivariate ? [c.space.map((_, d) => d)] : c.space.map((_, d) => [d]);
   const next = rng(c.seed);
   const out: GoldenResult['groups'] = [];
