@@ -1,5 +1,7 @@
 // The benchmark's objective functions, all minimised. The same definitions are in optuna_tpe.py:
 // keep the two in step.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Space } from '../../src/search/space.js';
 
 export interface Objective {
@@ -56,24 +58,67 @@ function hartmann6(p: Record<string, unknown>): number {
   return -sum;
 }
 
-/**
- * A stand-in for the built-in trainer's val/loss over lr x batch size x warmup (the space of
- * sweeps/random-search-asha.yaml). No recorded sweep database was available to fit, so this is an
- * analytic surface set to what docs/early-termination.md reports of the two recorded sweeps: best
- * val/loss about 2.0 near lr 4e-4 (batch 64, warmup 38; batch 16 at 4e-4 within 1%), the optimal
- * lr growing with the batch, short warmups hurting at high lr, divergence to chance (ln 64) at
- * the top of the range. See docs/search.md.
- */
-function surrogate(p: Record<string, unknown>): number {
-  const u = Math.log10(p.lr as number);
-  const b = Math.log2((p.batch_size as number) / 16); // 0, 1, 2
-  const w = p.warmup as number;
-  const best = Math.log10(4e-4) + 0.12 * (b - 1);
-  const shape = 0.9 * (u - best) ** 2 + 0.015 * (b - 1.5) ** 2;
-  const unstable = (0.6 / (1 + Math.exp(-8 * (u + 3.2)))) * Math.exp(-w / 25);
-  const slowStart = 0.08 * (w / 60) ** 2 * (u < best ? 1 : 0.3);
-  return Math.min(Math.log(64), 2.0 + shape + unstable + slowStart);
+/** bench/search/recorded.json: a real sweep of the built-in trainer (bench/search/record.ts writes it). */
+interface Recorded {
+  runs: { lr: number; batch_size: number; warmup: number; best_val_loss: number }[];
 }
+
+/**
+ * The built-in trainer's best val/loss over lr x batch size x warmup, from the recorded grid
+ * sweep (bench/search/recorded-sweep.yaml: 5 learning rates x 3 batch sizes x 3 warmups, 100
+ * steps a run): exact at the recorded points, bilinear in (log lr, warmup) between them for each
+ * batch size. A bilinear cell takes its extremes at its corners, so the optimum is the best run.
+ */
+export class RecordedSurface {
+  readonly lrs: number[];
+  readonly batches: number[];
+  readonly warmups: number[];
+  /** value[batch][lr][warmup] */
+  private readonly value: number[][][];
+
+  constructor(recorded: Recorded) {
+    const axis = (pick: (r: Recorded['runs'][number]) => number): number[] =>
+      [...new Set(recorded.runs.map(pick))].sort((a, b) => a - b);
+    this.lrs = axis((r) => r.lr);
+    this.batches = axis((r) => r.batch_size);
+    this.warmups = axis((r) => r.warmup);
+    this.value = this.batches.map(() => this.lrs.map(() => this.warmups.map(() => NaN)));
+    for (const r of recorded.runs)
+      this.value[this.batches.indexOf(r.batch_size)]![this.lrs.indexOf(r.lr)]![this.warmups.indexOf(r.warmup)] =
+        r.best_val_loss;
+    if (this.value.flat(2).some(Number.isNaN)) throw new Error('recorded.json: the recorded sweep is not a full grid');
+  }
+
+  get optimum(): number {
+    return Math.min(...this.value.flat(2));
+  }
+
+  at(lr: number, batch: number, warmup: number): number {
+    const b = this.batches.indexOf(batch);
+    if (b < 0) throw new Error(`batch_size ${batch} was not recorded`);
+    const [i, s] = cell(this.lrs.map(Math.log), Math.log(lr));
+    const [j, t] = cell(this.warmups, warmup);
+    const v = this.value[b]!;
+    return (1 - s) * ((1 - t) * v[i]![j]! + t * v[i]![j + 1]!) + s * ((1 - t) * v[i + 1]![j]! + t * v[i + 1]![j + 1]!);
+  }
+}
+
+/** The cell of a sorted axis that holds x (clamped to the axis), and x's fraction across it. */
+function cell(axis: number[], x: number): [number, number] {
+  let i = 0;
+  while (i < axis.length - 2 && x > axis[i + 1]!) i++;
+  const t = (x - axis[i]!) / (axis[i + 1]! - axis[i]!);
+  return [i, Math.min(1, Math.max(0, t))];
+}
+
+export const RECORDED = new RecordedSurface(
+  JSON.parse(
+    readFileSync(fileURLToPath(new URL('../../../bench/search/recorded.json', import.meta.url)), 'utf8'),
+  ) as Recorded,
+);
+
+const surrogate = (p: Record<string, unknown>): number =>
+  RECORDED.at(p.lr as number, p.batch_size as number, p.warmup as number);
 
 export const OBJECTIVES: Objective[] = [
   { name: 'Branin', space: [num('x1', -5, 10), num('x2', 0, 15)], f: branin, noise: 0, optimum: 0.397887 },
@@ -94,12 +139,12 @@ export const OBJECTIVES: Objective[] = [
   {
     name: 'lr x batch x warmup surrogate',
     space: [
-      num('lr', 1e-5, 3e-3, true),
-      { kind: 'categorical', name: 'batch_size', choices: [16, 32, 64], keys: ['16', '32', '64'] },
-      num('warmup', 0, 60, false, true),
+      num('lr', RECORDED.lrs[0]!, RECORDED.lrs.at(-1)!, true),
+      { kind: 'categorical', name: 'batch_size', choices: RECORDED.batches, keys: RECORDED.batches.map(String) },
+      num('warmup', RECORDED.warmups[0]!, RECORDED.warmups.at(-1)!, false, true),
     ],
     f: surrogate,
     noise: 0.01,
-    optimum: 2.0341, // at lr 4.0e-4, batch 32, warmup 47 (a dense grid search)
+    optimum: RECORDED.optimum, // the best recorded run
   },
 ];

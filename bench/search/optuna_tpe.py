@@ -10,6 +10,7 @@ Job: {"mode": "time", "function": name, "finished": N, "asks": K}
 import heapq
 import json
 import math
+import os
 import sys
 import time
 import warnings
@@ -42,15 +43,35 @@ def hartmann6(p):
     return -total
 
 
+def _load_recorded():
+    """bench/search/recorded.json, as functions.ts's RecordedSurface reads it."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "recorded.json")) as f:
+        runs = json.load(f)["runs"]
+    lrs = sorted({r["lr"] for r in runs})
+    batches = sorted({r["batch_size"] for r in runs})
+    warmups = sorted({r["warmup"] for r in runs})
+    value = {(r["batch_size"], r["lr"], r["warmup"]): r["best_val_loss"] for r in runs}
+    return lrs, batches, warmups, value
+
+
+REC_LRS, REC_BATCHES, REC_WARMUPS, REC_VALUE = _load_recorded()
+
+
+def _cell(axis, x):
+    i = 0
+    while i < len(axis) - 2 and x > axis[i + 1]:
+        i += 1
+    t = (x - axis[i]) / (axis[i + 1] - axis[i])
+    return i, min(1.0, max(0.0, t))
+
+
 def surrogate(p):
-    u = math.log10(p["lr"])
-    b = math.log2(p["batch_size"] / 16)
-    w = p["warmup"]
-    best = math.log10(4e-4) + 0.12 * (b - 1)
-    shape = 0.9 * (u - best) ** 2 + 0.015 * (b - 1.5) ** 2
-    unstable = 0.6 / (1 + math.exp(-8 * (u + 3.2))) * math.exp(-w / 25)
-    slow_start = 0.08 * (w / 60) ** 2 * (1 if u < best else 0.3)
-    return min(math.log(64), 2.0 + shape + unstable + slow_start)
+    """Bilinear in (log lr, warmup) between the recorded runs, for each recorded batch size."""
+    b = p["batch_size"]
+    i, s = _cell([math.log(v) for v in REC_LRS], math.log(p["lr"]))
+    j, t = _cell(REC_WARMUPS, p["warmup"])
+    v = lambda a, c: REC_VALUE[(b, REC_LRS[a], REC_WARMUPS[c])]  # noqa: E731
+    return (1 - s) * ((1 - t) * v(i, j) + t * v(i, j + 1)) + s * ((1 - t) * v(i + 1, j) + t * v(i + 1, j + 1))
 
 
 def suggest_branin(t):
@@ -62,8 +83,9 @@ def suggest_h6(t):
 
 
 def suggest_surrogate(t):
-    return {"lr": t.suggest_float("lr", 1e-5, 3e-3, log=True), "batch_size": t.suggest_categorical("batch_size", [16, 32, 64]),
-            "warmup": t.suggest_int("warmup", 0, 60)}
+    return {"lr": t.suggest_float("lr", REC_LRS[0], REC_LRS[-1], log=True),
+            "batch_size": t.suggest_categorical("batch_size", REC_BATCHES),
+            "warmup": t.suggest_int("warmup", REC_WARMUPS[0], REC_WARMUPS[-1])}
 
 
 FUNCTIONS = {

@@ -29,6 +29,13 @@ type Component =
       /** Per kernel, precomputed for speed: 1/sigma, and -log(sigma sqrt(2 pi)) - log(its mass in range). */
       inverse: Float64Array;
       offsets: Float64Array;
+      /**
+       * Integers only: kernel k's class (kernels with the same centre and width, common when many
+       * trials share a value), and per value already scored each kernel's log mass (a Gaussian
+       * mass costs two erfc), so a repeated candidate value or a repeated kernel is not recomputed.
+       */
+      classOf: Uint32Array | null;
+      masses: Map<number, Float64Array>;
     }
   | { kind: 'categorical'; probs: Float64Array[]; logProbs: Float64Array[] };
 
@@ -46,16 +53,29 @@ export class ParzenEstimator {
    */
   constructor(
     readonly dims: readonly Dimension[],
-    columns: readonly (readonly number[])[],
+    columns: readonly ArrayLike<number>[],
     weights: readonly number[],
     settings: ParzenSettings,
   ) {
-    const all = weights.length === 0 ? [1] : [...weights, settings.priorWeight];
-    const total = all.reduce((a, b) => a + b, 0);
-    this.logWeights = Float64Array.from(all, (w) => Math.log(w / total));
-    this.scratch = new Float64Array(all.length);
+    // Plain loops over typed arrays, not Float64Array.from with a mapper: at 1,000 trials the
+    // estimators are built anew for every proposal, and the mapper form was a third of its time.
+    const kernels = weights.length === 0 ? 1 : weights.length + 1;
+    const all = new Float64Array(kernels);
+    if (weights.length === 0) all[0] = 1;
+    else {
+      for (let k = 0; k < weights.length; k++) all[k] = weights[k]!;
+      all[weights.length] = settings.priorWeight;
+    }
+    let total = 0;
+    for (let k = 0; k < kernels; k++) total += all[k]!;
+    this.logWeights = new Float64Array(kernels);
+    this.cumulative = new Float64Array(kernels);
     let running = 0;
-    this.cumulative = Float64Array.from(all, (w) => (running += w / total));
+    for (let k = 0; k < kernels; k++) {
+      this.logWeights[k] = Math.log(all[k]! / total);
+      this.cumulative[k] = running += all[k]! / total;
+    }
+    this.scratch = new Float64Array(kernels);
     this.components = dims.map((dim, d) =>
       dim.kind === 'categorical'
         ? categorical(dim.choices.length, columns[d] ?? [], settings)
@@ -99,85 +119,209 @@ export class ParzenEstimator {
   logPdf(row: readonly number[]): number {
     const terms = this.scratch;
     terms.set(this.logWeights);
-    this.components.forEach((c, d) => {
+    const m = terms.length;
+    for (let d = 0; d < this.components.length; d++) {
+      const c = this.components[d]!;
       const x = row[d]!;
       if (c.kind === 'categorical') {
-        for (let k = 0; k < terms.length; k++) terms[k]! += c.logProbs[k]![x]!;
-        return;
+        for (let k = 0; k < m; k++) terms[k]! += c.logProbs[k]![x]!;
+        continue;
       }
+      const { mus, inverse } = c;
       if (c.dim.int) {
-        const left = Math.max(c.low, c.dim.log ? Math.log(x - 0.5) : x - 0.5);
-        const right = Math.min(c.high, c.dim.log ? Math.log(x + 0.5) : x + 0.5);
-        for (let k = 0; k < terms.length; k++) {
-          const mu = c.mus[k]!;
-          const inv = c.inverse[k]!;
-          const a = (left - mu) * inv;
-          const b = (right - mu) * inv;
-          // Beyond 10 sd a kernel's mass is below exp(-53), far under the prior kernel's (which
-          // spans the range): it cannot change the sum in double precision, so it is not computed.
-          if (a > 10 || b < -10) terms[k] = -Infinity;
-          else terms[k]! += logGaussMass(a, b) - c.logNorms[k]!;
+        const masses = intMasses(c, x);
+        for (let k = 0; k < m; k++) {
+          const v = masses[k]!;
+          if (v === -Infinity) terms[k] = -Infinity;
+          else terms[k]! += v;
         }
-        return;
+        continue;
       }
       const t = c.dim.log ? Math.log(x) : x;
-      for (let k = 0; k < terms.length; k++) {
-        const z = (t - c.mus[k]!) * c.inverse[k]!;
-        terms[k]! += c.offsets[k]! - 0.5 * z * z;
+      const offsets = c.offsets;
+      for (let k = 0; k < m; k++) {
+        const z = (t - mus[k]!) * inverse[k]!;
+        terms[k]! += offsets[k]! - 0.5 * z * z;
       }
-    });
+    }
     return logSumExp(terms);
   }
 }
 
-function numeric(dim: Dimension & { kind: 'numeric' }, values: readonly number[], settings: ParzenSettings): Component {
+function numeric(dim: Dimension & { kind: 'numeric' }, values: ArrayLike<number>, settings: ParzenSettings): Component {
   const [wlow, whigh] = widened(dim);
   const low = dim.log ? Math.log(wlow) : wlow;
   const high = dim.log ? Math.log(whigh) : whigh;
   const n = values.length;
-  const observed = Float64Array.from(values, (v) => (dim.log ? Math.log(v) : v));
+  const observed = new Float64Array(n);
+  for (let i = 0; i < n; i++) observed[i] = dim.log ? Math.log(values[i]!) : values[i]!;
   const mus = new Float64Array(n + 1);
   const sigmas = new Float64Array(n + 1);
   // Each kernel is as wide as the larger gap to its sorted neighbours (the range's ends count as
   // neighbours); without `endpoints` the outermost kernels use their inner gap only.
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  order.sort((a, b) => observed[a]! - observed[b]! || a - b);
-  const at = (j: number): number => (j === 0 ? low : j === n + 1 ? high : observed[order[j - 1]!]!); // j-th of low, sorted..., high
-  const minSigma = settings.magicClip ? (high - low) / Math.min(100, 1 + (n + 1)) : 1e-12;
+  const rank = sortedRanks(observed);
+  const ordered = new Float64Array(n);
+  for (let i = 0; i < n; i++) ordered[rank[i]!] = observed[i]!;
+  // Widths in sorted order first (one pass, each value's neighbours at hand), then per kernel.
+  const sortedSigmas = new Float64Array(n);
   for (let j = 0; j < n; j++) {
-    const i = order[j]!;
-    let sigma = Math.max(at(j + 1) - at(j), at(j + 2) - at(j + 1));
-    if (!settings.endpoints && n >= 2) {
-      if (j === 0) sigma = at(2) - at(1);
-      else if (j === n - 1) sigma = at(n) - at(n - 1);
-    }
+    const here = ordered[j]!;
+    sortedSigmas[j] = Math.max(here - (j === 0 ? low : ordered[j - 1]!), (j === n - 1 ? high : ordered[j + 1]!) - here);
+  }
+  if (!settings.endpoints && n >= 2) {
+    sortedSigmas[0] = ordered[1]! - ordered[0]!;
+    sortedSigmas[n - 1] = ordered[n - 1]! - ordered[n - 2]!;
+  }
+  const minSigma = settings.magicClip ? (high - low) / Math.min(100, 1 + (n + 1)) : 1e-12;
+  for (let i = 0; i < n; i++) {
     mus[i] = observed[i]!;
-    sigmas[i] = Math.min(high - low, Math.max(minSigma, sigma));
+    sigmas[i] = Math.min(high - low, Math.max(minSigma, sortedSigmas[rank[i]!]!));
   }
   mus[n] = 0.5 * (low + high);
   sigmas[n] = high - low;
-  const logNorms = Float64Array.from(mus, (mu, k) => logGaussMass((low - mu) / sigmas[k]!, (high - mu) / sigmas[k]!));
-  const inverse = sigmas.map((sigma) => 1 / sigma);
-  const offsets = Float64Array.from(sigmas, (sigma, k) => logPhi(0) - Math.log(sigma) - logNorms[k]!);
-  return { kind: 'numeric', dim, low, high, mus, sigmas, logNorms, inverse, offsets };
+  const logNorms = new Float64Array(n + 1);
+  const inverse = new Float64Array(n + 1);
+  const offsets = new Float64Array(n + 1);
+  const logPhi0 = logPhi(0);
+  const classOf = dim.int ? kernelClasses(mus, sigmas) : null;
+  for (let k = 0; k <= n; k++) {
+    const mu = mus[k]!;
+    const sigma = sigmas[k]!;
+    const first = classOf === null ? k : classOf[k]!;
+    logNorms[k] = first < k ? logNorms[first]! : logGaussMass((low - mu) / sigma, (high - mu) / sigma);
+    inverse[k] = 1 / sigma;
+    offsets[k] = logPhi0 - Math.log(sigma) - logNorms[k]!;
+  }
+  return { kind: 'numeric', dim, low, high, mus, sigmas, logNorms, inverse, offsets, classOf, masses: new Map() };
 }
 
-function categorical(choices: number, observed: readonly number[], settings: ParzenSettings): Component {
+/** Per kernel of an integer dimension, its log mass on x's unit interval (normalised), or -Infinity. */
+function intMasses(c: Component & { kind: 'numeric' }, x: number): Float64Array {
+  const known = c.masses.get(x);
+  if (known !== undefined) return known;
+  const { mus, inverse, logNorms } = c;
+  const classOf = c.classOf!;
+  const m = mus.length;
+  const left = Math.max(c.low, c.dim.log ? Math.log(x - 0.5) : x - 0.5);
+  const right = Math.min(c.high, c.dim.log ? Math.log(x + 0.5) : x + 0.5);
+  const out = new Float64Array(m);
+  const done = new Uint8Array(m); // by class: its first kernel's value is every member's
+  for (let k = 0; k < m; k++) {
+    const first = classOf[k]!;
+    if (done[first] === 1) {
+      out[k] = out[first]!;
+      continue;
+    }
+    const mu = mus[k]!;
+    const inv = inverse[k]!;
+    const a = (left - mu) * inv;
+    const b = (right - mu) * inv;
+    // Beyond 10 sd a kernel's mass is below exp(-53), far under the prior kernel's (which
+    // spans the range): it cannot change the sum in double precision, so it is not computed.
+    out[k] = a > 10 || b < -10 ? -Infinity : logGaussMass(a, b) - logNorms[k]!;
+    done[k] = 1;
+  }
+  c.masses.set(x, out);
+  return out;
+}
+
+/** For each kernel, the first kernel with the same centre and width (itself if none before it). */
+function kernelClasses(mus: Float64Array, sigmas: Float64Array): Uint32Array {
+  const first = new Map<number, Map<number, number>>();
+  const classOf = new Uint32Array(mus.length);
+  for (let k = 0; k < mus.length; k++) {
+    let bySigma = first.get(mus[k]!);
+    if (bySigma === undefined) first.set(mus[k]!, (bySigma = new Map()));
+    const j = bySigma.get(sigmas[k]!);
+    if (j === undefined) bySigma.set(sigmas[k]!, (classOf[k] = k));
+    else classOf[k] = j;
+  }
+  return classOf;
+}
+
+function categorical(choices: number, observed: ArrayLike<number>, settings: ParzenSettings): Component {
   if (observed.length === 0) {
     const uniform = new Float64Array(choices).fill(1 / choices);
     return { kind: 'categorical', probs: [uniform], logProbs: [uniform.map(Math.log)] };
   }
-  // Optuna spreads the prior's weight over every kernel's row, then normalises each row.
+  // Optuna spreads the prior's weight over every kernel's row, then normalises each row. Kernels
+  // on the same choice have the same row: it is computed once per choice and shared.
   const kernels = observed.length + 1;
+  const row = (choice: number | null): Float64Array => {
+    const r = new Float64Array(choices).fill(settings.priorWeight / kernels);
+    if (choice !== null) r[choice]! += 1;
+    let sum = 0;
+    for (let i = 0; i < choices; i++) sum += r[i]!;
+    if (sum > 0) for (let i = 0; i < choices; i++) r[i] = r[i]! / sum;
+    else r.fill(1 / choices);
+    return r;
+  };
+  const shared = new Map<number, { p: Float64Array; log: Float64Array }>();
+  const rowOf = (choice: number | null): { p: Float64Array; log: Float64Array } => {
+    const key = choice ?? -1;
+    let entry = shared.get(key);
+    if (entry === undefined) {
+      const p = row(choice);
+      entry = { p, log: p.map(Math.log) };
+      shared.set(key, entry);
+    }
+    return entry;
+  };
   const probs: Float64Array[] = [];
+  const logProbs: Float64Array[] = [];
   for (let k = 0; k < kernels; k++) {
-    const row = new Float64Array(choices).fill(settings.priorWeight / kernels);
-    if (k < observed.length) row[observed[k]!]! += 1;
-    const sum = row.reduce((a, b) => a + b, 0);
-    probs.push(sum > 0 ? row.map((p) => p / sum) : row.fill(1 / choices));
+    const { p, log } = rowOf(k < observed.length ? observed[k]! : null);
+    probs.push(p);
+    logProbs.push(log);
   }
-  return { kind: 'categorical', probs, logProbs: probs.map((row) => row.map(Math.log)) };
+  return { kind: 'categorical', probs, logProbs };
+}
+
+/**
+ * Each value's position in ascending order, ties in index order (a stable argsort, inverted).
+ * A least-significant-byte radix sort on the doubles' bits, hand-written: at 1,000 trials it is
+ * several times faster than a sort with a comparator (or a native sort plus a binary search per
+ * value), which made half of an estimator's cost. Being stable, it keeps equal values in index
+ * order, as the comparator (value, then index) did.
+ */
+function sortedRanks(values: Float64Array): Uint32Array {
+  const n = values.length;
+  if (n === 0) return new Uint32Array(0);
+  // Bits that compare as unsigned integers in the doubles' order: flip every bit of a negative
+  // number, only the sign bit of a positive one; -0 counts as +0 (they compare equal).
+  const bits = new Float64Array(n);
+  for (let i = 0; i < n; i++) bits[i] = values[i]! + 0;
+  const words = new Uint32Array(bits.buffer); // little-endian: [low, high] per double
+  for (let i = 0; i < n; i++) {
+    const negative = words[2 * i + 1]! >>> 31 === 1;
+    words[2 * i] = negative ? ~words[2 * i]! >>> 0 : words[2 * i]!;
+    words[2 * i + 1] = negative ? ~words[2 * i + 1]! >>> 0 : (words[2 * i + 1]! | 0x80000000) >>> 0;
+  }
+  let order = new Uint32Array(n);
+  let spare = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const counts = new Uint32Array(256);
+  for (let pass = 0; pass < 8; pass++) {
+    const word = pass >> 2; // the low word's four bytes first, then the high word's
+    const shift = (pass & 3) * 8;
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[(words[2 * order[i]! + word]! >>> shift) & 255]!++;
+    if (counts[(words[2 * order[0]! + word]! >>> shift) & 255] === n) continue; // every value shares this byte
+    let sum = 0;
+    for (let b = 0; b < 256; b++) {
+      const c = counts[b]!;
+      counts[b] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const k = order[i]!;
+      spare[counts[(words[2 * k + word]! >>> shift) & 255]!++] = k;
+    }
+    [order, spare] = [spare, order];
+  }
+  const rank = spare; // reused: every entry is written below
+  for (let j = 0; j < n; j++) rank[order[j]!] = j;
+  return rank;
 }
 
 function pick(probs: Float64Array, u: number): number {

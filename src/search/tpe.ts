@@ -35,8 +35,9 @@ export function defaultGamma(n: number): number {
 /** Equal weights, except that beyond 25 trials the older ones fade linearly (Optuna's default). */
 export function defaultWeights(n: number): number[] {
   if (n < 25) return new Array<number>(n).fill(1);
-  const ramp = Array.from({ length: n - 25 }, (_, i) => (n - 25 === 1 ? 1 / n : 1 / n + ((1 - 1 / n) * i) / (n - 26)));
-  return [...ramp, ...new Array<number>(25).fill(1)];
+  const weights = new Array<number>(n).fill(1);
+  for (let i = 0; i < n - 25; i++) weights[i] = n - 25 === 1 ? 1 / n : 1 / n + ((1 - 1 / n) * i) / (n - 26);
+  return weights;
 }
 
 export const DEFAULT_TPE: TpeSettings = {
@@ -71,16 +72,25 @@ export function propose(
     for (const dim of space) params[dim.name] = decode(dim, sampleUniform(dim, next));
     return { params, origin: 'random' };
   }
-  const { below, above } = splitTrials(space, trials, pending, settings);
+  const { below, above, nBelow, nAbove } = splitColumns(space, trials, pending, settings);
   const groups = settings.multivariate ? [space.map((_, d) => d)] : space.map((_, d) => [d]);
   const params: Record<string, unknown> = {};
-  const goodWeights = settings.weights(below.length);
-  const badWeights = settings.weights(above.length);
+  const goodWeights = settings.weights(nBelow);
+  const badWeights = settings.weights(nAbove);
   for (const group of groups) {
     const dims = group.map((d) => space[d]!);
-    const columns = (rows: number[][]): number[][] => group.map((d) => rows.map((row) => row[d]!));
-    const good = new ParzenEstimator(dims, columns(below), goodWeights, settings);
-    const bad = new ParzenEstimator(dims, columns(above), badWeights, settings);
+    const good = new ParzenEstimator(
+      dims,
+      group.map((d) => below[d]!),
+      goodWeights,
+      settings,
+    );
+    const bad = new ParzenEstimator(
+      dims,
+      group.map((d) => above[d]!),
+      badWeights,
+      settings,
+    );
     const best = bestCandidate(good, bad, good.sample(next, settings.candidates));
     group.forEach((d, i) => (params[space[d]!.name] = decode(space[d]!, best.row[i]!)));
   }
@@ -110,31 +120,110 @@ export function splitTrials(
   pending: readonly Record<string, unknown>[],
   settings: Pick<TpeSettings, 'gamma' | 'mode' | 'liar'>,
 ): { below: number[][]; above: number[][] } {
+  const { values, group } = classify(space, trials, pending, settings);
+  const width = space.length;
+  const below: number[][] = [];
+  const above: number[][] = [];
+  group.forEach((g, i) => {
+    if (g >= 0) (g === 1 ? below : above).push(Array.from(values.subarray(i * width, (i + 1) * width)));
+  });
+  return { below, above };
+}
+
+/**
+ * The same split as splitTrials, as one column per parameter (what the estimators take), with
+ * no array per trial: at 1,000 trials those rows were most of a proposal's garbage.
+ */
+export function splitColumns(
+  space: Space,
+  trials: readonly Trial[],
+  pending: readonly Record<string, unknown>[],
+  settings: Pick<TpeSettings, 'gamma' | 'mode' | 'liar'>,
+): { below: Float64Array[]; above: Float64Array[]; nBelow: number; nAbove: number } {
+  const { values, group } = classify(space, trials, pending, settings);
+  const width = space.length;
+  let nBelow = 0;
+  let nAbove = 0;
+  for (const g of group) {
+    if (g === 1) nBelow++;
+    else if (g === 0) nAbove++;
+  }
+  const below = space.map(() => new Float64Array(nBelow));
+  const above = space.map(() => new Float64Array(nAbove));
+  let b = 0;
+  let a = 0;
+  for (let i = 0; i < group.length; i++) {
+    const g = group[i]!;
+    if (g < 0) continue;
+    const target = g === 1 ? below : above;
+    const at = g === 1 ? b++ : a++;
+    for (let d = 0; d < width; d++) target[d]![at] = values[i * width + d]!;
+  }
+  return { below, above, nBelow, nAbove };
+}
+
+/**
+ * Every trial, then every pending run, encoded (row-major, one row each) and classified: 1 good,
+ * 0 bad, -1 left out (not in the space, a complete trial without a finite value, or a pending
+ * run without the liar).
+ */
+function classify(
+  space: Space,
+  trials: readonly Trial[],
+  pending: readonly Record<string, unknown>[],
+  settings: Pick<TpeSettings, 'gamma' | 'mode' | 'liar'>,
+): { values: Float64Array; group: Int8Array } {
   const sign = settings.mode === 'max' ? -1 : 1;
-  const ranked = trials
-    .map((trial, number) => ({ trial, number, row: encodeRow(space, trial.params) }))
-    .filter((t) => t.row !== null && !(t.trial.state === 'complete' && !Number.isFinite(t.trial.value)));
   const score = (v: number): number => (Number.isNaN(v) ? Infinity : sign * v);
-  const complete = ranked
-    .filter((t) => t.trial.state === 'complete')
-    .sort((a, b) => score(a.trial.value) - score(b.trial.value) || a.number - b.number);
-  const pruned = ranked
-    .filter((t) => t.trial.state === 'pruned')
-    .sort(
-      (a, b) =>
-        (b.trial.step ?? -1) - (a.trial.step ?? -1) ||
-        score(a.trial.value) - score(b.trial.value) ||
-        a.number - b.number,
-    );
+  const width = space.length;
+  const total = trials.length + (settings.liar ? pending.length : 0);
+  const values = new Float64Array(total * width);
+  const group = new Int8Array(total).fill(-1);
+  const complete: number[] = [];
+  const pruned: number[] = [];
+  trials.forEach((trial, i) => {
+    if (trial.state === 'complete' && !Number.isFinite(trial.value)) return;
+    if (!encodeInto(space, trial.params, values, i * width)) return;
+    group[i] = 0;
+    (trial.state === 'complete' ? complete : pruned).push(i);
+  });
   const gamma = settings.gamma(trials.length);
-  const goodComplete = complete.slice(0, gamma);
-  const goodPruned = pruned.slice(0, Math.max(0, gamma - goodComplete.length));
-  const below = [...goodComplete, ...goodPruned];
-  const above = [...complete.slice(goodComplete.length), ...pruned.slice(goodPruned.length)];
-  const byNumber = (a: { number: number }, b: { number: number }): number => a.number - b.number;
-  const rows = (list: { row: number[] | null }[]): number[][] => list.map((t) => t.row!);
-  const liars = settings.liar ? pending.map((p) => encodeRow(space, p)).filter((r): r is number[] => r !== null) : [];
-  return { below: rows(below.sort(byNumber)), above: [...rows(above.sort(byNumber)), ...liars] };
+  // The best `gamma` complete trials, ties to the earlier: a threshold from a native sort of the
+  // values instead of sorting the trials with a comparator (a tenth of a proposal at 1,000 trials).
+  const take = Math.min(gamma, complete.length);
+  if (take > 0) {
+    const scores = new Float64Array(complete.length);
+    complete.forEach((i, j) => (scores[j] = score(trials[i]!.value)));
+    const threshold = scores.slice().sort()[take - 1]!;
+    let ties = take;
+    for (const s of scores) if (s < threshold) ties--;
+    complete.forEach((i, j) => {
+      if (scores[j]! < threshold || (scores[j] === threshold && ties-- > 0)) group[i] = 1;
+    });
+  }
+  if (gamma > take && pruned.length > 0) {
+    const ranked = [...pruned].sort(
+      (a, b) =>
+        (trials[b]!.step ?? -1) - (trials[a]!.step ?? -1) || score(trials[a]!.value) - score(trials[b]!.value) || a - b,
+    );
+    for (const i of ranked.slice(0, gamma - take)) group[i] = 1;
+  }
+  if (settings.liar)
+    pending.forEach((p, k) => {
+      const i = trials.length + k;
+      if (encodeInto(space, p, values, i * width)) group[i] = 0;
+    });
+  return { values, group };
+}
+
+/** Encodes params into out[offset..]; false when a value is not in the space. */
+function encodeInto(space: Space, params: Record<string, unknown>, out: Float64Array, offset: number): boolean {
+  for (let d = 0; d < space.length; d++) {
+    const x = encode(space[d]!, params[space[d]!.name]);
+    if (x === null) return false;
+    out[offset + d] = x;
+  }
+  return true;
 }
 
 export function encodeRow(space: Space, params: Record<string, unknown>): number[] | null {
