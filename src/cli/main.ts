@@ -194,10 +194,22 @@ async function main(argv: string[]): Promise<number> {
           .option('export', {
             type: 'string',
             describe: 'also write the OpenCLIP files (safetensors, config, vocab, metrics) here, e.g. models/base-tiny',
+          })
+          .option('checkpoint-dir', {
+            type: 'string',
+            describe: 'keep checkpoints and metrics here while building; a build that finds one resumes from it',
           }),
       async (args) => {
         const { pretrainCommand } = await import('./commands/pretrain.js');
-        exitCode = await pretrainCommand({ runsDir: args['runs-dir'], force: args.force, exportDir: args.export }, io);
+        exitCode = await pretrainCommand(
+          {
+            runsDir: args['runs-dir'],
+            force: args.force,
+            exportDir: args.export,
+            checkpointDir: args['checkpoint-dir'],
+          },
+          io,
+        );
       },
     )
     .command('clip <command>', 'check real CLIP weights (safetensors) without training: embed, tokenize, eval', (y) => {

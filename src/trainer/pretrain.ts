@@ -10,7 +10,7 @@ import type { DatasetRequest } from './data/types.js';
 import { parseParams } from './params.js';
 import { presets, type ModelConfig, type ModelSize } from '../model/config.js';
 import { disposeParams, train } from './train.js';
-import { restore, saveCheckpoint, disposeLoaded } from './checkpoint.js';
+import { restore, saveCheckpoint, disposeLoaded, loadCheckpoint, type Loaded } from './checkpoint.js';
 import { exportOpenClip, WEIGHTS_FILE } from './base-export.js';
 import { loadClipInit } from './clip-init.js';
 import { initParams, type ParamMap } from './model/clip.js';
@@ -123,8 +123,35 @@ export interface PretrainOptions {
   exportDir?: string;
   /** Tests: never install the shipped base model; build. */
   noShipped?: boolean;
-  /** Where to write `last` / `best` checkpoints while pretraining (to watch a long build); none by default. */
+  /**
+   * Where to write `last` / `best` checkpoints and the metrics so far while pretraining; none by
+   * default. A build that finds `last.json` there resumes from it (same data order and schedule),
+   * so an hours-long build survives a stop.
+   */
   checkpointDir?: string;
+}
+
+/**
+ * The `last` checkpoint of an interrupted build, if any, with its metrics history cut back to
+ * the checkpoint's step: the steps after it are trained (and logged) again.
+ */
+function resumePoint(checkpointDir: string | undefined, log: (l: string) => void): { loaded: Loaded } | null {
+  if (checkpointDir === undefined) return null;
+  fs.mkdirSync(checkpointDir, { recursive: true });
+  const last = path.join(checkpointDir, 'last.json');
+  const history = path.join(checkpointDir, 'metrics.jsonl');
+  if (!fs.existsSync(last)) return null;
+  const loaded = loadCheckpoint(last);
+  const step = loaded.manifest.state.step;
+  const kept = fs.existsSync(history)
+    ? fs
+        .readFileSync(history, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '' && (JSON.parse(l) as { step: number }).step <= step)
+    : [];
+  fs.writeFileSync(history, kept.map((l) => `${l}\n`).join(''));
+  log(`resuming the build from ${last} at step ${step}`);
+  return { loaded };
 }
 
 export class PretrainInterrupted extends Error {
@@ -200,13 +227,15 @@ export async function runPretrain(opts: PretrainOptions): Promise<{ checkpointPa
     const tmp = `${dir}.tmp-${process.pid}`;
     fs.rmSync(tmp, { recursive: true, force: true });
     fs.mkdirSync(tmp, { recursive: true });
-    const metrics = fs.openSync(path.join(tmp, 'metrics.jsonl'), 'w');
+    const resume = resumePoint(opts.checkpointDir, log);
+    const metricsFile = path.join(opts.checkpointDir ?? tmp, 'metrics.jsonl');
+    const metrics = fs.openSync(metricsFile, resume ? 'a' : 'w');
     const sink: MetricsSink = {
       metrics(step, values) {
         fs.writeSync(metrics, JSON.stringify({ step, metrics: values }) + '\n');
         if ('val/loss' in values)
           log(
-            `step ${step}: val/loss ${values['val/loss']?.toFixed(3)} val/i2t_R@1 ${values['val/i2t_R@1']?.toFixed(3)}`,
+            `step ${step}: val/loss ${values['val/loss']?.toFixed(3)} val/i2t_R@1 ${values['val/i2t_R@1']?.toFixed(3)} scale ${values['logit_scale']?.toFixed(2)}`,
           );
         else
           log(
@@ -215,9 +244,16 @@ export async function runPretrain(opts: PretrainOptions): Promise<{ checkpointPa
       },
       event() {},
     };
-    if (opts.checkpointDir !== undefined) fs.mkdirSync(opts.checkpointDir, { recursive: true });
-    const r = await train({ params, bundle, sink, checkpointDir: opts.checkpointDir ?? null, shouldStop });
+    const r = await train({
+      params,
+      bundle,
+      sink,
+      checkpointDir: opts.checkpointDir ?? null,
+      shouldStop,
+      resume: resume?.loaded ?? null,
+    });
     fs.closeSync(metrics);
+    if (metricsFile !== path.join(tmp, 'metrics.jsonl')) fs.copyFileSync(metricsFile, path.join(tmp, 'metrics.jsonl'));
     if (r.reason === 'interrupted') {
       disposeParams(r.params);
       fs.rmSync(tmp, { recursive: true, force: true });

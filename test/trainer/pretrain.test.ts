@@ -160,3 +160,50 @@ test('the shipped base model loads as OpenCLIP weights and evaluates to its docu
     fs.rmSync(cache, { recursive: true, force: true });
   }
 });
+
+/** A build's metrics, step by step, without the timing figures (they differ between any two runs). */
+function history(dir: string): { step: number; metrics: Record<string, number> }[] {
+  return fs
+    .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { step: number; metrics: Record<string, number> })
+    .map(({ step, metrics }) => ({
+      step,
+      metrics: Object.fromEntries(Object.entries(metrics).filter(([k]) => !/per_sec|seconds|time/.test(k))),
+    }));
+}
+
+test('a build stopped part-way resumes from its checkpoint folder and ends with the bytes and metrics of an uninterrupted one', async () => {
+  const longer = { ...recipe, epochs: 3, eval_every: 2 }; // 9 steps, checkpoints every 2
+  const [whole, parts] = [0, 1].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'clipsweep-pre-resume-')));
+  const build = (runsDir: string, extra: Partial<Parameters<typeof runPretrain>[0]> = {}) =>
+    runPretrain({
+      runsDir,
+      preset: 'micro',
+      recipe: longer,
+      embeddedSizes: small,
+      exportDir: path.join(runsDir, 'out'),
+      ...extra,
+    });
+  try {
+    await build(whole!);
+    const checkpointDir = path.join(parts!, 'ckpt');
+    let polls = 0;
+    // Stops after a few steps, between checkpoints, as Ctrl-C would.
+    await assert.rejects(build(parts!, { checkpointDir, shouldStop: () => ++polls > 5 }), /interrupted/);
+    const stoppedAt = loadCheckpoint(path.join(checkpointDir, 'last.json')).manifest.state.step;
+    assert.ok(stoppedAt > 0 && stoppedAt < 9, `stopped part-way, at step ${stoppedAt}`);
+    const lines: string[] = [];
+    await build(parts!, { checkpointDir, force: true, log: (l) => lines.push(l) });
+    assert.ok(
+      lines.some((l) => l.includes(`at step ${stoppedAt}`)),
+      lines.join('\n'),
+    );
+    const [a, b] = [whole!, parts!].map((d) => fs.readFileSync(path.join(d, 'out', WEIGHTS_FILE)));
+    assert.ok(a!.equals(b!), "the resumed build's weights equal the uninterrupted one's, byte for byte");
+    assert.deepEqual(history(path.join(parts!, 'out')), history(path.join(whole!, 'out')));
+  } finally {
+    for (const d of [whole!, parts!]) fs.rmSync(d, { recursive: true, force: true });
+  }
+});

@@ -8,6 +8,7 @@ export interface PretrainCommandOptions {
   runsDir?: string | undefined;
   force: boolean;
   exportDir?: string | undefined;
+  checkpointDir?: string | undefined;
 }
 
 /** Builds (or finds cached) the embedded base model that `init: base` fine-tunes. */
@@ -16,6 +17,7 @@ export async function pretrainCommand(options: PretrainCommandOptions, io: Io): 
     runsDir: resolveRunsDir(options.runsDir, io.cwd),
     force: options.force,
     ...(options.exportDir !== undefined ? { exportDir: resolve(io.cwd, options.exportDir) } : {}),
+    ...(options.checkpointDir !== undefined ? { checkpointDir: resolve(io.cwd, options.checkpointDir) } : {}),
     log: (line) => io.err.write(`${line}\n`),
   });
   io.out.write(`base model: ${result.checkpointPath}\n`);
