@@ -18,7 +18,7 @@ after `sweep pretrain`.
 Usage: /usr/bin/python3 bench/trainer/pretrain_twin.py --data DIR [--batch 64] [--lr 1e-3]
   [--warmup 200] [--steps 3000] [--schedule const|cosine] [--patch 8] [--eval 250] [--save PREFIX]
 """
-import argparse, json, math, os, re, time
+import argparse, json, math, os, re, sys, time
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--data", required=True)
@@ -43,6 +43,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_twin import Block  # the same pre-LN block as the speed benchmark's twin
 
 torch.set_num_threads(args.threads)
 torch.manual_seed(0)
@@ -70,19 +73,6 @@ def load(split):
         caps[index[a["image_id"]]].append(tokenize(a["caption"]))
     x = torch.tensor(pixels.astype(np.float32) / 255).permute(0, 3, 1, 2).contiguous()
     return x, torch.tensor([c[:5] for c in caps])
-
-
-class Block(nn.Module):
-    def __init__(self, w, heads):
-        super().__init__()
-        self.ln_1, self.ln_2 = nn.LayerNorm(w), nn.LayerNorm(w)
-        self.attn = nn.MultiheadAttention(w, heads, batch_first=True)
-        self.mlp = nn.Sequential(nn.Linear(w, 4 * w), nn.GELU(), nn.Linear(4 * w, w))
-
-    def forward(self, x, mask=None):
-        h = self.ln_1(x)
-        x = x + self.attn(h, h, h, need_weights=False, attn_mask=mask)[0]
-        return x + self.mlp(self.ln_2(x))
 
 
 class Clip(nn.Module):
