@@ -138,10 +138,33 @@ export function ChartBoard(unit) {
           { rootMargin: '200px 0px' },
         )
       : null;
+  // Chart.js's own responsive sizing reads computed styles and sizes on every chart it creates;
+  // with a 200-row table on the page each read forced a layout of the whole page (a third of
+  // the first load's main-thread time). Charts are created at their box's size, measured for
+  // every new panel of a burst in one read, and resized by one observer afterwards.
+  const boxSize = new WeakMap();
+  const resizer =
+    'ResizeObserver' in window
+      ? new ResizeObserver((entries) => {
+          for (const e of entries) {
+            const { width, height } = e.contentRect;
+            const last = boxSize.get(e.target);
+            if (last && last.width === width && last.height === height) continue;
+            boxSize.set(e.target, { width, height });
+            const chart = Chart.getChart(e.target.firstChild);
+            if (chart && width > 0 && height > 0) chart.resize(width, height);
+          }
+        })
+      : null;
+
+  function release(slot) {
+    slot.canvases.forEach(destroy);
+    if (resizer) slot.boxes.forEach((box) => resizer.unobserve(box));
+  }
 
   function attach(newHost) {
     slots.forEach((slot) => {
-      slot.canvases.forEach(destroy);
+      release(slot);
       if (observer) observer.unobserve(slot.section);
     });
     slots.clear();
@@ -160,7 +183,7 @@ export function ChartBoard(unit) {
     const boxes = def.panels.map(() => section.lastChild.appendChild(el('div', { class: 'canvas-box' })));
     const canvases = def.panels.map(() => null);
     if (slot) {
-      slot.canvases.forEach(destroy);
+      release(slot);
       if (observer) observer.unobserve(slot.section);
       host.replaceChild(section, slot.section);
     } else host.appendChild(section);
@@ -180,7 +203,7 @@ export function ChartBoard(unit) {
     const seen = new Set(defs.map((d) => d.id));
     slots.forEach((slot, id) => {
       if (seen.has(id)) return;
-      slot.canvases.forEach(destroy);
+      release(slot);
       if (observer) observer.unobserve(slot.section);
       slot.section.remove();
       slots.delete(id);
@@ -196,7 +219,7 @@ export function ChartBoard(unit) {
       def.panels.forEach((panel, i) => {
         const config = panel.config;
         config.options = Object.assign({}, config.options, {
-          responsive: true,
+          responsive: !resizer,
           maintainAspectRatio: false,
           animation: false,
         });
@@ -255,9 +278,22 @@ export function ChartBoard(unit) {
     }, wait);
   }
 
+  /** Sizes of the boxes of panels about to get their first canvas, read together (one layout). */
+  function measureNewBoxes() {
+    if (!resizer) return;
+    for (const slot of slots.values())
+      slot.boxes.forEach((box, i) => {
+        if (slot.pending[i] && !slot.canvases[i] && !boxSize.has(box)) {
+          const r = box.getBoundingClientRect();
+          boxSize.set(box, { width: r.width, height: r.height });
+        }
+      });
+  }
+
   function burst() {
     frame = 0;
     const start = performance.now();
+    measureNewBoxes();
     let drew = false;
     for (;;) {
       const next = nextPanel(performance.now());
@@ -286,7 +322,13 @@ export function ChartBoard(unit) {
     let canvas = slot.canvases[i];
     if (!canvas) {
       canvas = slot.canvases[i] = el('canvas', { 'data-panel': String(i) });
+      const size = boxSize.get(slot.boxes[i]);
+      if (resizer && size) {
+        canvas.width = Math.max(1, Math.round(size.width));
+        canvas.height = Math.max(1, Math.round(size.height));
+      }
       slot.boxes[i].appendChild(canvas);
+      if (resizer) resizer.observe(slot.boxes[i]);
     }
     if (canvas.getAttribute('aria-label') !== slot.labels[i]) canvas.setAttribute('aria-label', slot.labels[i]);
     canvas.setAttribute('data-points', String(pointCount(config)));
