@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SqliteStore } from '../../src/store/index.js';
 import type { MetricRow } from '../../src/store/types.js';
+import { curveRows } from './curves.js';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -42,29 +43,7 @@ function write(): void {
     const p = run.params as { lr: number; batch_size: number; seed: number };
     const dip = (p.lr * 1e6 * (run.ordinal % 7)) / 40; // some runs' scale dips and rebounds
     const batch: MetricRow[] = [];
-    for (let step = 0; step < STEPS; step++) {
-      const t = step / STEPS;
-      const noise = Math.sin(step * 12.9898 + p.seed) * 0.05;
-      const val = 1.5 - t + 1.2 * Math.max(0, t - 0.4 - p.lr * 1e4) ** 2;
-      batch.push(
-        { key: 'train/loss', step, value: 3 * Math.exp(-2 * t) + noise, time: step },
-        { key: 'val/loss', step, value: val, time: step },
-        { key: 'train_eval/loss', step, value: 3 * Math.exp(-2 * t), time: step },
-        {
-          key: 'logit_scale',
-          step,
-          value: Math.min(100, 100 - 60 * dip * Math.sin(Math.PI * Math.min(1, t * 2))),
-          time: step,
-        },
-        {
-          key: 'lr',
-          step,
-          value: p.lr * Math.min(1, (step + 1) / 2000) * 0.5 * (1 + Math.cos(Math.PI * t)),
-          time: step,
-        },
-        { key: 'val/i2t_R@1', step, value: 0.2 + 0.3 * t, time: step },
-      );
-    }
+    for (let step = 0; step < STEPS; step++) batch.push(...curveRows(step, STEPS, p, dip));
     store.ingest([
       {
         runPk: run.pk,

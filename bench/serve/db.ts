@@ -1,6 +1,7 @@
 // The benchmark's databases, written through the store's own ingest (the one writer).
 import { SqliteStore } from '../../src/store/index.js';
 import type { MetricRow } from '../../src/store/types.js';
+import { curveRows } from '../report/curves.js';
 
 /** A finished sweep: `runs` x `steps` x 6 metrics, shaped like CLIP fine-tuning curves. */
 export function writeBigSweep(db: string, runs: number, steps: number, runsDir: string): void {
@@ -28,28 +29,7 @@ export function writeBigSweep(db: string, runs: number, steps: number, runsDir: 
     const p = run.params as { lr: number; seed: number };
     const dip = (p.lr * 1e6 * (run.ordinal % 7)) / 40;
     const batch: MetricRow[] = [];
-    for (let step = 0; step < steps; step++) {
-      const t = step / steps;
-      const noise = Math.sin(step * 12.9898 + p.seed) * 0.05;
-      batch.push(
-        { key: 'train/loss', step, value: 3 * Math.exp(-2 * t) + noise, time: step },
-        { key: 'val/loss', step, value: 1.5 - t + 1.2 * Math.max(0, t - 0.4 - p.lr * 1e4) ** 2, time: step },
-        { key: 'train_eval/loss', step, value: 3 * Math.exp(-2 * t), time: step },
-        {
-          key: 'logit_scale',
-          step,
-          value: Math.min(100, 100 - 60 * dip * Math.sin(Math.PI * Math.min(1, t * 2))),
-          time: step,
-        },
-        {
-          key: 'lr',
-          step,
-          value: p.lr * Math.min(1, (step + 1) / 2000) * 0.5 * (1 + Math.cos(Math.PI * t)),
-          time: step,
-        },
-        { key: 'val/i2t_R@1', step, value: 0.2 + 0.3 * t, time: step },
-      );
-    }
+    for (let step = 0; step < steps; step++) batch.push(...curveRows(step, steps, p, dip));
     store.ingest([
       {
         runPk: run.pk,

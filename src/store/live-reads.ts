@@ -240,14 +240,7 @@ export class LiveReader {
     const keyPk = this.keyPks.get(key);
     const out: LivePoints = { steps: [], values: [], epochs: [] };
     if (keyPk === undefined) return out;
-    for (const row of this.s.since!.iterate(runPk, keyPk, afterStep, limit) as IterableIterator<
-      [number, number | null, string | null, number | null]
-    >) {
-      out.steps.push(row[0]);
-      out.values.push(decodeStored(row[1], row[2]));
-      out.epochs.push(row[3]);
-    }
-    return out;
+    return collectPoints(out, this.s.since!.iterate(runPk, keyPk, afterStep, limit));
   }
 
   /** Every point of one series with from <= step <= to (a zoomed view). */
@@ -255,14 +248,7 @@ export class LiveReader {
     const keyPk = this.keyPks.get(key);
     const out: LivePoints = { steps: [], values: [], epochs: [] };
     if (keyPk === undefined) return out;
-    for (const row of this.s.range!.iterate(runPk, keyPk, from, to) as IterableIterator<
-      [number, number | null, string | null, number | null]
-    >) {
-      out.steps.push(row[0]);
-      out.values.push(decodeStored(row[1], row[2]));
-      out.epochs.push(row[3]);
-    }
-    return out;
+    return collectPoints(out, this.s.range!.iterate(runPk, keyPk, from, to));
   }
 
   /** The whole series of one key, sorted by step. */
@@ -383,6 +369,16 @@ export class LiveReader {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/** Appends (step, value, value as text, epoch) rows to `out`, non-finite values decoded. */
+function collectPoints(out: LivePoints, rows: IterableIterator<unknown>): LivePoints {
+  for (const row of rows as IterableIterator<[number, number | null, string | null, number | null]>) {
+    out.steps.push(row[0]);
+    out.values.push(decodeStored(row[1], row[2]));
+    out.epochs.push(row[3]);
+  }
+  return out;
 }
 
 function toLiveRun(row: RunRowRaw): LiveRunRow {
