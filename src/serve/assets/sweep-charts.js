@@ -1,9 +1,10 @@
 // The report's charts (buildCharts of specs.js, the code behind `sweep report`), one line per
 // run, kept up to date by a scheduler that spends the page's time where it shows:
+// - a chart's configuration is built only when its section is on or near the screen
+//   (IntersectionObserver, NEAR_PX margin), and again, after its data changed, when it is next
+//   there: building every chart of 200 runs at load cost 50-120 ms, and more on each delta;
 // - only panels whose data changed are redrawn (a fingerprint of each panel's datasets), with
-//   update('none') on the chart already there;
-// - panels on screen first (IntersectionObserver), the longest waiting first; a panel off screen
-//   waits until it scrolls into view, or OFFSCREEN_MS, so that hidden charts cost little;
+//   update('none') on the chart already there; panels on screen, the longest waiting first;
 // - the next burst of drawing may start 2x the last burst's duration after it ended, on an
 //   animation frame: a cheap redraw follows its data within a frame or two, an expensive one
 //   leaves the page two thirds of the time for everything else;
@@ -12,8 +13,9 @@ import { S, diagOf } from './sweep-state.js';
 
 const el = cs.el;
 const BURST_MS = 40;
-const OFFSCREEN_MS = 3000;
 const PAUSE_FACTOR = 2;
+/** How near the screen a chart's section must come for its configuration to be built and drawn. */
+const NEAR_PX = 600;
 
 /** x of each point in the chosen unit: step, epoch (interpolated from logged epochs) or samples. */
 function xMapper(r, unit) {
@@ -117,13 +119,17 @@ function destroy(canvas) {
 /** Charts in `host`, redrawn by the scheduler above. `unit()`: the x axis' unit. */
 export function ChartBoard(unit) {
   let host = null;
-  /** chart id -> { section, canvases, drawn: [fingerprint], pending: [{config, fp, since}], visible } */
+  /**
+   * chart id -> { section, boxes, canvases, labels, drawn: [fingerprint], pending: [{config, fp,
+   * since}], visible, stale: time its data changed since its last build (null: built), empty:
+   * its last build found no data }
+   */
   const slots = new Map();
+  /** The runs and x unit of the last update, and the chart input built from them (lazily). */
+  let current = null;
   let lastBurst = 0;
   let lastEnd = 0;
   let timer = null;
-  /** Set while only off-screen panels wait: a panel scrolling into view cancels it. */
-  let idle = null;
   let frame = 0;
   const observer =
     'IntersectionObserver' in window
@@ -135,7 +141,7 @@ export function ChartBoard(unit) {
             }
             schedule();
           },
-          { rootMargin: '200px 0px' },
+          { rootMargin: NEAR_PX + 'px 0px' },
         )
       : null;
   // Chart.js's own responsive sizing reads computed styles and sizes on every chart it creates;
@@ -162,6 +168,10 @@ export function ChartBoard(unit) {
     if (resizer) slot.boxes.forEach((box) => resizer.unobserve(box));
   }
 
+  /**
+   * One section per chart the report can draw, in its order, empty until the chart is built: a
+   * section far from the screen keeps its place (and the page its length) without its cost.
+   */
   function attach(newHost) {
     slots.forEach((slot) => {
       release(slot);
@@ -169,49 +179,87 @@ export function ChartBoard(unit) {
     });
     slots.clear();
     host = newHost;
+    CHART_IDS.forEach((id) => {
+      const section = el('section', { class: 'chart unbuilt', 'data-chart': id }, [
+        el('h3'),
+        el('p', { class: 'note' }),
+        el('div', { class: 'single' }),
+      ]);
+      host.appendChild(section);
+      // Off screen until the observer says otherwise (asking now would force a layout).
+      slots.set(id, {
+        section,
+        boxes: [],
+        canvases: [],
+        labels: [],
+        drawn: [],
+        pending: [],
+        visible: !observer,
+        stale: null,
+        empty: false,
+      });
+      if (observer) observer.observe(section);
+    });
   }
 
-  function sectionFor(def) {
-    let slot = slots.get(def.id);
-    if (slot && slot.canvases.length === def.panels.length) return slot;
-    const section = el('section', { class: 'chart', 'data-chart': def.id }, [
-      el('h3'),
-      el('p', { class: 'note' }),
-      el('div', { class: def.panels.length > 1 ? 'panels' : 'single' }),
-    ]);
+  /** The slot's panels laid out for `def` (a new body when the number of panels changed). */
+  function layout(slot, def) {
+    slot.section.classList.remove('unbuilt');
+    slot.section.hidden = false;
+    if (slot.canvases.length === def.panels.length && slot.boxes.length > 0) return;
+    release(slot);
+    const body = el('div', { class: def.panels.length > 1 ? 'panels' : 'single' });
     // The canvas itself comes with the panel's first drawing: a canvas on the page is a chart.
-    const boxes = def.panels.map(() => section.lastChild.appendChild(el('div', { class: 'canvas-box' })));
-    const canvases = def.panels.map(() => null);
-    if (slot) {
-      release(slot);
-      if (observer) observer.unobserve(slot.section);
-      host.replaceChild(section, slot.section);
-    } else host.appendChild(section);
-    // Off screen until the observer says otherwise (asking now would force a layout); a panel
-    // never drawn is drawn anyway, in page order, after the visible ones.
-    slot = { section, boxes, canvases, labels: [], drawn: [], pending: [], visible: !observer };
-    slots.set(def.id, slot);
-    if (observer) observer.observe(section);
-    return slot;
+    slot.boxes = def.panels.map(() => body.appendChild(el('div', { class: 'canvas-box' })));
+    slot.canvases = def.panels.map(() => null);
+    slot.drawn = [];
+    slot.pending = [];
+    slot.section.replaceChild(body, slot.section.lastChild);
   }
 
-  /** Builds every chart's configuration for `runs`; marks the panels whose data changed. */
+  /** New data for `runs`: every chart is built again when next on or near the screen. */
   function update(runs) {
     if (!host) return;
-    const xUnit = unit();
-    const defs = buildCharts(chartInput(runs, xUnit));
-    const seen = new Set(defs.map((d) => d.id));
-    slots.forEach((slot, id) => {
-      if (seen.has(id)) return;
-      release(slot);
-      if (observer) observer.unobserve(slot.section);
-      slot.section.remove();
-      slots.delete(id);
-    });
+    current = { runs, unit: unit(), input: null };
     const at = performance.now();
-    defs.forEach((def, order) => {
-      const slot = sectionFor(def);
-      if (host.children[order] !== slot.section) host.insertBefore(slot.section, host.children[order] || null);
+    slots.forEach((slot) => {
+      if (slot.stale === null) slot.stale = at;
+    });
+    // Called from a frame already (the page's flush): draw now if the pause is over.
+    if (timer === null && frame === 0 && performance.now() >= lastEnd + PAUSE_FACTOR * lastBurst) burst();
+    else schedule();
+  }
+
+  /**
+   * Builds the configurations of the stale charts on or near the screen (one buildCharts call),
+   * and of those whose last build had no data (cheap while they still have none; hidden, they
+   * cannot come near the screen to find out); marks the panels whose data changed.
+   */
+  function build() {
+    const ids = [];
+    slots.forEach((slot, id) => {
+      if (slot.stale !== null && (slot.visible || slot.empty)) ids.push(id);
+    });
+    if (ids.length === 0 || !current) return;
+    const xUnit = current.unit;
+    current.input = current.input || chartInput(current.runs, xUnit);
+    const defs = new Map(buildCharts(current.input, ids).map((d) => [d.id, d]));
+    for (const id of ids) {
+      const slot = slots.get(id);
+      const since = slot.stale;
+      slot.stale = null;
+      const def = defs.get(id);
+      slot.empty = !def;
+      if (!def) {
+        release(slot);
+        slot.boxes = [];
+        slot.canvases = [];
+        slot.drawn = [];
+        slot.pending = [];
+        slot.section.hidden = true;
+        continue;
+      }
+      layout(slot, def);
       const h3 = slot.section.querySelector('h3');
       if (h3.textContent !== def.title) h3.textContent = def.title;
       const note = slot.section.querySelector('.note');
@@ -228,44 +276,33 @@ export function ChartBoard(unit) {
         slot.labels[i] = def.title + (panel.title ? ': ' + panel.title : '');
         const fp = fingerprint(config, xUnit);
         if (slot.drawn[i] === fp) slot.pending[i] = null;
-        else slot.pending[i] = { config, fp, since: slot.pending[i] ? slot.pending[i].since : at };
+        else slot.pending[i] = { config, fp, since: slot.pending[i] ? slot.pending[i].since : since };
       });
-    });
-    // Called from a frame already (the page's flush): draw now if the pause is over.
-    if (timer === null && frame === 0 && performance.now() >= lastEnd + PAUSE_FACTOR * lastBurst) burst();
-    else schedule();
+    }
   }
 
-  /**
-   * The next panel to draw: of those on screen, the one waiting longest (page order among
-   * equals), so that cheap panels redrawn at every delta never starve the others; off screen,
-   * one never drawn (first load) or stale for OFFSCREEN_MS, once no visible panel waits.
-   */
-  function nextPanel(now) {
+  /** The panel on or near the screen waiting longest (page order among equals). */
+  function nextPanel() {
     let best = null;
-    let late = null;
     for (const slot of slots.values()) {
+      if (!slot.visible) continue;
       for (let i = 0; i < slot.pending.length; i++) {
         const p = slot.pending[i];
-        if (!p) continue;
-        if (slot.visible) {
-          if (!best || p.since < best.since) best = { slot, i, since: p.since };
-        } else if (!late && (slot.drawn[i] === undefined || now - p.since >= OFFSCREEN_MS)) late = { slot, i };
+        if (p && (!best || p.since < best.since)) best = { slot, i, since: p.since };
       }
     }
-    return best || late;
+    return best;
   }
 
   function hasWork() {
-    for (const slot of slots.values()) if (slot.pending.some(Boolean)) return true;
+    for (const slot of slots.values()) {
+      if (slot.stale !== null && (slot.visible || slot.empty)) return true;
+      if (slot.visible && slot.pending.some(Boolean)) return true;
+    }
     return false;
   }
 
   function schedule() {
-    if (idle !== null) {
-      clearTimeout(idle);
-      idle = null;
-    }
     if (timer !== null || frame !== 0 || !hasWork()) return;
     const wait = lastEnd + PAUSE_FACTOR * lastBurst - performance.now();
     if (wait <= 0) {
@@ -282,37 +319,29 @@ export function ChartBoard(unit) {
   function measureNewBoxes() {
     if (!resizer) return;
     for (const slot of slots.values())
-      slot.boxes.forEach((box, i) => {
-        if (slot.pending[i] && !slot.canvases[i] && !boxSize.has(box)) {
-          const r = box.getBoundingClientRect();
-          boxSize.set(box, { width: r.width, height: r.height });
-        }
-      });
+      if (slot.visible)
+        slot.boxes.forEach((box, i) => {
+          if (slot.pending[i] && !slot.canvases[i] && !boxSize.has(box)) {
+            const r = box.getBoundingClientRect();
+            boxSize.set(box, { width: r.width, height: r.height });
+          }
+        });
   }
 
   function burst() {
     frame = 0;
     const start = performance.now();
+    build();
     measureNewBoxes();
-    let drew = false;
     for (;;) {
-      const next = nextPanel(performance.now());
+      const next = nextPanel();
       if (!next) break;
       drawPanel(next.slot, next.i);
-      drew = true;
       if (performance.now() - start > BURST_MS) break;
     }
-    if (drew) {
-      lastEnd = performance.now();
-      lastBurst = lastEnd - start;
-      schedule();
-    } else if (hasWork()) {
-      // Only off-screen panels wait: look again when the oldest is due.
-      idle = setTimeout(() => {
-        idle = null;
-        schedule();
-      }, OFFSCREEN_MS / 2);
-    }
+    lastEnd = performance.now();
+    lastBurst = lastEnd - start;
+    schedule();
   }
 
   function drawPanel(slot, i) {

@@ -1,6 +1,9 @@
-// The runs table: sortable, one row per run shown. Rows are kept between renders and a cell is
-// rebuilt only when what it shows changed: a delta of 100 running runs, or the clock ticking
-// their elapsed time, must not rebuild 200 rows x 13 cells each time.
+// The runs table: sortable, filterable, windowed. Only the rows in or near the table's scroll box
+// are in the DOM (a spacer row above and below stands for the others): a 200-run sweep built
+// 9,000 cells at load, most of them never seen. Sort and filter act on every run; a row entering
+// the window is brought up to date then. Rows are kept between renders and a cell is rebuilt only
+// when what it shows changed: a delta of 100 running runs, or the clock ticking their elapsed
+// time, must not rebuild the rows x 13 cells each time.
 import { S, STATES, diagOf, progressOf } from './sweep-state.js';
 
 const el = cs.el;
@@ -135,7 +138,9 @@ function columns(ctx) {
       cell: (r) => {
         const td = el('td', { class: 'failure' });
         if (r.status === 'failed' || r.status === 'interrupted' || r.status === 'infeasible' || r.reason) {
-          td.appendChild(el('span', { text: [r.failure_kind, r.reason].filter(Boolean).join(': ') }));
+          const text = [r.failure_kind, r.reason].filter(Boolean).join(': ');
+          // One line per row (the window needs one row height): the whole reason on hover.
+          td.appendChild(el('span', { class: 'reason', text, title: text }));
           const b = el('button', {
             type: 'button',
             class: 'stderr-btn',
@@ -155,9 +160,18 @@ function columns(ctx) {
   ];
 }
 
+/** Rows drawn beyond each edge of the scroll box, so that scrolling shows rows already built. */
+const OVERSCAN_PX = 600;
+/** Row heights until a drawn row is measured (the stylesheet fixes both). */
+const ROW_PX = 29;
+const STDERR_PX = 262;
+/** Kept rows beyond this many are dropped when out of the window (a sweep of thousands of runs). */
+const KEEP_ROWS = 400;
+
 /**
- * ctx: { table, counts, runHref(id), fetchStderr(id) -> Promise<string>, onSelect(), render() }.
- * Returns { renderHead(), render(runs) }; `render` gets the runs that pass the filters.
+ * ctx: { table, box (the table's scroll box), counts, runHref(id), fetchStderr(id) -> Promise<string>,
+ * onSelect(), render() }. Returns { renderHead(), render(runs) }; `render` gets the runs that pass
+ * the filters, in any order.
  */
 export function RunsTable(ctx) {
   const COLUMNS = columns(ctx);
@@ -169,6 +183,57 @@ export function RunsTable(ctx) {
   const stderrRows = new Map();
   const stderrCache = {};
   let empty = null;
+  const spacer = () => {
+    const td = el('td', { colspan: COLUMNS.length });
+    return { tr: el('tr', { class: 'spacer', 'aria-hidden': 'true' }, [td]), td, px: -1 };
+  };
+  const above = spacer();
+  const below = spacer();
+  /** The filtered, sorted runs, each with its stderr row when expanded: what the window cuts. */
+  let entries = [];
+  let rowPx = ROW_PX;
+  let stderrPx = STDERR_PX;
+  // The window follows the scroll box's scroll events and its size (read from observers and
+  // events, never forced from the layout while the page builds).
+  let scrollTop = 0;
+  let viewPx = window.innerHeight;
+  let windowKey = '';
+  let frame = 0;
+  ctx.box.addEventListener(
+    'scroll',
+    () => {
+      scrollTop = ctx.box.scrollTop;
+      if (frame === 0)
+        frame = requestAnimationFrame(() => {
+          frame = 0;
+          paint(false);
+        });
+    },
+    { passive: true },
+  );
+  // A drawn row's real height replaces the estimate (fonts and zoom differ).
+  const sizes =
+    'ResizeObserver' in window
+      ? new ResizeObserver((list) => {
+          let changed = false;
+          for (const e of list) {
+            const h = e.borderBoxSize && e.borderBoxSize[0] ? e.borderBoxSize[0].blockSize : e.contentRect.height;
+            if (e.target === ctx.box) {
+              if (h > 0 && h !== viewPx) viewPx = h;
+              continue;
+            }
+            if (!(h > 0)) continue;
+            if (e.target.classList.contains('stderr-row')) {
+              if (Math.abs(h - stderrPx) > 0.5) ((stderrPx = h), (changed = true));
+            } else if (Math.abs(h - rowPx) > 0.5) ((rowPx = h), (changed = true));
+            sizes.unobserve(e.target);
+          }
+          if (changed) paint(true);
+        })
+      : null;
+  if (sizes) sizes.observe(ctx.box);
+  let measuredRow = false;
+  let measuredStderr = false;
 
   function renderHead() {
     cs.clear(thead);
@@ -212,6 +277,10 @@ export function RunsTable(ctx) {
       row = { tr: el('tr', { 'data-run': r.id }), keys: [] };
       COLUMNS.forEach(() => row.tr.appendChild(el('td')));
       rows.set(r.id, row);
+      if (sizes && !measuredRow) {
+        measuredRow = true;
+        sizes.observe(row.tr);
+      }
     }
     if (row.tr.getAttribute('data-state') !== r.status) row.tr.setAttribute('data-state', r.status);
     COLUMNS.forEach((c, i) => {
@@ -230,6 +299,10 @@ export function RunsTable(ctx) {
       const pre = el('pre', { class: 'stderr', 'data-run': r.id });
       row = el('tr', { class: 'stderr-row' }, [el('td', { colspan: COLUMNS.length }, [pre])]);
       stderrRows.set(r.id, row);
+      if (sizes && !measuredStderr) {
+        measuredStderr = true;
+        sizes.observe(row);
+      }
     }
     const pre = row.querySelector('pre');
     if (pre.textContent !== text) pre.textContent = text;
@@ -249,22 +322,74 @@ export function RunsTable(ctx) {
     return row;
   }
 
-  function render(visible) {
-    const runs = sorted(visible);
+  /**
+   * Puts the entries in or near the scroll box's view in the DOM, between the spacers.
+   * `changed`: the entries or their contents changed (otherwise only a scroll: nothing to do
+   * while the same rows stay in the window).
+   */
+  function paint(changed) {
+    const from = scrollTop - OVERSCAN_PX;
+    const to = scrollTop + viewPx + OVERSCAN_PX;
+    let y = 0;
+    let first = -1;
+    let last = -1;
+    let top = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const h = entries[i].stderr ? stderrPx : rowPx;
+      if (y + h > from && y < to) {
+        if (first < 0) ((first = i), (top = y));
+        last = i;
+      } else if (y >= to) break;
+      y += h;
+    }
+    let total = 0;
+    for (const e of entries) total += e.stderr ? stderrPx : rowPx;
+    const key = first + ':' + last;
+    if (!changed && key === windowKey) return;
+    windowKey = key;
     const wanted = [];
-    runs.forEach((r) => {
-      wanted.push(rowOf(r));
-      if (S.expanded.has(r.id)) wanted.push(stderrRowOf(r));
-    });
-    if (runs.length === 0) {
+    const kept = new Set();
+    if (first >= 0)
+      for (let i = first; i <= last; i++) {
+        const e = entries[i];
+        kept.add(e.run.id);
+        wanted.push(e.stderr ? stderrRowOf(e.run) : rowOf(e.run));
+      }
+    let bottom = total - top;
+    if (first >= 0) for (let i = first; i <= last; i++) bottom -= entries[i].stderr ? stderrPx : rowPx;
+    if (entries.length === 0) {
       empty = empty || el('tr', null, [el('td', { colspan: COLUMNS.length, class: 'empty', text: 'No run matches.' })]);
       wanted.push(empty);
     }
+    setSpacer(above, top);
+    setSpacer(below, Math.max(0, bottom));
+    wanted.unshift(above.tr);
+    wanted.push(below.tr);
     // Move only what is out of place, then drop what is no longer shown.
     wanted.forEach((tr, i) => {
       if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] || null);
     });
     while (tbody.children.length > wanted.length) tbody.removeChild(tbody.lastChild);
+    if (rows.size > KEEP_ROWS) for (const id of rows.keys()) if (!kept.has(id)) rows.delete(id);
+    ctx.table.setAttribute('data-window', first < 0 ? '' : first + '-' + last);
+  }
+
+  function setSpacer(s, px) {
+    if (s.px === px) return;
+    s.px = px;
+    s.td.style.height = px + 'px';
+    s.tr.hidden = px === 0;
+  }
+
+  function render(visible) {
+    const runs = sorted(visible);
+    entries = [];
+    runs.forEach((r) => {
+      entries.push({ run: r, stderr: false });
+      if (S.expanded.has(r.id)) entries.push({ run: r, stderr: true });
+    });
+    ctx.table.setAttribute('data-rows', String(runs.length));
+    paint(true);
     const n = {};
     S.runs.forEach((r) => (n[r.status] = (n[r.status] || 0) + 1));
     const text =

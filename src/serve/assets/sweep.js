@@ -36,6 +36,8 @@ const xSel = el(
 const clearBrush = el('button', { id: 'clear-brush', type: 'button', text: 'clear brushes' });
 const compareBtn = el('button', { id: 'compare-btn', type: 'button', text: 'compare selected' });
 const table = el('table', { id: 'runs' });
+// The table scrolls in its own box (as dashboards' run tables do), windowed (sweep-table.js).
+const tableBox = el('div', { id: 'runs-box', class: 'table-box' }, [table]);
 const compareBox = el('section', { id: 'compare', hidden: 'hidden' });
 const chartsBox = el('div', { id: 'charts', class: 'charts' });
 const heatBox = el('div', { id: 'heatmaps', class: 'heatmaps' });
@@ -62,7 +64,7 @@ main.append(
     clearBrush,
     compareBtn,
   ]),
-  table,
+  tableBox,
   compareBox,
   el('h2', { text: 'Charts' }),
   el('p', {
@@ -76,6 +78,7 @@ main.append(
 
 const runsTable = RunsTable({
   table,
+  box: tableBox,
   counts,
   runHref,
   fetchStderr: (id) =>
