@@ -92,9 +92,13 @@ after(async () => {
 });
 
 const stateOf = (id: string) => page.getAttribute(`#runs tbody tr[data-run="${id}"]`, 'data-state');
-/** Points of run `name` in the logit-scale chart (one line per run). */
-const scalePoints = (name: string) =>
-  page.evaluate((n) => {
+/**
+ * Points of run `name` in the logit-scale chart (one line per run). The chart is brought on
+ * screen first, as a user watching it would: charts far off screen are not built (sweep-charts.js).
+ */
+const scalePoints = async (name: string) => {
+  await page.locator('#charts section[data-chart="scale"]').scrollIntoViewIfNeeded();
+  return page.evaluate((n) => {
     const canvas = document.querySelector('section[data-chart="scale"] canvas');
     const chart =
       canvas &&
@@ -106,6 +110,7 @@ const scalePoints = (name: string) =>
     const dataset = chart?.data.datasets.find((d) => d.label === n);
     return dataset ? dataset.data.length : 0;
   }, name);
+};
 
 test(
   'a run goes queued -> running -> completed, and its chart grows while it runs, without a reload',
@@ -187,6 +192,11 @@ test(
   'the page made no request elsewhere and logged no error; a screenshot has rendered content',
   { timeout: 30_000 },
   async () => {
+    // Every chart is built once it nears the screen: scroll through them, as a reader would.
+    for (const section of await page.locator('#charts section:not([hidden])').all()) {
+      await section.scrollIntoViewIfNeeded();
+      await page.waitForTimeout(100);
+    }
     await page.waitForTimeout(1200); // let the charts redraw after the brush was cleared
     assert.deepEqual(problems, []);
     const file = join(dir, 'sweep-page.png');
@@ -229,6 +239,7 @@ test(
         .map((t) => ({ diff: t.className, cells: Array.from(t.cells).map((c) => c.textContent) })),
     );
     assert.deepEqual(lrRow, [{ diff: 'diff', cells: ['lr', '0.2', '0.001'] }]);
+    await page.locator('#compare-charts section[data-chart="scale"]').scrollIntoViewIfNeeded();
     await page.waitForSelector('#compare-charts section[data-chart="scale"] canvas');
     const labels = await page.evaluate(() => {
       const canvas = document.querySelector('#compare-charts section[data-chart="scale"] canvas')!;

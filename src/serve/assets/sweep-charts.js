@@ -237,8 +237,20 @@ export function ChartBoard(unit) {
    */
   function build() {
     const ids = [];
+    const screen = window.innerHeight;
     slots.forEach((slot, id) => {
-      if (slot.stale !== null && (slot.visible || slot.empty)) ids.push(id);
+      if (slot.stale === null || !(slot.visible || slot.empty)) return;
+      // The observer reports a frame late: the page that just filled its table has pushed
+      // sections it still calls near far down. Their boxes are read now (one layout, which
+      // the new panels' sizes read next needs anyway).
+      if (slot.visible && !slot.empty && observer) {
+        const r = slot.section.getBoundingClientRect();
+        if (r.bottom < -NEAR_PX || r.top > screen + NEAR_PX) {
+          slot.visible = false;
+          return;
+        }
+      }
+      ids.push(id);
     });
     if (ids.length === 0 || !current) return;
     const xUnit = current.unit;
