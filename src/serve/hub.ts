@@ -5,7 +5,8 @@
 import { resolveThresholds, type Thresholds } from '../report/options.js';
 import { LiveReader, type LiveSweepRow } from '../store/live-reads.js';
 import { Diagnoser } from './diagnoser.js';
-import { SweepLive, type SweepDelta } from './live.js';
+import type { FirstSeries } from './first-load.js';
+import { SweepLive, type FirstLoadPlan, type SweepDelta } from './live.js';
 
 export interface Subscriber {
   /** null: the sweeps list; otherwise a sweep name. */
@@ -26,6 +27,8 @@ export class LiveHub {
   readonly reader: LiveReader;
   private readonly thresholds: Thresholds;
   private readonly sweeps = new Map<string, SweepLive>();
+  /** First loads under way in the worker, by sweep name. */
+  private readonly loading = new Map<string, Promise<SweepLive | undefined>>();
   private readonly subscribers = new Set<Subscriber>();
   private timer: NodeJS.Timeout | null = null;
   private version = -1;
@@ -57,19 +60,50 @@ export class LiveHub {
     return this.reader.sweeps().map(listItem);
   }
 
-  /** The sweep's live state, built (all series read once) on first use. */
+  /** The sweep's live state, built (all series read once, here) on first use. */
   sweep(name: string): SweepLive | undefined {
-    let live = this.sweeps.get(name);
-    if (!live) {
+    const live = this.sweeps.get(name);
+    if (live) return live;
+    const row = this.reader.sweeps().find((s) => s.name === name);
+    if (!row) return undefined;
+    this.reader.refreshKeys();
+    return this.create(row);
+  }
+
+  /**
+   * The sweep's live state, its first load read in the worker thread: seconds for a big sweep,
+   * during which this event loop serves other requests. Without a worker, as `sweep`.
+   */
+  load(name: string): Promise<SweepLive | undefined> {
+    const live = this.sweeps.get(name);
+    if (live || !this.diagnoser) return Promise.resolve(live ?? this.sweep(name));
+    const diagnoser = this.diagnoser;
+    let pending = this.loading.get(name);
+    if (!pending) {
       const row = this.reader.sweeps().find((s) => s.name === name);
-      if (!row) return undefined;
+      if (!row) return Promise.resolve(undefined);
       this.reader.refreshKeys();
-      live = new SweepLive(this.reader, row, this.thresholds, {
-        ...(this.diagnoser ? { diagnoser: this.diagnoser } : {}),
-        onDelta: (delta) => this.broadcast(delta),
-      });
-      this.sweeps.set(name, live);
+      const plan = SweepLive.plan(this.reader, row);
+      pending = diagnoser
+        .firstLoad(plan.job)
+        .then(
+          (series) => this.sweeps.get(name) ?? this.create(row, { plan, series }),
+          // A failed worker read is done here instead (unless the server is closing).
+          (error: Error) => (error.message === 'diagnoser closed' ? undefined : this.sweep(name)),
+        )
+        .finally(() => this.loading.delete(name));
+      this.loading.set(name, pending);
     }
+    return pending;
+  }
+
+  private create(row: LiveSweepRow, preloaded?: { plan: FirstLoadPlan; series: FirstSeries[] }): SweepLive {
+    const live = new SweepLive(this.reader, row, this.thresholds, {
+      ...(this.diagnoser ? { diagnoser: this.diagnoser } : {}),
+      ...(preloaded ? { preloaded } : {}),
+      onDelta: (delta) => this.broadcast(delta),
+    });
+    this.sweeps.set(row.name, live);
     return live;
   }
 
@@ -90,8 +124,15 @@ export class LiveHub {
   /** One poll; public so that tests and the benchmark can drive it. */
   tick(): void {
     const version = this.reader.dataVersion();
-    // Unchanged database: nothing to do unless diagnoses were left over by the last poll's budget.
-    if (version === this.version && ![...this.sweeps.values()].some((l) => l.pendingDiagnoses())) return;
+    // Unchanged database: nothing to read; only diagnoses left over by the last poll go on.
+    if (version === this.version) {
+      for (const live of this.sweeps.values()) {
+        if (!live.pendingDiagnoses()) continue;
+        const delta = live.continueDiagnoses(Date.now() / 1000);
+        if (delta) this.broadcast(delta);
+      }
+      return;
+    }
     this.version = version;
     this.reader.refreshKeys();
     const watched = new Set([...this.subscribers].map((s) => s.sweep));

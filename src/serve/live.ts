@@ -11,6 +11,7 @@ import type { Thresholds } from '../report/options.js';
 import type { LiveReader, LiveRunRow, LiveSweepRow } from '../store/live-reads.js';
 import { diagnoseFromDb, type DiagnosisJob, type DiagnosisResult } from './diagnose-run.js';
 import type { Diagnoser } from './diagnoser.js';
+import type { FirstLoadJob, FirstSeries } from './first-load.js';
 import {
   alertsOf,
   appendDrawn,
@@ -51,6 +52,30 @@ const MAX_DIAG_IN_FLIGHT = 2;
 /** A page opening pauses new diagnoses this long: its snapshot and first draw come first. */
 const PAGE_FIRST_MS = 2000;
 
+/**
+ * What a sweep's first load reads: its runs as they are now, and per run the keys drawn, in step
+ * buckets. Made on the main thread (cheap), read in the worker, then given to the SweepLive.
+ */
+export interface FirstLoadPlan {
+  rows: LiveRunRow[];
+  job: FirstLoadJob;
+}
+
+/** Keys the sweep page draws: the report's chart keys, the objective and recall@k. */
+function drawnKey(key: string, objectiveKey: string): boolean {
+  return DRAWN_KEYS.includes(key) || key === objectiveKey || RETRIEVAL_KEY.test(key);
+}
+
+function objectiveFor(rows: readonly LiveRunRow[], keys: ReadonlySet<string>): ObjectiveChoice {
+  const sizes = new Set(
+    rows
+      .map((r) => r.params['batch_size'])
+      .filter((b) => b !== undefined)
+      .map((b) => JSON.stringify(b)),
+  );
+  return chooseObjective(undefined, keys, new Set(), sizes);
+}
+
 export class SweepLive {
   readonly sweep: LiveSweepRow;
   private readonly runs = new Map<number, RunState>();
@@ -66,6 +91,8 @@ export class SweepLive {
   private asyncDelta: SweepDelta | null = null;
   private lastDiagError = '';
   private diagnosesPausedUntil = 0;
+  /** During construction only: the first load read in the worker, by run and key. */
+  private preloaded: Map<string, FirstSeries> | null = null;
 
   /**
    * `diagnoser`: diagnoses run in its worker and their results come later through `onDelta`;
@@ -75,23 +102,50 @@ export class SweepLive {
     private readonly reader: LiveReader,
     sweep: LiveSweepRow,
     private readonly thresholds: Thresholds,
-    options: { diagBudgetMs?: number; diagnoser?: Diagnoser; onDelta?: (delta: SweepDelta) => void } = {},
+    options: {
+      diagBudgetMs?: number;
+      diagnoser?: Diagnoser;
+      onDelta?: (delta: SweepDelta) => void;
+      /** The first load, read in the worker from `plan` (by default read here). */
+      preloaded?: { plan: FirstLoadPlan; series: FirstSeries[] };
+    } = {},
   ) {
     this.sweep = sweep;
     this.diagBudgetMs = options.diagBudgetMs ?? 150;
     this.diagnoser = options.diagnoser ?? null;
     this.onDelta = options.onDelta ?? (() => undefined);
+    // The rows the first load was planned on: a run that moved since is read on at the next poll,
+    // from the last step the first load saw.
+    const plan = options.preloaded?.plan ?? SweepLive.plan(reader, sweep);
+    for (const row of plan.rows) for (const key of reader.runKeys(row.pk)) this.keys.add(key);
+    this.objective = objectiveFor(plan.rows, this.keys);
+    this.firstBuckets = plan.job.buckets;
+    if (options.preloaded) {
+      this.preloaded = new Map();
+      for (const s of options.preloaded.series) this.preloaded.set(`${s.runPk}\u0000${s.key}`, s);
+    }
+    this.applyRows(plan.rows, null);
+    this.preloaded = null;
+  }
+
+  /** The first load's plan: the series a SweepLive of `sweep` reads now. */
+  static plan(reader: LiveReader, sweep: LiveSweepRow): FirstLoadPlan {
     const rows = reader.runs(sweep.pk);
-    let drawnSeries = 0;
-    for (const row of rows) for (const key of reader.runKeys(row.pk)) this.keys.add(key);
-    this.objective = this.chooseObjective(rows);
-    for (const row of rows) drawnSeries += reader.runKeys(row.pk).filter((k) => this.wanted(k)).length;
-    // Read no finer than the first snapshot sends: 2 points per bucket, SNAPSHOT_POINTS in all.
-    this.firstBuckets = Math.max(
-      MIN_SNAPSHOT_POINTS / 2,
-      Math.min(DRAW_POINTS / 2, Math.floor(SNAPSHOT_POINTS / 2 / Math.max(1, drawnSeries))),
+    const keys = new Set<string>();
+    for (const row of rows) for (const key of reader.runKeys(row.pk)) keys.add(key);
+    const objective = objectiveFor(rows, keys);
+    const series = rows.flatMap((row) =>
+      reader
+        .runKeys(row.pk)
+        .filter((k) => drawnKey(k, objective.key))
+        .map((key) => ({ runPk: row.pk, key })),
     );
-    this.applyRows(rows, null);
+    // Read no finer than the first snapshot sends: 2 points per bucket, SNAPSHOT_POINTS in all.
+    const buckets = Math.max(
+      MIN_SNAPSHOT_POINTS / 2,
+      Math.min(DRAW_POINTS / 2, Math.floor(SNAPSHOT_POINTS / 2 / Math.max(1, series.length))),
+    );
+    return { rows, job: { buckets, series } };
   }
 
   pendingDiagnoses(): boolean {
@@ -163,25 +217,21 @@ export class SweepLive {
     return empty ? null : delta;
   }
 
+  /** Diagnoses still due, without reading the runs again (the database did not change). */
+  continueDiagnoses(now: number): SweepDelta | null {
+    const delta: SweepDelta = { sweep: this.sweep.name, now, runs: [], points: [], diags: [], alerts: [], resets: [] };
+    this.diagnoseDirty(this.diagBudgetMs, delta);
+    return delta.diags.length + delta.alerts.length === 0 ? null : delta;
+  }
+
   runState(id: string): { row: LiveRunRow; view: RunView; diag: DiagView | null; alerts: Alert[] } | undefined {
     for (const s of this.runs.values())
       if (s.row.id === id) return { row: s.row, view: s.view, diag: s.diag, alerts: [...s.alerts.values()] };
     return undefined;
   }
 
-  /** Keys the sweep page draws: the report's chart keys, the objective and recall@k. */
   private wanted(key: string): boolean {
-    return DRAWN_KEYS.includes(key) || key === this.objective.key || RETRIEVAL_KEY.test(key);
-  }
-
-  private chooseObjective(rows: readonly LiveRunRow[]): ObjectiveChoice {
-    const sizes = new Set(
-      rows
-        .map((r) => r.params['batch_size'])
-        .filter((b) => b !== undefined)
-        .map((b) => JSON.stringify(b)),
-    );
-    return chooseObjective(undefined, this.keys, new Set(), sizes);
+    return drawnKey(key, this.objective.key);
   }
 
   private applyRows(rows: readonly LiveRunRow[], delta: SweepDelta | null): void {
@@ -224,7 +274,8 @@ export class SweepLive {
           const since = state.lastStep.get(key);
           if (since === undefined && delta === null) {
             // First load: SQLite downsamples; the series never pass through JavaScript whole.
-            const { drawn, last } = this.reader.bucketed(row.pk, key, this.firstBuckets);
+            const { drawn, last } =
+              this.preloaded?.get(`${row.pk}\u0000${key}`) ?? this.reader.bucketed(row.pk, key, this.firstBuckets);
             if (!last) continue;
             state.lastStep.set(key, last.step);
             state.drawn.set(key, { x: drawn.steps, y: drawn.values, e: drawn.epochs });
@@ -256,7 +307,7 @@ export class SweepLive {
       }
     }
     if (keysGrew) {
-      const next = this.chooseObjective(rows);
+      const next = objectiveFor(rows, this.keys);
       if (next.key !== this.objective.key) {
         this.objective = next;
         for (const s of this.runs.values()) s.diagDirty = true;

@@ -140,22 +140,23 @@ export function buildApp(hub: LiveHub, security: { ownNames: string[]; token: st
     });
 
   app.get('/api/events', (c) => follow(c, null, () => JSON.stringify(hub.list())));
-  app.get('/api/sweeps/:sweep/events', (c) => {
-    const live = hub.sweep(c.req.param('sweep'));
+  app.get('/api/sweeps/:sweep/events', async (c) => {
+    // A sweep not loaded yet is read in the worker: this event loop serves others meanwhile.
+    const live = await hub.load(c.req.param('sweep'));
     if (!live) return c.json({ error: 'no such sweep' }, 404);
     // light=1: a page that follows one run needs the sweep's changes, not every run's series.
     const light = c.req.query('light') === '1';
     return follow(c, live.sweep.name, () => live.snapshotJson(Date.now() / 1000, !light));
   });
 
-  const runOf = (c: Context) => {
-    const live = hub.sweep(c.req.param('sweep') ?? '');
+  const runOf = async (c: Context) => {
+    const live = await hub.load(c.req.param('sweep') ?? '');
     const row = live ? hub.reader.run(live.sweep.pk, c.req.param('run') ?? '') : undefined;
     return live && row ? { live, row } : undefined;
   };
 
-  app.get('/api/sweeps/:sweep/runs/:run', (c) => {
-    const found = runOf(c);
+  app.get('/api/sweeps/:sweep/runs/:run', async (c) => {
+    const found = await runOf(c);
     if (!found) return c.json({ error: 'no such run' }, 404);
     const { live, row } = found;
     const state = live.runState(row.id);
@@ -175,8 +176,8 @@ export function buildApp(hub: LiveHub, security: { ownNames: string[]; token: st
     });
   });
 
-  app.get('/api/sweeps/:sweep/runs/:run/series', (c) => {
-    const found = runOf(c);
+  app.get('/api/sweeps/:sweep/runs/:run/series', async (c) => {
+    const found = await runOf(c);
     if (!found) return c.json({ error: 'no such run' }, 404);
     const key = c.req.query('key') ?? '';
     const from = Number(c.req.query('from') ?? -Infinity);
@@ -207,8 +208,8 @@ export function buildApp(hub: LiveHub, security: { ownNames: string[]; token: st
     });
   });
 
-  app.get('/api/sweeps/:sweep/runs/:run/file', (c) => {
-    const found = runOf(c);
+  app.get('/api/sweeps/:sweep/runs/:run/file', async (c) => {
+    const found = await runOf(c);
     if (!found) return c.json({ error: 'no such run' }, 404);
     const result = readTail(found.row.runDir, c.req.query('path') ?? '', TAIL_BYTES);
     if (!result.ok) return c.json({ error: result.message }, result.status);
@@ -243,16 +244,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   hub.start(options.pollMs ?? 500);
   // Read the most recently updated sweep now rather than when the first page asks for it: with
   // 24 M points that takes seconds, which the user should not wait for after opening the page.
-  const warmed = new Promise<void>((resolve) =>
-    setImmediate(() => {
-      try {
-        const latest = hub.list().sort((a, b) => b.updated_at - a.updated_at)[0];
-        // Building the snapshot once fills its per-run cache.
-        if (latest) hub.sweep(latest.name)?.snapshotJson(0);
-      } finally {
-        resolve();
-      }
-    }),
+  // The reading is done in the worker thread: pages and assets are served meanwhile.
+  const latest = hub.list().sort((a, b) => b.updated_at - a.updated_at)[0];
+  const warmed = (latest ? hub.load(latest.name) : Promise.resolve(undefined)).then(
+    // Building the snapshot once fills its per-run cache.
+    (live) => void live?.snapshotJson(0),
+    (error: Error) => void process.stderr.write(`sweep serve: loading ${latest?.name}: ${error.message}\n`),
   );
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 0);

@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { resolveThresholds } from '../../src/report/options.js';
+import { readFirstLoad } from '../../src/serve/first-load.js';
 import { LiveHub } from '../../src/serve/hub.js';
+import { SweepLive } from '../../src/serve/live.js';
 import { SqliteStore } from '../../src/store/index.js';
 import type { MetricRow } from '../../src/store/types.js';
 import { ROOT, tempDir } from '../helpers.js';
@@ -154,5 +157,93 @@ test('diagnoses made in the worker thread arrive as a later delta, with their al
   );
   assert.equal(hub.pendingDiagnoses(), false);
   hub.stop();
+  store.close();
+});
+
+test('a first load read in the worker thread equals one read in place; points written meanwhile follow once', async () => {
+  const dir = tempDir();
+  const db = join(dir, 'sweeps.db');
+  const store = SqliteStore.open(db);
+  const sweep = store.registerSweep({ name: 's', specPath: null, spec: {}, specHash: 'x', runsDir: dir });
+  store.registerRuns(
+    sweep.pk,
+    ['a', 'b', 'c'].map((id, ordinal) => ({
+      id,
+      name: id,
+      params: { lr: ordinal + 1 },
+      ordinal,
+      runDir: join(dir, id),
+    })),
+  );
+  const runs = store.listRuns(sweep.pk);
+  const write = (runPk: number, from: number, to: number) => {
+    const metrics: MetricRow[] = [];
+    for (let s = from; s < to; s++)
+      metrics.push(
+        { key: 'train/loss', step: s, value: 3 / (1 + s), time: s },
+        { key: 'logit_scale', step: s, value: 20 + (s % 7), time: s },
+      );
+    store.ingest([
+      {
+        runPk,
+        attempt: 1,
+        metrics,
+        events: [],
+        offset: to,
+        lines: to - from,
+        badLines: 0,
+        lastStep: to - 1,
+        totalSteps: 100,
+      },
+    ]);
+  };
+  for (const run of runs) {
+    store.claimRun(run.pk, 'o', `cpu${run.ordinal}`, null);
+    write(run.pk, 0, 50);
+  }
+  const inPlace = new LiveHub(db, { inlineDiagnoses: true });
+  const expected = inPlace.sweep('s')!.snapshot(0);
+  inPlace.stop();
+
+  const hub = new LiveHub(db);
+  let turns = 0;
+  const spin = setInterval(() => turns++, 0);
+  const live = (await hub.load('s'))!;
+  clearInterval(spin);
+  assert.ok(turns > 0, 'the event loop ran while the worker read');
+  assert.equal(await hub.load('s'), live, 'loaded once');
+  assert.deepEqual(live.snapshot(0).series, expected.series);
+  assert.deepEqual(
+    live.snapshot(0).runs.map((r) => [r.id, r.status, r.last_step]),
+    expected.runs.map((r) => [r.id, r.status, r.last_step]),
+  );
+  hub.stop();
+
+  // Planned on the runs as they were; read after run a logged 10 more steps: its series has
+  // them, and the next poll sends none of them again.
+  const reader = new LiveHub(db, { inlineDiagnoses: true });
+  const row = reader.reader.sweeps()[0]!;
+  const plan = SweepLive.plan(reader.reader, row);
+  write(runs[0]!.pk, 50, 60);
+  reader.reader.refreshKeys();
+  const series = readFirstLoad(reader.reader, plan.job);
+  const late = new SweepLive(reader.reader, row, resolveThresholds({}), { preloaded: { plan, series } });
+  const lossX = late.snapshot(0).series['a']!['train/loss']!.x;
+  assert.equal(lossX[lossX.length - 1], 59);
+  const delta = late.poll(1)!;
+  assert.deepEqual(delta.points, []);
+  assert.deepEqual(
+    delta.runs.map((r) => [r.id, r.last_step]),
+    [['a', 59]],
+  );
+  write(runs[0]!.pk, 60, 62);
+  assert.deepEqual(
+    late
+      .poll(2)!
+      .points.filter((p) => p.run === 'a' && p.key === 'train/loss')
+      .map((p) => p.x),
+    [[60, 61]],
+  );
+  reader.stop();
   store.close();
 });
