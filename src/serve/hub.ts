@@ -117,6 +117,11 @@ export class LiveHub {
     this.subscribers.add(sub);
   }
 
+  /** A sweep page was asked for: its sweep's background diagnoses wait (see pauseDiagnoses). */
+  pageOpening(name: string): void {
+    this.sweeps.get(name)?.pauseDiagnoses();
+  }
+
   unsubscribe(sub: Subscriber): void {
     this.subscribers.delete(sub);
   }

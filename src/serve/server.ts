@@ -87,7 +87,12 @@ export function buildApp(hub: LiveHub, security: { ownNames: string[]; token: st
     return c.body(asset.body as string, 200, { 'Content-Type': asset.type });
   };
   app.get('/', page('index.html'));
-  app.get('/sweep/:sweep', page('sweep.html'));
+  app.get('/sweep/:sweep', (c) => {
+    // Background diagnoses wait from the page's first request on: its assets, snapshot and
+    // first draw share the machine with them.
+    hub.pageOpening(c.req.param('sweep'));
+    return page('sweep.html')(c);
+  });
   app.get('/sweep/:sweep/run/:run', page('run.html'));
   app.get('/assets/:file', (c) => {
     const asset = assets.get(c.req.param('file'));

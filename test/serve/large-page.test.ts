@@ -122,7 +122,7 @@ test('a chart far below the fold is built and drawn only once scrolled into view
   const below = await page.evaluate(
     () => document.querySelector('#charts section[data-chart="lr"]')!.getBoundingClientRect().top - window.innerHeight,
   );
-  assert.ok(below > 1000, `the learning-rate chart starts ${below} px below the screen`);
+  assert.ok(below > 1000, `the learning-rate chart starts ${below} px below the screen (of 1000 px)`);
   assert.equal(await lr.locator('canvas').count(), 0, 'not drawn while far off screen');
   assert.equal(await lr.getAttribute('class'), 'chart unbuilt', 'not even built');
   // The first chart was drawn at load.

@@ -13,31 +13,47 @@ const ALERT_LABEL = {
   failed: 'failed',
 };
 
+/**
+ * Alerts only arrive (a run started over drops its own): new ones are put at the top of the list
+ * as it is, not the whole list rebuilt (hundreds of alerts on a big sweep's first load).
+ */
 export function AlertList(list, runHref) {
-  let shown = null;
+  /** The alerts in the list, oldest first, and runs shown by id because they were not known yet. */
+  let shown = [];
+  let unnamed = new Set();
+  let drawn = false;
+  const item = (a) => {
+    const run = S.runs.get(a.run);
+    if (!run) unnamed.add(a.run);
+    return el('li', { class: a.kind, 'data-kind': a.kind, 'data-run': a.run }, [
+      el('span', { class: 'kind', text: ALERT_LABEL[a.kind] || a.kind }),
+      el('a', { href: runHref(a.run), text: run ? run.name : a.run }),
+      ': ' + a.message,
+    ]);
+  };
   return function render() {
-    const names = S.alerts.map((a) => (S.runs.get(a.run) || { name: a.run }).name);
-    const key = JSON.stringify([S.alerts, names]);
-    if (key === shown) return;
-    shown = key;
-    cs.clear(list);
-    if (S.alerts.length === 0)
+    const all = S.alerts;
+    let named = false;
+    unnamed.forEach((id) => (named = named || S.runs.has(id)));
+    const appended = drawn && !named && all.length >= shown.length && shown.every((a, i) => all[i] === a);
+    if (appended && all.length === shown.length) return;
+    if (!appended || shown.length === 0) {
+      cs.clear(list);
+      unnamed = new Set();
+      shown = [];
+    }
+    drawn = true;
+    if (all.length === 0) {
       list.appendChild(
         el('li', { class: 'empty', text: 'No alert: no run overfits, diverges or has a falling logit scale so far.' }),
       );
-    S.alerts
-      .slice()
-      .reverse()
-      .forEach((a) => {
-        const run = S.runs.get(a.run);
-        list.appendChild(
-          el('li', { class: a.kind, 'data-kind': a.kind, 'data-run': a.run }, [
-            el('span', { class: 'kind', text: ALERT_LABEL[a.kind] || a.kind }),
-            el('a', { href: runHref(a.run), text: run ? run.name : a.run }),
-            ': ' + a.message,
-          ]),
-        );
-      });
+      return;
+    }
+    // Newest first.
+    const fresh = document.createDocumentFragment();
+    for (let i = all.length - 1; i >= shown.length; i--) fresh.appendChild(item(all[i]));
+    list.insertBefore(fresh, list.firstChild);
+    shown = all.slice();
   };
 }
 

@@ -1,7 +1,7 @@
 // The report's charts (buildCharts of specs.js, the code behind `sweep report`), one line per
 // run, kept up to date by a scheduler that spends the page's time where it shows:
 // - a chart's configuration is built only when its section is on or near the screen
-//   (IntersectionObserver, NEAR_PX margin), and again, after its data changed, when it is next
+//   (IntersectionObserver, a screen's height ahead), and again, after its data changed, when it is next
 //   there: building every chart of 200 runs at load cost 50-120 ms, and more on each delta;
 // - only panels whose data changed are redrawn (a fingerprint of each panel's datasets), with
 //   update('none') on the chart already there; panels on screen, the longest waiting first;
@@ -14,8 +14,12 @@ import { S, diagOf } from './sweep-state.js';
 const el = cs.el;
 const BURST_MS = 40;
 const PAUSE_FACTOR = 2;
-/** How near the screen a chart's section must come for its configuration to be built and drawn. */
-const NEAR_PX = 600;
+/**
+ * How near the screen a chart's section must come for its configuration to be built and drawn,
+ * in screen heights: the first charts below the runs table are drawn at load, ready when the
+ * user scrolls to them; those further down wait.
+ */
+const NEAR_SCREENS = 1;
 
 /** x of each point in the chosen unit: step, epoch (interpolated from logged epochs) or samples. */
 function xMapper(r, unit) {
@@ -141,7 +145,7 @@ export function ChartBoard(unit) {
             }
             schedule();
           },
-          { rootMargin: NEAR_PX + 'px 0px' },
+          { rootMargin: NEAR_SCREENS * 100 + '% 0px' },
         )
       : null;
   // Chart.js's own responsive sizing reads computed styles and sizes on every chart it creates;
@@ -238,6 +242,7 @@ export function ChartBoard(unit) {
   function build() {
     const ids = [];
     const screen = window.innerHeight;
+    const near = screen * NEAR_SCREENS;
     slots.forEach((slot, id) => {
       if (slot.stale === null || !(slot.visible || slot.empty)) return;
       // The observer reports a frame late: the page that just filled its table has pushed
@@ -245,7 +250,7 @@ export function ChartBoard(unit) {
       // the new panels' sizes read next needs anyway).
       if (slot.visible && !slot.empty && observer) {
         const r = slot.section.getBoundingClientRect();
-        if (r.bottom < -NEAR_PX || r.top > screen + NEAR_PX) {
+        if (r.bottom < -near || r.top > screen + near) {
           slot.visible = false;
           return;
         }
