@@ -21,6 +21,7 @@ let server: RunningServer;
 let store: SqliteStore;
 const pks = new Map<string, number>();
 const problems: string[] = [];
+let streams = 0;
 
 const LRS = [1e-5, 2e-5, 1e-4, 1e-3, 2e-3];
 const name = (i: number) => `run${String(i).padStart(3, '0')}`;
@@ -89,6 +90,9 @@ before(async () => {
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname === '/api/sweeps/wide/events') streams++;
   });
   await page.goto(`${new URL(server.url).origin}/sweep/wide`);
   await page.waitForSelector(`#runs[data-rows="${RUNS}"] tbody tr[data-run="r0"]`);
@@ -192,6 +196,7 @@ test('sorting and filtering act on every run, not only the rows in the DOM', { t
   await page.click('#runs th[data-col="name"]'); // back to ascending
 });
 
-test('the page logged no error', () => {
+test('the page logged no error and opened one event stream (its first script opens it)', () => {
   assert.deepEqual(problems, []);
+  assert.equal(streams, 1);
 });

@@ -60,11 +60,16 @@
   /** Follows an event stream; `handlers` maps event names to functions. Reconnects by itself. */
   function follow(path, handlers) {
     var conn = document.getElementById('conn');
-    var source = new EventSource(path);
+    // The stream the page's first script opened (sweep-early.js), with what it received so far.
+    var early = window.csEarlyStream && window.csEarlyStream.path === path ? window.csEarlyStream : null;
+    window.csEarlyStream = null;
+    var source = early ? early.source : new EventSource(path);
+    if (early) early.stop();
     source.onopen = function () {
       conn.textContent = 'live';
       conn.className = 'conn live';
     };
+    if (source.readyState === EventSource.OPEN) source.onopen();
     source.onerror = function () {
       conn.textContent = 'reconnecting…';
       conn.className = 'conn down';
@@ -74,6 +79,11 @@
         handlers[name](JSON.parse(ev.data));
       });
     });
+    // In order, before any later event (this runs to its end first).
+    if (early)
+      early.events.forEach(function (ev) {
+        if (handlers[ev.type]) handlers[ev.type](JSON.parse(ev.data));
+      });
     return source;
   }
   /** Path segments after the page prefix, decoded: /sweep/<name>/run/<id>. */
