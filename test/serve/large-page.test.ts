@@ -26,12 +26,15 @@ let streams = 0;
 const LRS = [1e-5, 2e-5, 1e-4, 1e-3, 2e-3];
 const name = (i: number) => `run${String(i).padStart(3, '0')}`;
 
+/** Runs made to diverge (NaN loss at step 19): more alerts than the list shows at first. */
+const DIVERGING = 150;
+
 /** Steps [from, to) of a run: train loss, logit scale, lr every step, val loss every 5. */
-function write(runPk: number, from: number, to: number, total: number): void {
+function write(runPk: number, from: number, to: number, total: number, nanAt = -1): void {
   const metrics: MetricRow[] = [];
   for (let s = from; s < to; s++) {
     metrics.push(
-      { key: 'train/loss', step: s, value: 3 / (1 + s / 10), time: s },
+      { key: 'train/loss', step: s, value: s === nanAt ? NaN : 3 / (1 + s / 10), time: s },
       { key: 'logit_scale', step: s, value: 20 + s, time: s },
       { key: 'lr', step: s, value: 1e-4, time: s },
     );
@@ -72,7 +75,7 @@ before(async () => {
   for (const run of store.listRuns(sweep.pk)) {
     pks.set(run.id, run.pk);
     store.claimRun(run.pk, 'test', `cpu${run.ordinal}`, null);
-    write(run.pk, 0, 20, 40);
+    write(run.pk, 0, 20, 40, run.ordinal < DIVERGING ? 19 : -1);
   }
   server = await startServer({ dbFile: db, port: 0, pollMs: 200 });
   browser = await chromium.launch({
@@ -194,6 +197,28 @@ test('sorting and filtering act on every run, not only the rows in the DOM', { t
   await page.selectOption('#filter-state', '');
   await page.waitForSelector(`#runs[data-rows="${RUNS}"]`);
   await page.click('#runs th[data-col="name"]'); // back to ascending
+});
+
+test('the alerts list holds the newest 100 until asked for the older ones', { timeout: 60_000 }, async () => {
+  await page.waitForSelector('#alerts-older', { timeout: 45_000 });
+  // Every run's diagnosis done: 100 listed, the other 50 behind the button.
+  await page.waitForFunction(
+    (older) =>
+      document.querySelectorAll('#alerts li[data-kind="diverged"]').length === 100 &&
+      document.getElementById('alerts-older')!.textContent === `show ${older} older alerts`,
+    DIVERGING - 100,
+    { timeout: 45_000 },
+  );
+  await page.click('#alerts-older');
+  await page.waitForFunction(
+    (n) => document.querySelectorAll('#alerts li[data-kind="diverged"]').length === n,
+    DIVERGING,
+  );
+  assert.equal(await page.locator('#alerts-older').count(), 0);
+  const runs = await page.$$eval('#alerts li[data-kind="diverged"]', (lis) =>
+    lis.map((li) => li.getAttribute('data-run')),
+  );
+  assert.equal(new Set(runs).size, DIVERGING, 'one alert per diverged run');
 });
 
 test('the page logged no error and opened one event stream (its first script opens it)', () => {

@@ -13,15 +13,21 @@ const ALERT_LABEL = {
   failed: 'failed',
 };
 
+/** Alerts listed at first, newest first; a button lists the older ones. */
+const ALERTS_SHOWN = 100;
+
 /**
  * Alerts only arrive (a run started over drops its own): new ones are put at the top of the list
- * as it is, not the whole list rebuilt (hundreds of alerts on a big sweep's first load).
+ * as it is, not the whole list rebuilt; and the list holds the newest ALERTS_SHOWN until asked
+ * for all (a big sweep's first load has hundreds).
  */
 export function AlertList(list, runHref) {
-  /** The alerts in the list, oldest first, and runs shown by id because they were not known yet. */
+  /** The alerts accounted for, oldest first, and runs shown by id because they were not known yet. */
   let shown = [];
   let unnamed = new Set();
   let drawn = false;
+  let limit = ALERTS_SHOWN;
+  let more = null;
   const item = (a) => {
     const run = S.runs.get(a.run);
     if (!run) unnamed.add(a.run);
@@ -31,7 +37,7 @@ export function AlertList(list, runHref) {
       ': ' + a.message,
     ]);
   };
-  return function render() {
+  function render() {
     const all = S.alerts;
     let named = false;
     unnamed.forEach((id) => (named = named || S.runs.has(id)));
@@ -41,6 +47,7 @@ export function AlertList(list, runHref) {
       cs.clear(list);
       unnamed = new Set();
       shown = [];
+      more = null;
     }
     drawn = true;
     if (all.length === 0) {
@@ -49,12 +56,32 @@ export function AlertList(list, runHref) {
       );
       return;
     }
-    // Newest first.
+    // Newest first; only those the list will hold are built.
     const fresh = document.createDocumentFragment();
-    for (let i = all.length - 1; i >= shown.length; i--) fresh.appendChild(item(all[i]));
+    for (let i = all.length - 1; i >= Math.max(shown.length, all.length - limit); i--) fresh.appendChild(item(all[i]));
     list.insertBefore(fresh, list.firstChild);
     shown = all.slice();
-  };
+    let listed = list.children.length - (more ? 1 : 0);
+    for (; listed > limit; listed--) list.removeChild(more ? more.previousSibling : list.lastChild);
+    const older = all.length - listed;
+    if (older > 0) {
+      if (!more) {
+        const button = el('button', { type: 'button', id: 'alerts-older' });
+        button.addEventListener('click', () => {
+          limit = Infinity;
+          drawn = false;
+          render();
+        });
+        more = el('li', { class: 'more' }, [button]);
+      }
+      list.appendChild(more);
+      more.firstChild.textContent = 'show ' + older + ' older alert' + (older === 1 ? '' : 's');
+    } else if (more) {
+      more.remove();
+      more = null;
+    }
+  }
+  return render;
 }
 
 /** Feeds window.ParallelCoords (pcoords.js): one axis per parameter that varies, then the objective. */

@@ -246,9 +246,10 @@ export function ChartBoard(unit) {
     slots.forEach((slot, id) => {
       if (slot.stale === null || !(slot.visible || slot.empty)) return;
       // The observer reports a frame late: the page that just filled its table has pushed
-      // sections it still calls near far down. Their boxes are read now (one layout, which
-      // the new panels' sizes read next needs anyway).
-      if (slot.visible && !slot.empty && observer) {
+      // sections it still calls near far down. The boxes of sections never built are read now
+      // (one layout, which the new panels' sizes read next needs anyway); later, a frame late
+      // costs one needless build at most.
+      if (slot.visible && !slot.empty && observer && slot.boxes.length === 0) {
         const r = slot.section.getBoundingClientRect();
         if (r.bottom < -near || r.top > screen + near) {
           slot.visible = false;
