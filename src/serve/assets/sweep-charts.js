@@ -4,7 +4,9 @@
 //   (IntersectionObserver, a screen's height ahead), and again, after its data changed, when it is next
 //   there: building every chart of 200 runs at load cost 50-120 ms, and more on each delta;
 // - only panels whose data changed are redrawn (a fingerprint of each panel's datasets), with
-//   update('none') on the chart already there; panels on screen, the longest waiting first;
+//   update('none') on the chart already there; panels on screen first, the longest waiting
+//   first; a chart near the screen but not on it is drawn once, then again only when its data
+//   is OFFSCREEN_MS stale and no panel on screen waits (live updates keep to what is watched);
 // - the next burst of drawing may start 2x the last burst's duration after it ended, on an
 //   animation frame: a cheap redraw follows its data within a frame or two, an expensive one
 //   leaves the page two thirds of the time for everything else;
@@ -20,6 +22,8 @@ const PAUSE_FACTOR = 2;
  * user scrolls to them; those further down wait.
  */
 const NEAR_SCREENS = 1;
+/** A chart near the screen but not on it is built and drawn again once its data is this stale. */
+const OFFSCREEN_MS = 3000;
 
 /** x of each point in the chosen unit: step, epoch (interpolated from logged epochs) or samples. */
 function xMapper(r, unit) {
@@ -135,19 +139,25 @@ export function ChartBoard(unit) {
   let lastEnd = 0;
   let timer = null;
   let frame = 0;
-  const observer =
+  // Two observers: sections near the screen (built and drawn ahead of the user), and those on it
+  // (drawn first, at every change).
+  const watch = (flag, margin) =>
     'IntersectionObserver' in window
       ? new IntersectionObserver(
           (entries) => {
             for (const e of entries) {
               const slot = slots.get(e.target.getAttribute('data-chart'));
-              if (slot) slot.visible = e.isIntersecting;
+              if (slot) slot[flag] = e.isIntersecting;
             }
             schedule();
           },
-          { rootMargin: NEAR_SCREENS * 100 + '% 0px' },
+          { rootMargin: margin },
         )
       : null;
+  const observer = watch('visible', NEAR_SCREENS * 100 + '% 0px');
+  const onScreen = watch('shown', '0px');
+  /** Set while only charts off screen wait, until the oldest is due. */
+  let idle = null;
   // Chart.js's own responsive sizing reads computed styles and sizes on every chart it creates;
   // with a 200-row table on the page each read forced a layout of the whole page (a third of
   // the first load's main-thread time). Charts are created at their box's size, measured for
@@ -180,6 +190,7 @@ export function ChartBoard(unit) {
     slots.forEach((slot) => {
       release(slot);
       if (observer) observer.unobserve(slot.section);
+      if (onScreen) onScreen.unobserve(slot.section);
     });
     slots.clear();
     host = newHost;
@@ -199,10 +210,12 @@ export function ChartBoard(unit) {
         drawn: [],
         pending: [],
         visible: !observer,
+        shown: !onScreen,
         stale: null,
         empty: false,
       });
       if (observer) observer.observe(section);
+      if (onScreen) onScreen.observe(section);
     });
   }
 
@@ -243,8 +256,9 @@ export function ChartBoard(unit) {
     const ids = [];
     const screen = window.innerHeight;
     const near = screen * NEAR_SCREENS;
+    const now = performance.now();
     slots.forEach((slot, id) => {
-      if (slot.stale === null || !(slot.visible || slot.empty)) return;
+      if (!due(slot, now)) return;
       // The observer reports a frame late: the page that just filled its table has pushed
       // sections it still calls near far down. The boxes of sections never built are read now
       // (one layout, which the new panels' sizes read next needs anyway); later, a frame late
@@ -299,29 +313,71 @@ export function ChartBoard(unit) {
     }
   }
 
-  /** The panel on or near the screen waiting longest (page order among equals). */
-  function nextPanel() {
-    let best = null;
-    for (const slot of slots.values()) {
-      if (!slot.visible) continue;
-      for (let i = 0; i < slot.pending.length; i++) {
-        const p = slot.pending[i];
-        if (p && (!best || p.since < best.since)) best = { slot, i, since: p.since };
-      }
-    }
-    return best;
+  /**
+   * Whether the chart is to be built now: stale, and on screen; or near it and never built, or
+   * stale for OFFSCREEN_MS; or empty at its last build (cheap while it has no data; hidden, it
+   * cannot come near the screen to find out).
+   */
+  function due(slot, now) {
+    if (slot.stale === null) return false;
+    if (slot.shown || slot.empty) return true;
+    return slot.visible && (slot.boxes.length === 0 || now - slot.stale >= OFFSCREEN_MS);
   }
 
-  function hasWork() {
+  /**
+   * The next panel to draw: of those on screen, the one waiting longest (page order among
+   * equals), so that cheap panels redrawn at every delta never starve the others; once none
+   * waits, one near the screen that was never drawn or has waited OFFSCREEN_MS.
+   */
+  function nextPanel(now) {
+    let best = null;
+    let late = null;
     for (const slot of slots.values()) {
-      if (slot.stale !== null && (slot.visible || slot.empty)) return true;
-      if (slot.visible && slot.pending.some(Boolean)) return true;
+      if (!slot.visible && !slot.shown) continue;
+      for (let i = 0; i < slot.pending.length; i++) {
+        const p = slot.pending[i];
+        if (!p) continue;
+        if (slot.shown) {
+          if (!best || p.since < best.since) best = { slot, i, since: p.since };
+        } else if (!late && (slot.drawn[i] === undefined || now - p.since >= OFFSCREEN_MS)) late = { slot, i };
+      }
     }
-    return false;
+    return best || late;
+  }
+
+  /** Work now (`due`), or later: charts near the screen whose data is not stale enough yet. */
+  function work(now) {
+    let later = false;
+    for (const slot of slots.values()) {
+      if (due(slot, now)) return 'now';
+      if (slot.stale !== null && slot.visible) later = true;
+      if (!slot.visible && !slot.shown) continue;
+      for (let i = 0; i < slot.pending.length; i++) {
+        const p = slot.pending[i];
+        if (!p) continue;
+        if (slot.shown || slot.drawn[i] === undefined || now - p.since >= OFFSCREEN_MS) return 'now';
+        later = true;
+      }
+    }
+    return later ? 'later' : null;
   }
 
   function schedule() {
-    if (timer !== null || frame !== 0 || !hasWork()) return;
+    if (idle !== null) {
+      clearTimeout(idle);
+      idle = null;
+    }
+    if (timer !== null || frame !== 0) return;
+    const next = work(performance.now());
+    if (next === 'later') {
+      // Only charts off screen wait: look again when the oldest may be due.
+      idle = setTimeout(() => {
+        idle = null;
+        schedule();
+      }, OFFSCREEN_MS / 2);
+      return;
+    }
+    if (next === null) return;
     const wait = lastEnd + PAUSE_FACTOR * lastBurst - performance.now();
     if (wait <= 0) {
       frame = requestAnimationFrame(burst);
@@ -337,7 +393,7 @@ export function ChartBoard(unit) {
   function measureNewBoxes() {
     if (!resizer) return;
     for (const slot of slots.values())
-      if (slot.visible)
+      if (slot.visible || slot.shown)
         slot.boxes.forEach((box, i) => {
           if (slot.pending[i] && !slot.canvases[i] && !boxSize.has(box)) {
             const r = box.getBoundingClientRect();
@@ -352,7 +408,7 @@ export function ChartBoard(unit) {
     build();
     measureNewBoxes();
     for (;;) {
-      const next = nextPanel();
+      const next = nextPanel(performance.now());
       if (!next) break;
       drawPanel(next.slot, next.i);
       if (performance.now() - start > BURST_MS) break;
