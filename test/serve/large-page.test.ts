@@ -138,6 +138,32 @@ test('a chart far below the fold is built and drawn only once scrolled into view
   await page.waitForSelector('#charts section[data-chart="lr"] canvas[data-points]');
   const points = Number(await page.getAttribute('#charts section[data-chart="lr"] canvas', 'data-points'));
   assert.ok(points > RUNS, `${points} points in the learning-rate chart`);
+  // Its step axis is labelled by the page's own number formatter (no Intl; the learning rates
+  // have the report's own): each label reads back as its tick's value.
+  const ticks = await page.evaluate(() => {
+    const canvas = document.querySelector('#charts section[data-chart="lr"] canvas')!;
+    const chart = (
+      window as unknown as {
+        Chart: {
+          getChart(c: Element): {
+            scales: Record<
+              string,
+              { ticks: { value: number; label: string }[]; options: { ticks: { callback: { name: string } } } }
+            >;
+          };
+        };
+      }
+    ).Chart.getChart(canvas);
+    const x = chart.scales['x']!;
+    if (x.options.ticks.callback.name !== 'plainTick')
+      throw new Error(`tick callback ${x.options.ticks.callback.name}`);
+    return x.ticks.map((t) => [t.value, t.label] as [number, string]);
+  });
+  assert.ok(ticks.length >= 4, JSON.stringify(ticks));
+  for (const [value, label] of ticks) {
+    const read = Number(label.replace(/,/g, ''));
+    assert.ok(Math.abs(read - value) <= Math.abs(value) * 0.01 + 1e-12, `tick ${value} labelled ${label}`);
+  }
 });
 
 test('the table holds only the rows near its view; scrolling brings the later ones in', async () => {
