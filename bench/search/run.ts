@@ -3,7 +3,8 @@
 // same simulated run durations. Prints the median best after 10, 25 and 50 trials with a
 // bootstrap 95% interval, and the time per proposal at 100 and 1,000 finished trials.
 // Flags: --reps N (30), --trials N (50), --no-optuna, --functions a,b (by index), --multivariate,
-// --timing-only, --no-liar.
+// --timing-only, --no-liar, --optuna-current (Debian's Optuna 3.1 patched, in the benchmark's Python
+// process only, to propose as the current release 4.9.0 does: see optuna_tpe.py and docs/search.md).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -28,8 +29,12 @@ const PICKED = flag('functions')?.split(',').map(Number);
 const TIMING_ONLY = args.includes('--timing-only');
 /** Pending runs not counted as bad (to measure what the constant liar does with 4 slots). */
 const NO_LIAR = args.includes('--no-liar');
+/** Optuna 3.1 with the current release's proposal changes patched in (checked before use). */
+const OPTUNA_CURRENT = args.includes('--optuna-current');
+const OPTUNA_LABEL = OPTUNA_CURRENT ? 'Optuna (3.1 + current-release patches)' : 'Optuna TPESampler';
 const PYTHON = '/usr/bin/python3';
 const OPTUNA_SCRIPT = fileURLToPath(new URL('../../../bench/search/optuna_tpe.py', import.meta.url));
+const CHECK_SCRIPT = fileURLToPath(new URL('../../../bench/search/optuna_current_check.py', import.meta.url));
 
 /** Debian's python3-optuna, installed the way scripts/ensure-test-deps.mjs installs test packages. */
 function ensureOptuna(): void {
@@ -53,9 +58,21 @@ function ensureOptuna(): void {
   );
 }
 
+/** The patches must reproduce 4.9.0's densities on the check's cases, or nothing is measured. */
+function checkOptunaPatches(): void {
+  const check = spawnSync(PYTHON, [CHECK_SCRIPT], { encoding: 'utf8' });
+  const lines = `${check.stdout}${check.stderr}`.trim().split('\n');
+  if (check.status !== 0) {
+    console.error(lines.join('\n'));
+    console.error('--optuna-current: the patched Optuna does not match 4.9.0 (see above); nothing was measured.');
+    process.exit(1);
+  }
+  console.log(`${lines.slice(-3).join('\n')}\n`);
+}
+
 function optuna(job: Record<string, unknown>): Record<string, unknown> {
   const out = execFileSync(PYTHON, [OPTUNA_SCRIPT], {
-    input: JSON.stringify(job),
+    input: JSON.stringify({ ...job, optuna_current: OPTUNA_CURRENT }),
     maxBuffer: 1 << 28,
     encoding: 'utf8',
   });
@@ -167,10 +184,11 @@ const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs
 
 function main(): void {
   if (WITH_OPTUNA) ensureOptuna();
+  if (WITH_OPTUNA && OPTUNA_CURRENT) checkOptunaPatches();
   const methods: { name: string; sample: Sampler | 'optuna' }[] = [
     { name: 'clipsweep TPE', sample: tpe(false) },
     ...(MULTIVARIATE ? [{ name: 'clipsweep TPE (multivariate)', sample: tpe(true) }] : []),
-    ...(WITH_OPTUNA ? [{ name: 'Optuna TPESampler', sample: 'optuna' as const }] : []),
+    ...(WITH_OPTUNA ? [{ name: OPTUNA_LABEL, sample: 'optuna' as const }] : []),
     { name: 'random', sample: random },
   ];
   console.log(
@@ -222,7 +240,7 @@ function timing(): void {
   console.log('### CPU time per proposal (ms, median of 20 [min, max])\n');
   console.log(
     '| function | finished trials | clipsweep TPE | clipsweep TPE (multivariate) |' +
-      (WITH_OPTUNA ? ' Optuna TPESampler |' : ''),
+      (WITH_OPTUNA ? ` ${OPTUNA_LABEL} |` : ''),
   );
   console.log('| --- | --- | --- | --- |' + (WITH_OPTUNA ? ' --- |' : ''));
   for (const fn of [1, 3]) {
@@ -256,7 +274,7 @@ function timing(): void {
   }
   if (WITH_OPTUNA)
     console.log(
-      `\nOptuna ${String(optuna({ mode: 'time', function: 'Branin', finished: 0, asks: 1 }).version)}, ${PYTHON}; Node ${process.version}.`,
+      `\nOptuna ${String(optuna({ mode: 'time', function: 'Branin', finished: 0, asks: 1 }).version)}${OPTUNA_CURRENT ? ' with the 4.9.0 patches (optuna_tpe.py)' : ''}, ${PYTHON}; Node ${process.version}.`,
     );
 }
 
