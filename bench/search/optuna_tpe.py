@@ -7,6 +7,10 @@ Job: {"mode": "optimise", "function": name, "reps": R, "trials": N, "slots": S,
   -> {"runs": [{"values": [true value of each trial, in completion order], "seen": [what the sampler saw]}, ...]}
 Job: {"mode": "time", "function": name, "finished": N, "asks": K, "optuna_current": bool}
   -> {"ms": [time of each ask-and-sample, ...]}
+Job: {"mode": "proposals", "function": name, "history": [{"params": {...}, "value": v}, ...],
+      "pending": [{...}, ...], "seeds": S, "optuna_current": bool}
+  -> {"proposals": [params for seeds 0..S-1], "candidates": [per seed, per parameter in
+      suggestion order: {"name", "x": [24 internal values], "log_l": [...], "log_g": [...]}]}
 """
 import heapq
 import json
@@ -215,8 +219,43 @@ def timing(job):
     return {"ms": ms, "version": optuna.__version__}
 
 
+def proposals(job):
+    """What TPESampler proposes next on a fixed history, once per seed, with every candidate's
+    log l(x) and log g(x) (bench/search/compare.ts scores the same candidates with clipsweep)."""
+    suggest, _, _ = FUNCTIONS[job["function"]]
+    study = optuna.create_study(direction="minimize")
+    probe = study.ask()  # the parameters' distributions, as suggest() declares them
+    suggest(probe)
+    dists = probe.distributions
+    study.tell(probe, state=optuna.trial.TrialState.FAIL)
+    for h in job["history"]:
+        study.add_trial(optuna.trial.create_trial(params=h["params"], distributions=dists, value=h["value"]))
+    for params in job["pending"]:  # running trials, in proposal order (the liar's)
+        study.enqueue_trial(params)
+        suggest(study.ask())
+    captured = []
+    compare = optuna.samplers.TPESampler._compare.__func__
+
+    def spy(cls, samples, log_l, log_g):
+        (name, xs), = samples.items()
+        captured.append({"name": name, "x": xs.tolist(), "log_l": log_l.tolist(), "log_g": log_g.tolist()})
+        return compare(cls, samples, log_l, log_g)
+
+    optuna.samplers.TPESampler._compare = classmethod(spy)
+    out, cands = [], []
+    for seed in range(job["seeds"]):
+        study.sampler = optuna.samplers.TPESampler(seed=seed, constant_liar=len(job["pending"]) > 0)
+        trial = study.ask()
+        captured.clear()
+        out.append(suggest(trial))
+        cands.append(list(captured))
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)  # FAIL: never seen by the next seed
+    return {"proposals": out, "candidates": cands}
+
+
 if __name__ == "__main__":
     job = json.load(sys.stdin)
     if job.get("optuna_current"):
         apply_current_release_patches()
-    json.dump(optimise(job) if job["mode"] == "optimise" else timing(job), sys.stdout)
+    modes = {"optimise": optimise, "time": timing, "proposals": proposals}
+    json.dump(modes[job["mode"]](job), sys.stdout)

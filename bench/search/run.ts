@@ -3,7 +3,7 @@
 // same simulated run durations. Prints the median best after 10, 25 and 50 trials with a
 // bootstrap 95% interval, and the time per proposal at 100 and 1,000 finished trials.
 // Flags: --reps N (30), --trials N (50), --no-optuna, --functions a,b (by index), --multivariate,
-// --timing-only, --no-liar, --optuna-current (Debian's Optuna 3.1 patched, in the benchmark's Python
+// --timing-only, --no-timing, --no-liar, --optuna-current (Debian's Optuna 3.1 patched, in the benchmark's Python
 // process only, to propose as the current release 4.9.0 does: see optuna_tpe.py and docs/search.md).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -27,6 +27,8 @@ const WITH_OPTUNA = !args.includes('--no-optuna');
 const MULTIVARIATE = args.includes('--multivariate');
 const PICKED = flag('functions')?.split(',').map(Number);
 const TIMING_ONLY = args.includes('--timing-only');
+/** Quality tables only (the long repetition runs do not need the speed table again). */
+const NO_TIMING = args.includes('--no-timing');
 /** Pending runs not counted as bad (to measure what the constant liar does with 4 slots). */
 const NO_LIAR = args.includes('--no-liar');
 /** Optuna 3.1 with the current release's proposal changes patched in (checked before use). */
@@ -200,7 +202,10 @@ function main(): void {
     console.log(`### ${obj.name} (optimum ${obj.optimum})\n`);
     console.log(`| method | slots | ${CHECKPOINTS.map((n) => `best after ${n}`).join(' | ')} |`);
     console.log(`| --- | --- | ${CHECKPOINTS.map(() => '---').join(' | ')} |`);
+    const finals: { name: string; bySlots: Map<number, number[]> }[] = [];
     for (const method of methods) {
+      const bySlots = new Map<number, number[]>();
+      finals.push({ name: method.name, bySlots });
       for (const slots of [1, 4]) {
         const t0 = Date.now();
         let runs: { values: number[]; seen: number[] }[];
@@ -216,6 +221,10 @@ function main(): void {
           const [lo, hi] = bootstrap(bests);
           return `${fmt(median(bests))} [${fmt(lo)}, ${fmt(hi)}]`;
         });
+        bySlots.set(
+          slots,
+          runs.map((run) => bestAfter(run, TRIALS)),
+        );
         console.log(`| ${method.name} | ${slots} | ${cells.join(' | ')} |`);
         process.stderr.write(
           `  ${obj.name} / ${method.name} / ${slots} slot(s): ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
@@ -223,8 +232,34 @@ function main(): void {
       }
     }
     console.log('');
+    lossTable(finals);
   });
-  timing();
+  if (!NO_TIMING) timing();
+}
+
+/**
+ * What 4 slots cost against 1 after TRIALS trials: median(4 slots) - median(1 slot) (positive:
+ * worse, as every function is minimised), with a bootstrap 95% interval that resamples whole
+ * repetitions (a repetition's two runs share its noise and durations, so they are resampled
+ * together). A difference of two medians is noisier than either: this says whether two methods'
+ * losses can be told apart at all.
+ */
+function lossTable(finals: { name: string; bySlots: Map<number, number[]> }[]): void {
+  console.log(`| method | 4 slots lose after ${TRIALS} (positive: worse) [bootstrap 95% interval] |`);
+  console.log('| --- | --- |');
+  for (const { name, bySlots } of finals) {
+    const one = bySlots.get(1)!;
+    const four = bySlots.get(4)!;
+    const next = rng(54321);
+    const diffs: number[] = [];
+    for (let b = 0; b < 2000; b++) {
+      const idx = one.map(() => Math.floor(next() * one.length));
+      diffs.push(median(idx.map((i) => four[i]!)) - median(idx.map((i) => one[i]!)));
+    }
+    diffs.sort((a, b) => a - b);
+    console.log(`| ${name} | ${fmt(median(four) - median(one))} [${fmt(diffs[49]!)}, ${fmt(diffs[1949]!)}] |`);
+  }
+  console.log('');
 }
 
 /**
