@@ -3,10 +3,10 @@
 // same simulated run durations. Prints the median best after 10, 25 and 50 trials with a
 // bootstrap 95% interval, and the time per proposal at 100 and 1,000 finished trials.
 // Flags: --reps N (30), --trials N (50), --no-optuna, --functions a,b (by index), --multivariate,
-// --timing-only, --no-timing, --no-liar, --optuna-current (Debian's Optuna 3.1 patched, in the benchmark's Python
+// --timing-only, --no-timing, --no-liar, --optuna-current, --dump FILE (Debian's Optuna 3.1 patched, in the benchmark's Python
 // process only, to propose as the current release 4.9.0 does: see optuna_tpe.py and docs/search.md).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { mix } from '../../src/search/propose.js';
 import { decode, sampleUniform, type Space } from '../../src/search/space.js';
@@ -29,6 +29,9 @@ const PICKED = flag('functions')?.split(',').map(Number);
 const TIMING_ONLY = args.includes('--timing-only');
 /** Quality tables only (the long repetition runs do not need the speed table again). */
 const NO_TIMING = args.includes('--no-timing');
+/** A JSON file for each function's best-after-TRIALS values, per method, slots and repetition. */
+const DUMP = flag('dump');
+const dumped: Record<string, unknown>[] = [];
 /** Pending runs not counted as bad (to measure what the constant liar does with 4 slots). */
 const NO_LIAR = args.includes('--no-liar');
 /** Optuna 3.1 with the current release's proposal changes patched in (checked before use). */
@@ -233,33 +236,44 @@ function main(): void {
     }
     console.log('');
     lossTable(finals);
+    if (DUMP) dumped[dumped.length - 1]!.function = obj.name;
   });
+  if (DUMP) writeFileSync(DUMP, JSON.stringify(dumped));
   if (!NO_TIMING) timing();
 }
 
 /**
  * What 4 slots cost against 1 after TRIALS trials: median(4 slots) - median(1 slot) (positive:
  * worse, as every function is minimised), with a bootstrap 95% interval that resamples whole
- * repetitions (a repetition's two runs share its noise and durations, so they are resampled
- * together). A difference of two medians is noisier than either: this says whether two methods'
- * losses can be told apart at all.
+ * repetitions: a repetition's runs share its noise and durations (and, per method, its seed), so
+ * they are resampled together. The last column is the target's test: how much more the first
+ * method (clipsweep's TPE) loses than this one, on the same resamples. A difference of medians
+ * is noisier than either median: this says whether two losses can be told apart at all.
  */
 function lossTable(finals: { name: string; bySlots: Map<number, number[]> }[]): void {
-  console.log(`| method | 4 slots lose after ${TRIALS} (positive: worse) [bootstrap 95% interval] |`);
-  console.log('| --- | --- |');
-  for (const { name, bySlots } of finals) {
-    const one = bySlots.get(1)!;
-    const four = bySlots.get(4)!;
+  console.log(
+    `| method | 4 slots lose after ${TRIALS} (positive: worse) [bootstrap 95% interval] | ${finals[0]!.name} loses more by |`,
+  );
+  console.log('| --- | --- | --- |');
+  const loss = (m: number, idx: number[]): number => {
+    const { bySlots } = finals[m]!;
+    return median(idx.map((i) => bySlots.get(4)![i]!)) - median(idx.map((i) => bySlots.get(1)![i]!));
+  };
+  const all = finals[0]!.bySlots.get(1)!.map((_, i) => i);
+  const interval = (stat: (idx: number[]) => number): string => {
     const next = rng(54321);
-    const diffs: number[] = [];
-    for (let b = 0; b < 2000; b++) {
-      const idx = one.map(() => Math.floor(next() * one.length));
-      diffs.push(median(idx.map((i) => four[i]!)) - median(idx.map((i) => one[i]!)));
-    }
-    diffs.sort((a, b) => a - b);
-    console.log(`| ${name} | ${fmt(median(four) - median(one))} [${fmt(diffs[49]!)}, ${fmt(diffs[1949]!)}] |`);
-  }
+    const xs: number[] = [];
+    for (let b = 0; b < 2000; b++) xs.push(stat(all.map(() => Math.floor(next() * all.length))));
+    xs.sort((a, b) => a - b);
+    return `${fmt(stat(all))} [${fmt(xs[49]!)}, ${fmt(xs[1949]!)}]`;
+  };
+  finals.forEach(({ name }, m) => {
+    const versus = m === 0 ? '-' : interval((idx) => loss(0, idx) - loss(m, idx));
+    console.log(`| ${name} | ${interval((idx) => loss(m, idx))} | ${versus} |`);
+  });
   console.log('');
+  if (DUMP)
+    dumped.push({ finals: finals.map(({ name, bySlots }) => ({ name, bySlots: Object.fromEntries(bySlots) })) });
 }
 
 /**
