@@ -3,7 +3,8 @@
 // searches end; this looks at single proposals, where the two samplers' models can be told apart.
 // For each function and history size, the history is a clipsweep search's first n trials (with
 // the next 3 proposals pending, for the 4-slot case); each sampler then proposes once per seed.
-// Prints, per case: the largest difference between Optuna's log l(x), log g(x) and clipsweep's on
+// Prints, per case: how far the proposals land from the history's best trial (mean, in range
+// units), the largest difference between Optuna's log l(x), log g(x) and clipsweep's on
 // Optuna's candidates, and the proposals' noise-free value (mean, median, share that beat the
 // history's best) for both. Flags: --seeds N (200), --optuna-current, --functions a,b.
 import { execFileSync } from 'node:child_process';
@@ -63,19 +64,33 @@ function main(): void {
     `Proposals on identical histories, ${SEEDS} seeds each; Optuna ${OPTUNA_CURRENT ? '3.1 + current-release patches' : '3.1'}.\n`,
   );
   console.log(
-    '| function | finished | pending | max abs diff log l, log g: no ties / ties | clipsweep: mean, median f, beats best | Optuna: mean, median f, beats best |',
+    '| function | finished | pending | mean distance to the best trial: clipsweep / Optuna | max abs diff log l, log g: no ties / ties | clipsweep: mean, median f, beats best | Optuna: mean, median f, beats best |',
   );
-  console.log('| --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const fn of PICKED) {
     const obj = OBJECTIVES[fn]!;
     for (const n of [12, 25, 49]) {
       for (const nPending of [0, 3]) {
         const { trials, pending } = history(obj, fn, n, nPending);
         const best = Math.min(...trials.map((t) => obj.f(t.params)));
+        // How far a proposal lands from the history's best-looking trial (what the sampler saw),
+        // in range units (log for a log range; a categorical counts 0 when equal, 1 when not).
+        const leader = trials.reduce((a, b) => (b.value < a.value ? b : a)).params;
+        const distance = (p: Record<string, unknown>): number =>
+          Math.sqrt(
+            obj.space.reduce((sum, dim) => {
+              if (dim.kind === 'categorical') return sum + (p[dim.name] === leader[dim.name] ? 0 : 1);
+              const at = (v: unknown): number => (dim.log ? Math.log(v as number) : (v as number));
+              const range = dim.log ? Math.log(dim.high / dim.low) : dim.high - dim.low;
+              return sum + ((at(p[dim.name]) - at(leader[dim.name])) / range) ** 2;
+            }, 0),
+          );
         const settings = { ...DEFAULT_TPE, liar: nPending > 0 };
-        const ours = Array.from({ length: SEEDS }, (_, s) =>
-          obj.f(propose(obj.space, trials, pending, settings, rng(mix(99, s))).params),
+        const ourProposals = Array.from(
+          { length: SEEDS },
+          (_, s) => propose(obj.space, trials, pending, settings, rng(mix(99, s))).params,
         );
+        const ours = ourProposals.map((p) => obj.f(p));
         const out = JSON.parse(
           execFileSync('/usr/bin/python3', [SCRIPT], {
             input: JSON.stringify({
@@ -127,8 +142,9 @@ function main(): void {
         }
         const cell = (fs: number[]): string =>
           `${fmt(mean(fs))}, ${fmt(median(fs))}, ${((100 * fs.filter((v) => v < best).length) / fs.length).toFixed(0)}%`;
+        const far = (ps: Record<string, unknown>[]): string => mean(ps.map(distance)).toFixed(3);
         console.log(
-          `| ${obj.name} | ${n} | ${nPending} | ${worst.untied.toExponential(1)} / ${tied.size > 0 ? worst.tied.toExponential(1) : '-'} | ${cell(ours)} | ${cell(theirs)} |`,
+          `| ${obj.name} | ${n} | ${nPending} | ${far(ourProposals)} / ${far(out.proposals)} | ${worst.untied.toExponential(1)} / ${tied.size > 0 ? worst.tied.toExponential(1) : '-'} | ${cell(ours)} | ${cell(theirs)} |`,
         );
       }
     }
