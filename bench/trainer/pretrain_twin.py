@@ -34,7 +34,7 @@ ap.add_argument("--eval", type=int, default=250)
 ap.add_argument("--crop", type=int, default=1)
 ap.add_argument("--save", default="", help="write the weights to PREFIX-<step>.pt at every evaluation")
 ap.add_argument("--threads", type=int, default=1)
-args = ap.parse_args()
+args = ap.parse_known_args()[0]  # known only: twin_analyse.py imports this module with its own options
 # Before torch loads its BLAS, or it takes every core.
 for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[v] = str(args.threads)
