@@ -84,7 +84,9 @@ def _numerical_params_current(self, observations, param_name):
 
 
 def apply_current_release_patches():
+    # 206e71923 (PR #5110, 3.5.0): the truncated normal's log density gains -log(sigma).
     _truncnorm.logpdf = _logpdf_with_scale
+    # c1267c3f1 (PR #6574, 4.9.0): univariate kernel widths without the prior's centre.
     parzen_estimator._ParzenEstimator._calculate_numerical_params = _numerical_params_current
 
 
