@@ -3,9 +3,10 @@
 // same simulated run durations. Prints the median best after 10, 25 and 50 trials with a
 // bootstrap 95% interval, and the time per proposal at 100 and 1,000 finished trials.
 // Flags: --reps N (30), --trials N (50), --no-optuna, --functions a,b (by index), --multivariate,
-// --timing-only, --no-liar.
+// --timing-only, --no-timing, --no-liar, --optuna-current, --dump FILE (Debian's Optuna 3.1 patched, in the benchmark's Python
+// process only, to propose as the current release 4.9.0 does: see optuna_tpe.py and docs/search.md).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { mix } from '../../src/search/propose.js';
 import { decode, sampleUniform, type Space } from '../../src/search/space.js';
@@ -26,10 +27,19 @@ const WITH_OPTUNA = !args.includes('--no-optuna');
 const MULTIVARIATE = args.includes('--multivariate');
 const PICKED = flag('functions')?.split(',').map(Number);
 const TIMING_ONLY = args.includes('--timing-only');
+/** Quality tables only (the long repetition runs do not need the speed table again). */
+const NO_TIMING = args.includes('--no-timing');
+/** A JSON file for each function's best-after-TRIALS values, per method, slots and repetition. */
+const DUMP = flag('dump');
+const dumped: Record<string, unknown>[] = [];
 /** Pending runs not counted as bad (to measure what the constant liar does with 4 slots). */
 const NO_LIAR = args.includes('--no-liar');
+/** Optuna 3.1 with the current release's proposal changes patched in (checked before use). */
+const OPTUNA_CURRENT = args.includes('--optuna-current');
+const OPTUNA_LABEL = OPTUNA_CURRENT ? 'Optuna (3.1 + current-release patches)' : 'Optuna TPESampler';
 const PYTHON = '/usr/bin/python3';
 const OPTUNA_SCRIPT = fileURLToPath(new URL('../../../bench/search/optuna_tpe.py', import.meta.url));
+const CHECK_SCRIPT = fileURLToPath(new URL('../../../bench/search/optuna_current_check.py', import.meta.url));
 
 /** Debian's python3-optuna, installed the way scripts/ensure-test-deps.mjs installs test packages. */
 function ensureOptuna(): void {
@@ -53,9 +63,21 @@ function ensureOptuna(): void {
   );
 }
 
+/** The patches must reproduce 4.9.0's densities on the check's cases, or nothing is measured. */
+function checkOptunaPatches(): void {
+  const check = spawnSync(PYTHON, [CHECK_SCRIPT], { encoding: 'utf8' });
+  const lines = `${check.stdout}${check.stderr}`.trim().split('\n');
+  if (check.status !== 0) {
+    console.error(lines.join('\n'));
+    console.error('--optuna-current: the patched Optuna does not match 4.9.0 (see above); nothing was measured.');
+    process.exit(1);
+  }
+  console.log(`${lines.slice(-3).join('\n')}\n`);
+}
+
 function optuna(job: Record<string, unknown>): Record<string, unknown> {
   const out = execFileSync(PYTHON, [OPTUNA_SCRIPT], {
-    input: JSON.stringify(job),
+    input: JSON.stringify({ ...job, optuna_current: OPTUNA_CURRENT }),
     maxBuffer: 1 << 28,
     encoding: 'utf8',
   });
@@ -167,10 +189,11 @@ const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs
 
 function main(): void {
   if (WITH_OPTUNA) ensureOptuna();
+  if (WITH_OPTUNA && OPTUNA_CURRENT) checkOptunaPatches();
   const methods: { name: string; sample: Sampler | 'optuna' }[] = [
     { name: 'clipsweep TPE', sample: tpe(false) },
     ...(MULTIVARIATE ? [{ name: 'clipsweep TPE (multivariate)', sample: tpe(true) }] : []),
-    ...(WITH_OPTUNA ? [{ name: 'Optuna TPESampler', sample: 'optuna' as const }] : []),
+    ...(WITH_OPTUNA ? [{ name: OPTUNA_LABEL, sample: 'optuna' as const }] : []),
     { name: 'random', sample: random },
   ];
   console.log(
@@ -182,7 +205,10 @@ function main(): void {
     console.log(`### ${obj.name} (optimum ${obj.optimum})\n`);
     console.log(`| method | slots | ${CHECKPOINTS.map((n) => `best after ${n}`).join(' | ')} |`);
     console.log(`| --- | --- | ${CHECKPOINTS.map(() => '---').join(' | ')} |`);
+    const finals: { name: string; bySlots: Map<number, number[]> }[] = [];
     for (const method of methods) {
+      const bySlots = new Map<number, number[]>();
+      finals.push({ name: method.name, bySlots });
       for (const slots of [1, 4]) {
         const t0 = Date.now();
         let runs: { values: number[]; seen: number[] }[];
@@ -198,6 +224,10 @@ function main(): void {
           const [lo, hi] = bootstrap(bests);
           return `${fmt(median(bests))} [${fmt(lo)}, ${fmt(hi)}]`;
         });
+        bySlots.set(
+          slots,
+          runs.map((run) => bestAfter(run, TRIALS)),
+        );
         console.log(`| ${method.name} | ${slots} | ${cells.join(' | ')} |`);
         process.stderr.write(
           `  ${obj.name} / ${method.name} / ${slots} slot(s): ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
@@ -205,8 +235,45 @@ function main(): void {
       }
     }
     console.log('');
+    lossTable(finals);
+    if (DUMP) dumped[dumped.length - 1]!.function = obj.name;
   });
-  timing();
+  if (DUMP) writeFileSync(DUMP, JSON.stringify(dumped));
+  if (!NO_TIMING) timing();
+}
+
+/**
+ * What 4 slots cost against 1 after TRIALS trials: median(4 slots) - median(1 slot) (positive:
+ * worse, as every function is minimised), with a bootstrap 95% interval that resamples whole
+ * repetitions: a repetition's runs share its noise and durations (and, per method, its seed), so
+ * they are resampled together. The last column is the target's test: how much more the first
+ * method (clipsweep's TPE) loses than this one, on the same resamples. A difference of medians
+ * is noisier than either median: this says whether two losses can be told apart at all.
+ */
+function lossTable(finals: { name: string; bySlots: Map<number, number[]> }[]): void {
+  console.log(
+    `| method | 4 slots lose after ${TRIALS} (positive: worse) [bootstrap 95% interval] | ${finals[0]!.name} loses more by |`,
+  );
+  console.log('| --- | --- | --- |');
+  const loss = (m: number, idx: number[]): number => {
+    const { bySlots } = finals[m]!;
+    return median(idx.map((i) => bySlots.get(4)![i]!)) - median(idx.map((i) => bySlots.get(1)![i]!));
+  };
+  const all = finals[0]!.bySlots.get(1)!.map((_, i) => i);
+  const interval = (stat: (idx: number[]) => number): string => {
+    const next = rng(54321);
+    const xs: number[] = [];
+    for (let b = 0; b < 2000; b++) xs.push(stat(all.map(() => Math.floor(next() * all.length))));
+    xs.sort((a, b) => a - b);
+    return `${fmt(stat(all))} [${fmt(xs[49]!)}, ${fmt(xs[1949]!)}]`;
+  };
+  finals.forEach(({ name }, m) => {
+    const versus = m === 0 ? '-' : interval((idx) => loss(0, idx) - loss(m, idx));
+    console.log(`| ${name} | ${interval((idx) => loss(m, idx))} | ${versus} |`);
+  });
+  console.log('');
+  if (DUMP)
+    dumped.push({ finals: finals.map(({ name, bySlots }) => ({ name, bySlots: Object.fromEntries(bySlots) })) });
 }
 
 /**
@@ -222,7 +289,7 @@ function timing(): void {
   console.log('### CPU time per proposal (ms, median of 20 [min, max])\n');
   console.log(
     '| function | finished trials | clipsweep TPE | clipsweep TPE (multivariate) |' +
-      (WITH_OPTUNA ? ' Optuna TPESampler |' : ''),
+      (WITH_OPTUNA ? ` ${OPTUNA_LABEL} |` : ''),
   );
   console.log('| --- | --- | --- | --- |' + (WITH_OPTUNA ? ' --- |' : ''));
   for (const fn of [1, 3]) {
@@ -256,7 +323,7 @@ function timing(): void {
   }
   if (WITH_OPTUNA)
     console.log(
-      `\nOptuna ${String(optuna({ mode: 'time', function: 'Branin', finished: 0, asks: 1 }).version)}, ${PYTHON}; Node ${process.version}.`,
+      `\nOptuna ${String(optuna({ mode: 'time', function: 'Branin', finished: 0, asks: 1 }).version)}${OPTUNA_CURRENT ? ' with the 4.9.0 patches (optuna_tpe.py)' : ''}, ${PYTHON}; Node ${process.version}.`,
     );
 }
 

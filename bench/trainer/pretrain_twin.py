@@ -17,6 +17,7 @@ after `sweep pretrain`.
 
 Usage: /usr/bin/python3 bench/trainer/pretrain_twin.py --data DIR [--batch 64] [--lr 1e-3]
   [--warmup 200] [--steps 3000] [--schedule const|cosine] [--patch 8] [--eval 250] [--save PREFIX]
+  [--family-batches 1]
 """
 import argparse, json, math, os, re, sys, time
 
@@ -32,9 +33,10 @@ ap.add_argument("--schedule", choices=["const", "cosine"], default="const")
 ap.add_argument("--patch", type=int, default=8)
 ap.add_argument("--eval", type=int, default=250)
 ap.add_argument("--crop", type=int, default=1)
+ap.add_argument("--family-batches", type=int, default=0, help="1: batches of whole families (4 consecutive images that differ in one attribute each), not uniform")
 ap.add_argument("--save", default="", help="write the weights to PREFIX-<step>.pt at every evaluation")
 ap.add_argument("--threads", type=int, default=1)
-args = ap.parse_args()
+args = ap.parse_known_args()[0]  # known only: twin_analyse.py imports this module with its own options
 # Before torch loads its BLAS, or it takes every core.
 for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[v] = str(args.threads)
@@ -163,7 +165,11 @@ def main():
     t0 = time.time()
     for step in range(args.steps):
         if order is None or at + args.batch > n:
-            order, at = torch.randperm(n, generator=gen), 0
+            if args.family_batches:  # the generator writes each family's 4 images consecutively
+                order = (torch.randperm(n // 4, generator=gen)[:, None] * 4 + torch.arange(4)).flatten()
+            else:
+                order = torch.randperm(n, generator=gen)
+            at = 0
         idx = order[at : at + args.batch]
         at += args.batch
         which = torch.randint(0, c_train.shape[1], (args.batch,), generator=gen)
