@@ -8,9 +8,9 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { CLI, cli, openStore, tempDir, waitFor, writeSweep } from '../helpers.js';
 
-const sweep = (samples: number, metric = 'synthetic/loss', slots = 2): string => `name: tpe
+const sweep = (samples: number, metric = 'synthetic/loss', slots = 2, stepMs = 15): string => `name: tpe
 trainer: { command: [node, $TRAINER] }
-base: { steps: 20, step_ms: 15 }
+base: { steps: 20, step_ms: ${stepMs} }
 grid:
   x: { uniform: [0, 1] }
   batch_size: [32, 64]
@@ -27,8 +27,11 @@ describe('TPE search end to end', () => {
     async () => {
       const dir = tempDir();
       // One slot: which runs ASHA stops depends on the order results arrive in, which two slots
-      // leave to timing (TPE's proposals can all improve on the runs before them).
-      writeSweep(dir, sweep(14, 'synthetic/loss', 1));
+      // leave to timing (TPE's proposals can all improve on the runs before them). Steps of 80 ms:
+      // the recorder polls every 200 ms, so a run must outlast its last rung (step 9) by several
+      // polls for ASHA to see it before it ends; at 15 ms a run was over in 0.3 s and on a quiet
+      // machine ASHA saw too few rungs in time to stop any (seen in CI).
+      writeSweep(dir, sweep(14, 'synthetic/loss', 1, 80));
       const result = await cli(['run', 'sweep.yaml'], { cwd: dir });
       assert.equal(result.exitCode, 0, result.all);
       const store = openStore(dir);
