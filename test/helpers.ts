@@ -1,9 +1,11 @@
 // Shared by the tests: temp folders, the real CLI binary, the real store.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { chromium, type Browser } from 'playwright-core';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -79,4 +81,22 @@ export function pidAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+const CHROMIUM = '/usr/bin/chromium';
+
+/** Debian's Chromium, headless, as every browser test runs it (never a downloaded browser). */
+export async function launchChromium(): Promise<Browser> {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
+  });
 }

@@ -1,21 +1,19 @@
 // The report's GPU section from a real SQLite store, rendered in Debian's headless Chromium.
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { gpuSection, loadGpuReport } from '../../src/report/gpu.js';
 import { openReader } from '../../src/store/index.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
-import { ROOT, tempDir } from '../helpers.js';
+import { ROOT, tempDir, launchChromium } from '../helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const NAME = '<img src=x onerror="window.xssRan=true">';
 let browser: Browser;
 let page: Page;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
   const store = SqliteStore.open(join(tempDir(), 'g.db'));
   const sweep = store.registerSweep({ name: 'g', specPath: null, spec: {}, specHash: 'x', runsDir: '/tmp' });
   store.registerRuns(sweep.pk, [
@@ -53,17 +51,7 @@ before(async () => {
   const empty = SqliteStore.open(join(tempDir(), 'e.db'));
   const none = empty.registerSweep({ name: 'n', specPath: null, spec: {}, specHash: 'x', runsDir: '/tmp' });
   assert.equal(loadGpuReport(empty, none.pk, []), null, 'a sweep with nothing measured has no GPU section');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage();
   await page.setContent(`<!doctype html><html><body>${gpuSection(report)}</body></html>`, { waitUntil: 'load' });
   store.close();

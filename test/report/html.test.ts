@@ -5,36 +5,25 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers.js';
 import sharp from 'sharp';
 import { buildReport } from '../../src/report/index.js';
 import { mainSweep, tempDir, XSS_NAME } from './fixtures.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 let browser: Browser;
 let page: Page;
 const problems: string[] = [];
 let indexHtml: string;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
   const result = await buildReport({
     dbFile: mainSweep(join(tempDir(), 'h.db')),
     outDir: join(tempDir(), 'out'),
     formats: ['html', 'png'],
   });
   indexHtml = result.indexHtml!;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(`console: ${m.text()}`);

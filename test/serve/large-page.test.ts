@@ -4,16 +4,14 @@
 // scrolled to; a chart far below is built and drawn only when scrolled into view (first: the
 // filters below shorten the table, which brings the charts up).
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { SqliteStore } from '../../src/store/index.js';
 import type { MetricRow } from '../../src/store/types.js';
-import { tempDir } from '../helpers.js';
+import { tempDir, launchChromium } from '../helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const RUNS = 200;
 let browser: Browser;
 let page: Page;
@@ -56,7 +54,6 @@ function write(runPk: number, from: number, to: number, total: number, nanAt = -
 }
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
   const dir = tempDir();
   const db = join(dir, 'sweeps.db');
   store = SqliteStore.open(db);
@@ -78,17 +75,7 @@ before(async () => {
     write(run.pk, 0, 20, 40, run.ordinal < DIVERGING ? 19 : -1);
   }
   server = await startServer({ dbFile: db, port: 0, pollMs: 200 });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
   page.on('console', (m) => {

@@ -3,16 +3,15 @@
 // and its chart grows without a reload; alerts appear for the run made to overfit and the one
 // made to diverge; the parallel-coordinates brush filters the table; a <script> name is text.
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { execa } from 'execa';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
-import { CLI, openStore, tempDir, waitFor, writeSweep } from '../helpers.js';
+import { CLI, openStore, tempDir, waitFor, writeSweep, launchChromium } from '../helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const XSS = '<script>window.xssRan=true</script>';
 let browser: Browser;
 let page: Page;
@@ -26,18 +25,7 @@ const problems: string[] = [];
 const ids = new Map<string, string>();
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   dir = tempDir();
   gate = join(dir, 'gate');
   // Two slots, five runs: `watch` (the last) waits in the queue while the others run, and they
