@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { OpenClipTranslator } from '../../src/metrics/adapters/openclip.js';
 import { evalMetricKey, parseNumber, parseOpenClipLine } from '../../src/metrics/adapters/openclip-parse.js';
+import { LogSources, ProtocolWriter } from '../../src/metrics/adapters/translator.js';
+import { tempDir } from '../helpers.js';
 
 const TRAIN_MAIN =
   '2026-11-26,22:33:43 | INFO | open_clip_train.train | Train Epoch: 0 [ 32/512 (6%)] Data (t): 0.022 Batch (t): 0.127, 252.627/s, 252.627/s/gpu LR: 0.000100 Logit Scale: 14.286 Contrastive_loss: 3.5881 (3.5881) Loss: 3.5881 (3.5881)';
@@ -73,5 +78,37 @@ describe('OpenCLIP output', () => {
     assert.equal(parseOpenClipLine('2026-11-26,22:33:43 | INFO | x | Train Epoch: 0 garbled').kind, 'near-miss');
     assert.equal(parseOpenClipLine(TRAIN_MAIN.replace('LR: 0.000100', 'LR: 0.0x1')).kind, 'near-miss');
     assert.equal(parseOpenClipLine(EVAL.replace('30.0000', 'thirty')).kind, 'near-miss');
+  });
+
+  it('holds results.jsonl until a train line gives the step layout (stdout can lag behind it)', () => {
+    const dir = tempDir();
+    const file = (name: string): string => join(dir, name);
+    for (const name of ['stdout.log', 'stderr.log', 'metrics.jsonl', 'problems.log']) writeFileSync(file(name), '');
+    // The child wrote both evaluations to results.jsonl before its stdout reached the log file.
+    writeFileSync(file('results.jsonl'), '{"clip_val_loss": 3.0, "epoch": 1}\n{"clip_val_loss": 2.9, "epoch": 2}\n');
+    const translator = new OpenClipTranslator({
+      sources: new LogSources({ stdout: file('stdout.log'), stderr: file('stderr.log') }, { stdout: 0, stderr: 0 }),
+      resultsFile: file('results.jsonl'),
+      writer: new ProtocolWriter(file('metrics.jsonl')),
+      problemsFile: file('problems.log'),
+      batchSize: 64,
+      epochs: 2,
+    });
+    const valPoints = (): [number, number][] =>
+      readFileSync(file('metrics.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { step?: number; metrics?: Record<string, number> })
+        .filter((r) => r.metrics?.['val/loss'] !== undefined)
+        .map((r) => [r.step!, r.metrics!['val/loss']!]);
+    translator.pump(false);
+    assert.deepEqual(valPoints(), [], 'no evaluation is placed before the step layout is known');
+    appendFileSync(file('stdout.log'), `${TRAIN_MAIN.replace('[ 32/512 (6%)]', '[ 64/512 (12%)]')}\n`);
+    translator.pump(false);
+    translator.pump(true);
+    assert.deepEqual(valPoints(), [
+      [7, 3.0],
+      [15, 2.9],
+    ]);
   });
 });

@@ -55,7 +55,15 @@ export class OpenClipTranslator implements Translator {
         out.push(this.evaluation(parsed.epoch, parsed.values));
       }
     }
-    for (const line of (final ? this.results?.readAll({ final }) : this.results?.read()) ?? []) {
+    // results.jsonl is written by the child itself, while its stdout reaches the log file through
+    // the executor's pipe and can lag: an evaluation read before the first train line would have no
+    // step layout and land on step 0. Hold results.jsonl until the layout is known or the run ends.
+    const resultLines = final
+      ? this.results?.readAll({ final })
+      : this.stepsPerEpoch === null
+        ? []
+        : this.results?.read();
+    for (const line of resultLines ?? []) {
       const data = parseLenientJson(line.text);
       if (data === null || typeof data !== 'object' || Array.isArray(data)) {
         this.nearMisses++;
