@@ -10,7 +10,7 @@ import { publishDir, tempSibling } from '../../../src/trainer/data/atomic.js';
 import { captionsFor, embeddedVocab } from '../../../src/trainer/data/embedded/captions.js';
 import { embeddedDirName, ensureEmbedded, type EmbeddedSizes } from '../../../src/trainer/data/embedded/generate.js';
 import { renderScene } from '../../../src/trainer/data/embedded/render.js';
-import { DOMAINS, drawScenes, type Attributes } from '../../../src/trainer/data/embedded/scene.js';
+import { drawScenes, type Attributes } from '../../../src/trainer/data/embedded/scene.js';
 import { createTokenizer, loadDataset } from '../../../src/trainer/data/index.js';
 
 const execFileP = promisify(execFile);
@@ -109,12 +109,24 @@ describe('embedded data set', () => {
     }
   });
 
-  it('shifts the fine-tuning domain (backgrounds, positions, styles) away from pretraining', () => {
-    const bg = (d: 'pretrain' | 'finetune') =>
-      new Set(drawScenes(d, 'train', 200, 1).map((s) => s.attributes.background));
-    const pre = bg('pretrain');
-    assert.ok([...bg('finetune')].every((b) => !pre.has(b)));
-    assert.ok(DOMAINS.finetune.positions.some((p) => !DOMAINS.pretrain.positions.includes(p)));
+  it('shifts the fine-tuning domain (shapes, backgrounds, styles, phrasing) away from pretraining', () => {
+    const seen = (d: 'pretrain' | 'finetune', key: 'background' | 'shape' | 'style') =>
+      new Set(drawScenes(d, 'train', 200, 1).map((s) => s.attributes[key]));
+    for (const key of ['background', 'shape', 'style'] as const) {
+      const pre = seen('pretrain', key);
+      assert.ok(
+        [...seen('finetune', key)].some((v) => !pre.has(v)),
+        key,
+      );
+    }
+    assert.deepEqual([...seen('pretrain', 'shape')], ['circle']);
+    assert.ok([...seen('finetune', 'background')].every((b) => !seen('pretrain', 'background').has(b)));
+    // Pretraining says each value one way; fine-tuning uses synonyms ("disc", "turquoise", ...).
+    const words = (d: 'pretrain' | 'finetune') =>
+      new Set(drawScenes(d, 'train', 200, 1).flatMap((s) => captionsFor(s, d, 'train').join(' ').split(' ')));
+    const pre = words('pretrain');
+    assert.ok(!pre.has('disc') && !pre.has('little') && !pre.has('middle'), [...pre].join(' '));
+    assert.ok(['little', 'big', 'middle'].some((w) => words('finetune').has(w)));
     assert.ok(drawScenes('finetune', 'train', 200, 1).some((s) => s.second !== null));
     assert.ok(drawScenes('pretrain', 'train', 200, 1).every((s) => s.second === null));
   });

@@ -22,6 +22,11 @@ const COLOR_WORDS: Record<Color, string[]> = {
   purple: ['purple', 'violet'],
   orange: ['orange'],
   cyan: ['cyan', 'turquoise'],
+  magenta: ['magenta'],
+  lime: ['lime'],
+  brown: ['brown'],
+  pink: ['pink'],
+  teal: ['teal'],
 };
 const SIZE_WORDS: Record<Size, string[]> = {
   small: ['small', 'little', 'tiny'],
@@ -42,6 +47,11 @@ const BACKGROUND_WORDS: Record<Background, string[]> = {
   white: ['on a white background', 'on white'],
   gray: ['on a gray background', 'on a grey background'],
   black: ['on a black background', 'on a dark background'],
+  beige: ['on a beige background', 'on beige'],
+  lavender: ['on a lavender background', 'on lavender'],
+  mint: ['on a mint background', 'on mint'],
+  navy: ['on a navy background', 'on navy'],
+  maroon: ['on a maroon background', 'on maroon'],
   striped: ['on a striped background', 'over stripes', 'against stripes'],
   checkered: ['on a checkered background', 'on a checkerboard'],
   dotted: ['on a dotted background', 'on a polka dot background'],
@@ -66,6 +76,7 @@ const TEMPLATES: Record<Domain, string[]> = {
   // Pretraining captions name every attribute of the domain (alt-text style; a caption that
   // leaves out what tells two images apart makes retrieval a coin toss, and the base model must
   // reach a real R@1). At most 14 tokens (commas count), so the 16-token context never truncates them.
+  // The order of the attributes varies; their words do not (see captionsFor).
   pretrain: [
     'a {size} {color} {shape} {pos} {bg}',
     '{size} {color} {shape} {pos} {bg}',
@@ -100,6 +111,10 @@ function tidy(text: string): string {
 export function captionsFor(scene: Scene, domain: Domain, split: string): string[] {
   const rng = new DataRng(`clipsweep-embedded-captions/${domain}/${split}/${scene.imageId}`);
   const a = scene.attributes;
+  // Pretraining captions say each value one way (alt text from a template): with synonyms the tiny
+  // text tower kept confusing some phrasings, and every such mistake in a batch holds the learned
+  // scale down. The synonyms are part of the shift to the fine-tuning domain.
+  const pick = (words: readonly string[]): string => (domain === 'pretrain' ? (words[0] as string) : rng.pick(words));
   return rng
     .shuffle(TEMPLATES[domain])
     .slice(0, CAPTIONS_PER_IMAGE)
@@ -112,12 +127,12 @@ export function captionsFor(scene: Scene, domain: Domain, split: string): string
         : '';
       return tidy(
         template
-          .replace('{size}', rng.pick(SIZE_WORDS[a.size]))
-          .replace('{color}', rng.pick(COLOR_WORDS[a.color]))
-          .replace('{shape}', rng.pick(SHAPE_WORDS[a.shape]))
-          .replace('{pos}', rng.pick(POSITION_WORDS[a.position]))
-          .replace('{bg}', rng.pick(BACKGROUND_WORDS[a.background]))
-          .replace('{style}', rng.pick(STYLE_WORDS[a.style]))
+          .replace('{size}', pick(SIZE_WORDS[a.size]))
+          .replace('{color}', pick(COLOR_WORDS[a.color]))
+          .replace('{shape}', pick(SHAPE_WORDS[a.shape]))
+          .replace('{pos}', pick(POSITION_WORDS[a.position]))
+          .replace('{bg}', pick(BACKGROUND_WORDS[a.background]))
+          .replace('{style}', pick(STYLE_WORDS[a.style]))
           .replace('{second}', second),
       );
     });

@@ -11,7 +11,7 @@ import { renderScene } from './render.js';
 import { drawScenes, type Domain } from './scene.js';
 
 /** Bump when the generator's output changes, so that old caches are not reused. */
-export const EMBEDDED_VERSION = 2;
+export const EMBEDDED_VERSION = 3;
 
 /** Images per split. */
 export interface EmbeddedSizes {

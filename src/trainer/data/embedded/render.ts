@@ -14,6 +14,11 @@ const RGB: Record<Color, Rgb> = {
   purple: [140, 70, 185],
   orange: [240, 135, 35],
   cyan: [45, 195, 205],
+  magenta: [215, 50, 160],
+  lime: [160, 215, 40],
+  brown: [135, 80, 35],
+  pink: [245, 150, 190],
+  teal: [25, 125, 125],
 };
 const CENTRE: Record<Position, Vec> = {
   left: [0.27, 0.5],
@@ -29,7 +34,16 @@ const CENTRE: Record<Position, Vec> = {
 /** Radius as a fraction of the image side. */
 const RADIUS: Record<Size, number> = { small: 0.13, large: 0.24 };
 const SECOND_RADIUS = 0.1;
-const PLAIN_GREY: Partial<Record<Background, number>> = { white: 235, gray: 128, black: 28 };
+const PLAIN: Partial<Record<Background, Rgb>> = {
+  white: [235, 235, 235],
+  gray: [128, 128, 128],
+  black: [28, 28, 28],
+  beige: [220, 205, 165],
+  lavender: [200, 190, 235],
+  mint: [185, 230, 200],
+  navy: [25, 35, 90],
+  maroon: [90, 25, 35],
+};
 const TEXTURE_BASE: Rgb = [222, 214, 196];
 const TEXTURE_INK: Rgb = [168, 160, 150];
 
@@ -147,14 +161,14 @@ function bands(u: number, period: number): number {
 function background(scene: Scene, size: number, out: Float32Array): void {
   const { background: kind } = scene.attributes;
   const { bgShade, patternPhase } = scene.jitter;
-  const grey = PLAIN_GREY[kind];
+  const plain = PLAIN[kind];
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       const px = x + 0.5;
       const py = y + 0.5;
       const o = (y * size + x) * 3;
-      if (grey !== undefined) {
-        out[o] = out[o + 1] = out[o + 2] = grey + bgShade;
+      if (plain !== undefined) {
+        for (let c = 0; c < 3; c++) out[o + c] = (plain[c] as number) + bgShade;
         continue;
       }
       let ink: number;
