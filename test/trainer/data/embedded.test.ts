@@ -10,7 +10,7 @@ import { publishDir, tempSibling } from '../../../src/trainer/data/atomic.js';
 import { captionsFor, embeddedVocab } from '../../../src/trainer/data/embedded/captions.js';
 import { embeddedDirName, ensureEmbedded, type EmbeddedSizes } from '../../../src/trainer/data/embedded/generate.js';
 import { renderScene } from '../../../src/trainer/data/embedded/render.js';
-import { drawScenes, type Attributes } from '../../../src/trainer/data/embedded/scene.js';
+import { drawScenes, FRAMES, type Attributes } from '../../../src/trainer/data/embedded/scene.js';
 import { createTokenizer, loadDataset } from '../../../src/trainer/data/index.js';
 
 const execFileP = promisify(execFile);
@@ -145,22 +145,21 @@ describe('embedded data set', () => {
 
   it("names every attribute in pretraining captions, within the tiny model's 16-token context", () => {
     const tok = createTokenizer(embeddedVocab(), 16);
-    const words: Record<string, RegExp> = {
-      small: /small|little|tiny/,
-      large: /large|big|huge/,
-      white: /white/,
-      gray: /gr[ae]y/,
-      black: /black|dark/,
-    };
-    for (const s of drawScenes('pretrain', 'val', 200, 1)) {
+    const frames = new Set<string>();
+    for (const s of drawScenes('pretrain', 'val', 400, 1)) {
+      const a = s.attributes;
+      frames.add(a.frame);
       for (const c of captionsFor(s, 'pretrain', 'val')) {
-        assert.match(c, words[s.attributes.size]!, c);
-        assert.match(c, words[s.attributes.background]!, c);
+        // One word per value in pretraining (the shortest synonym).
+        for (const word of [a.size, a.color, a.shape, a.background]) assert.match(c, new RegExp(`\\b${word}\\b`), c);
+        assert.match(c, a.frame === 'none' ? /^((?!frame).)*$/ : new RegExp(`\\b${a.frame} frame\\b`), c);
         const ids = Array.from(tok.encode(c));
         // <sot>, the words, <eot>: nothing cut off.
         assert.ok(ids.includes(tok.eotToken), `truncated: ${c}`);
       }
     }
+    assert.deepEqual([...frames].sort(), [...FRAMES].sort(), 'every frame, and none, occurs');
+    assert.ok(drawScenes('finetune', 'val', 200, 1).every((s) => s.attributes.frame === 'none'));
   });
 
   it('renders at any size, anti-aliased', () => {

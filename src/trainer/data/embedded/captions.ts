@@ -2,7 +2,7 @@
 // templates and synonyms, with a phrasing shift between the pretraining and fine-tuning domains.
 import { DataRng } from '../rng.js';
 import { SPECIAL_TOKENS, splitWords } from '../tokenizer.js';
-import type { Background, Color, Domain, Position, Scene, Shape, Size, Style } from './scene.js';
+import type { Background, Color, Domain, Frame, Position, Scene, Shape, Size, Style } from './scene.js';
 
 export const CAPTIONS_PER_IMAGE = 5;
 
@@ -45,8 +45,8 @@ const POSITION_WORDS: Record<Position, string[]> = {
 };
 const BACKGROUND_WORDS: Record<Background, string[]> = {
   white: ['on a white background', 'on white'],
-  gray: ['on a gray background', 'on a grey background'],
-  black: ['on a black background', 'on a dark background'],
+  gray: ['on a gray background', 'on a grey background', 'on gray'],
+  black: ['on a black background', 'on a dark background', 'on black'],
   beige: ['on a beige background', 'on beige'],
   lavender: ['on a lavender background', 'on lavender'],
   mint: ['on a mint background', 'on mint'],
@@ -60,6 +60,16 @@ const BACKGROUND_WORDS: Record<Background, string[]> = {
 const STYLE_WORDS: Record<Style, string[]> = {
   solid: ['', '', 'solid', 'filled'],
   outline: ['outlined', 'hollow'],
+};
+const FRAME_WORDS: Record<Frame, string> = {
+  none: '',
+  gold: 'in a gold frame',
+  silver: 'in a silver frame',
+  olive: 'in an olive frame',
+  indigo: 'in an indigo frame',
+  crimson: 'in a crimson frame',
+  coral: 'in a coral frame',
+  slate: 'in a slate frame',
 };
 const SECOND_WORDS = [
   ' next to a {color2} {shape2}',
@@ -78,14 +88,14 @@ const TEMPLATES: Record<Domain, string[]> = {
   // reach a real R@1). At most 14 tokens (commas count), so the 16-token context never truncates them.
   // The order of the attributes varies; their words do not (see captionsFor).
   pretrain: [
-    'a {size} {color} {shape} {pos} {bg}',
-    '{size} {color} {shape} {pos} {bg}',
-    '{size} {color} {shape} {bg} {pos}',
-    'a {size} {color} {shape} {bg} {pos}',
-    '{pos} a {size} {color} {shape} {bg}',
-    '{pos}, {size} {color} {shape} {bg}',
-    'one {size} {color} {shape} {pos} {bg}',
-    '{bg}, {size} {color} {shape} {pos}',
+    'a {size} {color} {shape} {pos} {bg} {frame}',
+    '{size} {color} {shape} {pos} {bg} {frame}',
+    '{size} {color} {shape} {bg} {pos} {frame}',
+    'a {size} {color} {shape} {bg} {pos} {frame}',
+    '{pos} a {size} {color} {shape} {bg} {frame}',
+    '{pos}, {size} {color} {shape} {bg} {frame}',
+    'one {size} {color} {shape} {pos} {bg} {frame}',
+    '{bg}, {size} {color} {shape} {pos} {frame}',
   ],
   finetune: [
     'a photo of a {size} {style} {color} {shape} {pos} {bg}',
@@ -107,14 +117,20 @@ function tidy(text: string): string {
     .trim();
 }
 
+/** The first of the fewest words. */
+function shortest(words: readonly string[]): string {
+  return words.reduce((best, w) => (splitWords(w).length < splitWords(best).length ? w : best));
+}
+
 /** The captions of one scene; drawn from a stream of their own, so they do not move the pixels. */
 export function captionsFor(scene: Scene, domain: Domain, split: string): string[] {
   const rng = new DataRng(`clipsweep-embedded-captions/${domain}/${split}/${scene.imageId}`);
   const a = scene.attributes;
-  // Pretraining captions say each value one way (alt text from a template): with synonyms the tiny
-  // text tower kept confusing some phrasings, and every such mistake in a batch holds the learned
-  // scale down. The synonyms are part of the shift to the fine-tuning domain.
-  const pick = (words: readonly string[]): string => (domain === 'pretrain' ? (words[0] as string) : rng.pick(words));
+  // Pretraining captions say each value one way, its shortest (alt text from a template, within the
+  // 16-token context with the frame): with synonyms the tiny text tower kept confusing some
+  // phrasings, and every such mistake in a batch holds the learned scale down. The synonyms are
+  // part of the shift to the fine-tuning domain.
+  const pick = (words: readonly string[]): string => (domain === 'pretrain' ? shortest(words) : rng.pick(words));
   return rng
     .shuffle(TEMPLATES[domain])
     .slice(0, CAPTIONS_PER_IMAGE)
@@ -133,6 +149,7 @@ export function captionsFor(scene: Scene, domain: Domain, split: string): string
           .replace('{pos}', pick(POSITION_WORDS[a.position]))
           .replace('{bg}', pick(BACKGROUND_WORDS[a.background]))
           .replace('{style}', pick(STYLE_WORDS[a.style]))
+          .replace('{frame}', FRAME_WORDS[a.frame])
           .replace('{second}', second),
       );
     });
@@ -144,6 +161,7 @@ export function captionsFor(scene: Scene, domain: Domain, split: string): string
  */
 export function embeddedVocab(): string[] {
   const phrases: string[] = ['an', ...SECOND_WORDS, ...TEMPLATES.pretrain, ...TEMPLATES.finetune];
+  phrases.push(...Object.values(FRAME_WORDS));
   for (const table of [SHAPE_WORDS, COLOR_WORDS, SIZE_WORDS, POSITION_WORDS, BACKGROUND_WORDS, STYLE_WORDS]) {
     for (const list of Object.values(table) as string[][]) phrases.push(...list);
   }

@@ -1,7 +1,7 @@
 // Rasterises a scene at any size with analytic anti-aliasing: each pixel's coverage is
 // clamp(0.5 - d) for d the signed distance (in pixels) from its centre to the shape's edge, which is
 // exact for straight edges and keeps 16-px images legible without supersampling.
-import type { Background, Color, Position, Scene, Shape, Size } from './scene.js';
+import type { Background, Color, Frame, Position, Scene, Shape, Size } from './scene.js';
 
 type Vec = [number, number];
 type Rgb = [number, number, number];
@@ -44,6 +44,17 @@ const PLAIN: Partial<Record<Background, Rgb>> = {
   navy: [25, 35, 90],
   maroon: [90, 25, 35],
 };
+const FRAME_RGB: Record<Exclude<Frame, 'none'>, Rgb> = {
+  gold: [212, 175, 55],
+  silver: [180, 180, 195],
+  olive: [110, 120, 30],
+  indigo: [75, 20, 140],
+  crimson: [165, 20, 55],
+  coral: [250, 128, 95],
+  slate: [75, 95, 115],
+};
+/** The frame's width as a fraction of the image side. */
+const FRAME_WIDTH = 0.08;
 const TEXTURE_BASE: Rgb = [222, 214, 196];
 const TEXTURE_INK: Rgb = [168, 160, 150];
 
@@ -194,6 +205,22 @@ function background(scene: Scene, size: number, out: Float32Array): void {
   }
 }
 
+/** A band around the picture, anti-aliased on its inner edge. */
+function frame(kind: Frame, size: number, out: Float32Array): void {
+  if (kind === 'none') return;
+  const colour = FRAME_RGB[kind];
+  const width = FRAME_WIDTH * size;
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const edge = Math.min(x + 0.5, y + 0.5, size - x - 0.5, size - y - 0.5);
+      const alpha = clamp01(width - edge + 0.5);
+      if (alpha === 0) continue;
+      const o = (y * size + x) * 3;
+      for (let c = 0; c < 3; c++) out[o + c] = (out[o + c] as number) * (1 - alpha) + (colour[c] as number) * alpha;
+    }
+  }
+}
+
 function paint(s: Sprite, size: number, out: Float32Array): void {
   const reach = s.r * 1.2 + 2; // every shape fits within 1.15 r of its centre
   const x0 = Math.max(0, Math.floor(s.cx - reach));
@@ -217,6 +244,7 @@ export function renderScene(scene: Scene, size: number): Uint8Array {
   const canvas = new Float32Array(size * size * 3);
   background(scene, size, canvas);
   const a = scene.attributes;
+  frame(a.frame, size, canvas);
   const j = scene.jitter;
   const [ux, uy] = CENTRE[a.position];
   const colour = RGB[a.color].map((v, c) => v + (j.rgb[c] as number)) as Rgb;

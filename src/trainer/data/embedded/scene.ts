@@ -43,6 +43,8 @@ export const BACKGROUNDS = [
   'dotted',
 ] as const;
 export const STYLES = ['solid', 'outline'] as const;
+/** A band of colour around the picture (pretraining only); its names are no object's or background's. */
+export const FRAMES = ['none', 'gold', 'silver', 'olive', 'indigo', 'crimson', 'coral', 'slate'] as const;
 
 export type Shape = (typeof SHAPES)[number];
 export type Color = (typeof COLORS)[number];
@@ -50,6 +52,7 @@ export type Size = (typeof SIZES)[number];
 export type Position = (typeof POSITIONS)[number];
 export type Background = (typeof BACKGROUNDS)[number];
 export type Style = (typeof STYLES)[number];
+export type Frame = (typeof FRAMES)[number];
 export type Domain = 'pretrain' | 'finetune';
 
 /** The attributes a caption talks about; two images of one family differ in exactly one. */
@@ -60,6 +63,7 @@ export interface Attributes {
   position: Position;
   background: Background;
   style: Style;
+  frame: Frame;
 }
 
 /** A small second object (fine-tuning domain only), placed opposite the main one. */
@@ -95,13 +99,14 @@ interface DomainSpec {
   positions: readonly Position[];
   backgrounds: readonly Background[];
   styles: readonly Style[];
+  frames: readonly Frame[];
   secondObjectRate: number;
 }
 
 /**
  * The shift between domains: other shapes, textured backgrounds, outlines, a second object (and,
  * in captions.ts, free phrasing). The pretraining domain is one circle per image on a plain
- * background, with enough values per attribute (1,728 combinations) that two images of a random
+ * background in a coloured frame or none, with enough values per attribute (13,824 combinations) that two images of a random
  * batch of 64 rarely share every attribute: such pairs, and shapes the tiny image tower cannot tell
  * apart, are what held the base model's learned logit scale far below the clamp (docs/trainer.md).
  */
@@ -112,6 +117,7 @@ export const DOMAINS: Record<Domain, DomainSpec> = {
     positions: POSITIONS,
     backgrounds: ['white', 'gray', 'black', 'beige', 'lavender', 'mint', 'navy', 'maroon'],
     styles: ['solid'],
+    frames: FRAMES,
     secondObjectRate: 0,
   },
   finetune: {
@@ -120,6 +126,7 @@ export const DOMAINS: Record<Domain, DomainSpec> = {
     positions: ['left', 'right', 'top', 'bottom', 'top-left', 'top-right', 'bottom-left', 'bottom-right'],
     backgrounds: ['striped', 'checkered', 'dotted'],
     styles: ['solid', 'outline'],
+    frames: ['none'],
     secondObjectRate: 0.5,
   },
 };
@@ -135,6 +142,7 @@ function choices(spec: DomainSpec): { [K in keyof Attributes]: readonly Attribut
     position: spec.positions,
     background: spec.backgrounds,
     style: spec.styles,
+    frame: spec.frames,
   };
 }
 
@@ -169,6 +177,8 @@ export function drawScenes(domain: Domain, split: string, count: number, firstId
       position: rng.pick(options.position),
       background: rng.pick(options.background),
       style: rng.pick(options.style),
+      // Drawn only where it varies, so that the fine-tuning domain's draws stay as they were.
+      frame: options.frame.length > 1 ? rng.pick(options.frame) : (options.frame[0] as Frame),
     };
     const changed = rng.shuffle(variable).slice(0, FAMILY_SIZE - 1);
     const members: [keyof Attributes | null, Attributes][] = [[null, base]];
