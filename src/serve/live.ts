@@ -341,7 +341,8 @@ export class SweepLive {
   }
 
   private dispatchDiagnoses(diagnoser: Diagnoser): void {
-    if (performance.now() < this.diagnosesPausedUntil) return;
+    // Held for a page of another sweep: the worker would only defer them.
+    if (performance.now() < this.diagnosesPausedUntil || diagnoser.holdingNow) return;
     for (const state of this.runs.values()) {
       if (!state.diagDirty || state.diagInFlight) continue;
       if (diagnoser.inFlight >= MAX_DIAG_IN_FLIGHT) break;
