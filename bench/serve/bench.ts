@@ -42,9 +42,8 @@ const ARGS = [
  * Chromium's omnibox dropdown, a WebUI page (chrome://omnibox-popup.top-chrome/ and its AI-mode
  * twin) that every new window loads in a renderer of its own as it opens. Each load below opens a
  * fresh context, so a new window, and navigates it at once: that page then loaded beside the
- * sweep page, 1.5-2.2 CPU s of Chromium per window on this 2-core machine (more for the first
- * window of a browser), work a user's browser did when its window opened, not when they open the
- * sweep page. `--with-omnibox-popup` keeps it (Chromium's default), for comparison.
+ * sweep page, about 2 CPU s of Chromium per window on this 2-core machine (docs/serve.md), work
+ * a user's browser did when its window opened, not when they open the sweep page. `--with-omnibox-popup` keeps it (Chromium's default), for comparison.
  */
 const OMNIBOX_POPUP_FEATURES = ['WebUIOmniboxPopup', 'WebUIOmniboxAimPopup'];
 const WITH_OMNIBOX_POPUP = process.argv.includes('--with-omnibox-popup');
