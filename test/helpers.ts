@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { chromium, type Browser } from 'playwright-core';
 import { SqliteStore } from '../src/store/sqlite-store.js';
+import type { MetricRow } from '../src/store/types.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -99,4 +100,31 @@ export async function launchChromium(): Promise<Browser> {
       '--no-first-run',
     ],
   });
+}
+
+/**
+ * Stores steps [from, to) of a run as the recorder would after reading them: one ingest batch
+ * with the points `pointsAt` gives for each step (time = step).
+ */
+export function ingestSteps(
+  store: SqliteStore,
+  runPk: number,
+  steps: { from: number; to: number; total: number },
+  pointsAt: (step: number) => Omit<MetricRow, 'step' | 'time'>[],
+): void {
+  const metrics: MetricRow[] = [];
+  for (let s = steps.from; s < steps.to; s++) for (const p of pointsAt(s)) metrics.push({ ...p, step: s, time: s });
+  store.ingest([
+    {
+      runPk,
+      attempt: 1,
+      metrics,
+      events: [],
+      offset: steps.to,
+      lines: steps.to - steps.from,
+      badLines: 0,
+      lastStep: steps.to - 1,
+      totalSteps: steps.total,
+    },
+  ]);
 }

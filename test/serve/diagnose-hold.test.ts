@@ -12,8 +12,7 @@ import { DEFERRED, Diagnoser } from '../../src/serve/diagnoser.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { LiveReader } from '../../src/store/live-reads.js';
 import { SqliteStore } from '../../src/store/index.js';
-import type { MetricRow } from '../../src/store/types.js';
-import { launchChromium, tempDir, waitFor } from '../helpers.js';
+import { ingestSteps, launchChromium, tempDir, waitFor } from '../helpers.js';
 
 const RUNS = 8;
 /** Runs whose train loss turns NaN at step 150: each gets a `diverged` alert. */
@@ -43,28 +42,12 @@ before(() => {
   for (const run of store.listRuns(sweep.pk)) {
     pks.push(run.pk);
     store.claimRun(run.pk, 'test', `cpu${run.ordinal}`, null);
-    const metrics: MetricRow[] = [];
-    for (let s = 0; s < 300; s++) {
-      const nan = DIVERGING.has(run.ordinal) && s >= 150;
-      metrics.push(
-        { key: 'train/loss', step: s, value: nan ? NaN : 3 / (1 + s / 50), time: s },
-        { key: 'logit_scale', step: s, value: 30, time: s },
-        { key: 'lr', step: s, value: 1e-4, time: s },
-      );
-      if (s % 10 === 9) metrics.push({ key: 'val/loss', step: s, value: 2 / (1 + s / 80), time: s });
-    }
-    store.ingest([
-      {
-        runPk: run.pk,
-        attempt: 1,
-        metrics,
-        events: [],
-        offset: 300,
-        lines: 300,
-        badLines: 0,
-        lastStep: 299,
-        totalSteps: 600,
-      },
+    const nan = (s: number) => DIVERGING.has(run.ordinal) && s >= 150;
+    ingestSteps(store, run.pk, { from: 0, to: 300, total: 600 }, (s) => [
+      { key: 'train/loss', value: nan(s) ? NaN : 3 / (1 + s / 50) },
+      { key: 'logit_scale', value: 30 },
+      { key: 'lr', value: 1e-4 },
+      ...(s % 10 === 9 ? [{ key: 'val/loss', value: 2 / (1 + s / 80) }] : []),
     ]);
   }
   store.close();
