@@ -84,22 +84,21 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium (never a downloaded browser), and the flags every test and benchmark runs it with. */
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
 
-/** Debian's Chromium, headless, as every browser test runs it (never a downloaded browser). */
+/** Debian's Chromium, headless, as every browser test runs it. */
 export async function launchChromium(): Promise<Browser> {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
 }
 
 /**

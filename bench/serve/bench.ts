@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../test/helpers.js';
 import { liveSweep, writeBigSweep } from './db.js';
 
 const arg = (name: string, fallback: string) => {
@@ -29,15 +30,6 @@ const SECONDS = Number(arg('seconds', '60'));
 const dir = mkdtempSync(join(tmpdir(), 'clipsweep-bench-serve-'));
 const bigDb = arg('db', join(dir, 'big.db'));
 const CHILD = fileURLToPath(new URL('./server-child.js', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
 /**
  * Chromium's omnibox dropdown, a WebUI page (chrome://omnibox-popup.top-chrome/ and its AI-mode
  * twin) that every new window loads in a renderer of its own as it opens. Each load below opens a
@@ -166,7 +158,7 @@ function descendants(): number[] {
  * too (it turns off Chromium's calls to Google's services, paint holding, and more).
  */
 async function playwrightDisabledFeatures(): Promise<string[]> {
-  const probe = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const probe = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
   try {
     for (const pid of descendants()) {
       let argv: string[];
@@ -186,8 +178,11 @@ async function playwrightDisabledFeatures(): Promise<string[]> {
 }
 
 const browserArgs = WITH_OMNIBOX_POPUP
-  ? ARGS
-  : [...ARGS, `--disable-features=${[...(await playwrightDisabledFeatures()), ...OMNIBOX_POPUP_FEATURES].join(',')}`];
+  ? [...CHROMIUM_ARGS]
+  : [
+      ...CHROMIUM_ARGS,
+      `--disable-features=${[...(await playwrightDisabledFeatures()), ...OMNIBOX_POPUP_FEATURES].join(',')}`,
+    ];
 out(
   WITH_OMNIBOX_POPUP
     ? "Chromium: Playwright's launch; each new window loads the omnibox dropdown's WebUI beside the page"

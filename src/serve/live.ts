@@ -95,7 +95,6 @@ export class SweepLive {
   /** Worker answers not yet sent, gathered into one delta. */
   private asyncDelta: SweepDelta | null = null;
   private lastDiagError = '';
-  private diagnosesPausedUntil = 0;
   /** During construction only: the first load read in the worker, by run and key. */
   private preloaded: Map<string, FirstSeries> | null = null;
 
@@ -336,13 +335,12 @@ export class SweepLive {
    * in the worker too (of every sweep: they share the machine's cores with the page).
    */
   pauseDiagnoses(): void {
-    this.diagnosesPausedUntil = performance.now() + PAGE_FIRST_MS;
     this.diagnoser?.hold(PAGE_FIRST_MS);
   }
 
   private dispatchDiagnoses(diagnoser: Diagnoser): void {
-    // Held for a page of another sweep: the worker would only defer them.
-    if (performance.now() < this.diagnosesPausedUntil || diagnoser.holdingNow) return;
+    // Held for a page (of this sweep or another): the worker would only defer them.
+    if (diagnoser.holdingNow) return;
     for (const state of this.runs.values()) {
       if (!state.diagDirty || state.diagInFlight) continue;
       if (diagnoser.inFlight >= MAX_DIAG_IN_FLIGHT) break;
