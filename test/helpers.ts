@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { chromium, type Browser } from 'playwright-core';
 import { SqliteStore } from '../src/store/sqlite-store.js';
+import type { MetricRow } from '../src/store/types.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -83,20 +84,46 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium (never a downloaded browser), and the flags every test and benchmark runs it with. */
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
 
-/** Debian's Chromium, headless, as every browser test runs it (never a downloaded browser). */
+/** Debian's Chromium, headless, as every browser test runs it. */
 export async function launchChromium(): Promise<Browser> {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
+}
+
+/**
+ * Stores steps [from, to) of a run as the recorder would after reading them: one ingest batch
+ * with the points `pointsAt` gives for each step (time = step).
+ */
+export function ingestSteps(
+  store: SqliteStore,
+  runPk: number,
+  steps: { from: number; to: number; total: number },
+  pointsAt: (step: number) => Omit<MetricRow, 'step' | 'time'>[],
+): void {
+  const metrics: MetricRow[] = [];
+  for (let s = steps.from; s < steps.to; s++) for (const p of pointsAt(s)) metrics.push({ ...p, step: s, time: s });
+  store.ingest([
+    {
+      runPk,
+      attempt: 1,
+      metrics,
+      events: [],
+      offset: steps.to,
+      lines: steps.to - steps.from,
+      badLines: 0,
+      lastStep: steps.to - 1,
+      totalSteps: steps.total,
+    },
+  ]);
 }

@@ -1,5 +1,6 @@
 // Benchmark of `sweep serve` (issue 15). Prints figures; asserts nothing about time.
 //   node dist/bench/serve/bench.js [--runs 200] [--steps 20000] [--live-runs 100] [--rate 10] [--seconds 60] [--db FILE]
+//     [--with-omnibox-popup]
 // 1. A finished sweep of runs x steps x 6 metrics: time until the sweep page is usable in
 //    Chromium (first charts drawn), with the server warmed (it loads the latest sweep on start)
 //    and, for reference, how long that warm-up took.
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../test/helpers.js';
 import { liveSweep, writeBigSweep } from './db.js';
 
 const arg = (name: string, fallback: string) => {
@@ -28,14 +30,15 @@ const SECONDS = Number(arg('seconds', '60'));
 const dir = mkdtempSync(join(tmpdir(), 'clipsweep-bench-serve-'));
 const bigDb = arg('db', join(dir, 'big.db'));
 const CHILD = fileURLToPath(new URL('./server-child.js', import.meta.url));
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
+/**
+ * Chromium's omnibox dropdown, a WebUI page (chrome://omnibox-popup.top-chrome/ and its AI-mode
+ * twin) that every new window loads in a renderer of its own as it opens. Each load below opens a
+ * fresh context, so a new window, and navigates it at once: that page then loaded beside the
+ * sweep page, about 2 CPU s of Chromium per window on this 2-core machine (docs/serve.md), work
+ * a user's browser did when its window opened, not when they open the sweep page. `--with-omnibox-popup` keeps it (Chromium's default), for comparison.
+ */
+const OMNIBOX_POPUP_FEATURES = ['WebUIOmniboxPopup', 'WebUIOmniboxAimPopup'];
+const WITH_OMNIBOX_POPUP = process.argv.includes('--with-omnibox-popup');
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const pct = (xs: number[], p: number) => {
@@ -108,7 +111,7 @@ async function pageUsable(
   url: string,
   rows: number,
   server: number,
-): Promise<{ ms: number; cpu: number }> {
+): Promise<{ ms: number; cpu: number; uiPages: number }> {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const cpuBefore = browserCpuS(server);
   const started = performance.now();
@@ -123,11 +126,69 @@ async function pageUsable(
   );
   const ms = performance.now() - started;
   const cpu = browserCpuS(server) - cpuBefore;
+  // Chromium's own WebUI pages (the omnibox dropdown) open beside it, after the figures are taken.
+  const cdp = await browser.newBrowserCDPSession();
+  const { targetInfos } = (await cdp.send('Target.getTargets')) as { targetInfos: { type: string }[] };
+  await cdp.detach();
   await page.close();
-  return { ms, cpu };
+  return { ms, cpu, uiPages: targetInfos.filter((t) => t.type === 'browser_ui').length };
 }
 
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+/** Pids of the live descendants of this process. */
+function descendants(): number[] {
+  const parentOf = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      parentOf.set(Number(name), Number(readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return [...parentOf.keys()].filter((pid) => {
+    let p: number | undefined = parentOf.get(pid);
+    while (p !== undefined && p > 1 && p !== process.pid) p = parentOf.get(p);
+    return p === process.pid;
+  });
+}
+
+/**
+ * Playwright's own --disable-features list, read off the command line of a browser it launched:
+ * Chromium keeps only the last --disable-features it is given, so ours must carry Playwright's
+ * too (it turns off Chromium's calls to Google's services, paint holding, and more).
+ */
+async function playwrightDisabledFeatures(): Promise<string[]> {
+  const probe = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
+  try {
+    for (const pid of descendants()) {
+      let argv: string[];
+      try {
+        argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      } catch {
+        continue;
+      }
+      if (argv.some((a) => a.startsWith('--type='))) continue; // a child of the browser process
+      const flag = argv.find((a) => a.startsWith('--disable-features='));
+      if (flag) return flag.slice('--disable-features='.length).split(',').filter(Boolean);
+    }
+    throw new Error('no Chromium browser process with --disable-features found under this process');
+  } finally {
+    await probe.close();
+  }
+}
+
+const browserArgs = WITH_OMNIBOX_POPUP
+  ? [...CHROMIUM_ARGS]
+  : [
+      ...CHROMIUM_ARGS,
+      `--disable-features=${[...(await playwrightDisabledFeatures()), ...OMNIBOX_POPUP_FEATURES].join(',')}`,
+    ];
+out(
+  WITH_OMNIBOX_POPUP
+    ? "Chromium: Playwright's launch; each new window loads the omnibox dropdown's WebUI beside the page"
+    : "Chromium: Playwright's launch without the omnibox dropdown's WebUI (--with-omnibox-popup keeps it)",
+);
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: browserArgs });
 try {
   // ---- 1. page load on a big finished sweep --------------------------------------------------
   if (!existsSync(bigDb)) {
@@ -152,7 +213,7 @@ try {
       `background diagnoses (full series, in the server's worker thread): ${diagnosedBy === null ? 'still running after the page loads' : `done after ${(diagnosedBy / 1000).toFixed(1)} s`}`,
     );
     out(
-      `sweep page usable (${RUNS} rows, first chart drawn): ${loads.map((m) => (m.ms / 1000).toFixed(2)).join(' s, ')} s (3 loads; Chromium ${loads.map((m) => m.cpu.toFixed(2)).join(', ')} CPU s for each; server ${(cpuS(server.child.pid!) - cpuBefore).toFixed(1)} CPU s for them, with its background diagnoses; load average ${load()}); server RSS ${rssMb(server.child.pid!).toFixed(0)} MB`,
+      `sweep page usable (${RUNS} rows, first chart drawn): ${loads.map((m) => (m.ms / 1000).toFixed(2)).join(' s, ')} s (3 loads; Chromium ${loads.map((m) => m.cpu.toFixed(2)).join(', ')} CPU s for each; Chromium WebUI pages open: ${loads.map((m) => m.uiPages).join(', ')}; server ${(cpuS(server.child.pid!) - cpuBefore).toFixed(1)} CPU s for them, with its background diagnoses; load average ${load()}); server RSS ${rssMb(server.child.pid!).toFixed(0)} MB`,
     );
     await stop(server.child);
   }

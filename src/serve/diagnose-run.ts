@@ -28,9 +28,20 @@ export interface DiagnosisResult {
   gap: { x: number[]; y: number[] };
 }
 
-export function diagnoseFromDb(reader: LiveReader, job: DiagnosisJob): DiagnosisResult {
+/** Thrown when `giveWay` says so: the diagnosis is to be done again later. */
+export class DiagnosisDeferred extends Error {
+  constructor() {
+    super('diagnosis deferred');
+  }
+}
+
+/** `giveWay`: asked before each series read; true stops the diagnosis (DiagnosisDeferred). */
+export function diagnoseFromDb(reader: LiveReader, job: DiagnosisJob, giveWay?: () => boolean): DiagnosisResult {
   const series = new Map<string, Series>();
-  for (const key of job.keys) series.set(key, reader.seriesValues(job.runPk, key));
+  for (const key of job.keys) {
+    if (giveWay?.()) throw new DiagnosisDeferred();
+    series.set(key, reader.seriesValues(job.runPk, key));
+  }
   const facts = {
     status: job.status,
     startedAt: job.startedAt,

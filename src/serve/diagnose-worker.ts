@@ -3,10 +3,13 @@
 // behind 120,000-point reads.
 import { parentPort, workerData } from 'node:worker_threads';
 import { LiveReader } from '../store/live-reads.js';
-import { diagnoseFromDb, type DiagnosisJob } from './diagnose-run.js';
+import { DiagnosisDeferred, diagnoseFromDb, type DiagnosisJob } from './diagnose-run.js';
 import { readFirstLoad, type FirstLoadJob } from './first-load.js';
 
-const reader = new LiveReader((workerData as { dbFile: string }).dbFile);
+const data = workerData as { dbFile: string; holding: Int32Array };
+const reader = new LiveReader(data.dbFile);
+/** Set by the server while a page opens: diagnoses give way (diagnoser.ts). */
+const giveWay = () => Atomics.load(data.holding, 0) === 1;
 type Message = { id: number; job: DiagnosisJob } | { id: number; load: FirstLoadJob } | 'close';
 parentPort!.on('message', (message: Message) => {
   if (message === 'close') {
@@ -17,9 +20,15 @@ parentPort!.on('message', (message: Message) => {
   try {
     // Keys first seen after this connection read metric_keys are looked up again.
     reader.refreshKeys();
-    const result = 'load' in message ? readFirstLoad(reader, message.load) : diagnoseFromDb(reader, message.job);
+    // A first load is what an opening page waits for: it never gives way.
+    const result =
+      'load' in message ? readFirstLoad(reader, message.load) : diagnoseFromDb(reader, message.job, giveWay);
     parentPort!.postMessage({ id: message.id, result });
   } catch (error) {
+    if (error instanceof DiagnosisDeferred) {
+      parentPort!.postMessage({ id: message.id, deferred: true });
+      return;
+    }
     parentPort!.postMessage({ id: message.id, error: error instanceof Error ? error.message : String(error) });
   }
 });

@@ -156,6 +156,11 @@ export class LiveHub {
     }
   }
 
+  /** How often pages opening made the diagnosis worker give way, and the diagnoses it deferred. */
+  diagnosesGivingWay(): { holds: number; deferred: number } {
+    return { holds: this.diagnoser?.holds ?? 0, deferred: this.diagnoser?.deferred ?? 0 };
+  }
+
   /** True while some loaded sweep has runs whose diagnostics are still to be computed. */
   pendingDiagnoses(): boolean {
     return [...this.sweeps.values()].some((l) => l.pendingDiagnoses());

@@ -10,7 +10,7 @@ import { chooseObjective, type ObjectiveChoice } from '../report/objective.js';
 import type { Thresholds } from '../report/options.js';
 import type { LiveReader, LiveRunRow, LiveSweepRow } from '../store/live-reads.js';
 import { diagnoseFromDb, type DiagnosisJob, type DiagnosisResult } from './diagnose-run.js';
-import type { Diagnoser } from './diagnoser.js';
+import { DEFERRED, type Diagnoser } from './diagnoser.js';
 import type { FirstLoadJob, FirstSeries } from './first-load.js';
 import {
   alertsOf,
@@ -95,7 +95,6 @@ export class SweepLive {
   /** Worker answers not yet sent, gathered into one delta. */
   private asyncDelta: SweepDelta | null = null;
   private lastDiagError = '';
-  private diagnosesPausedUntil = 0;
   /** During construction only: the first load read in the worker, by run and key. */
   private preloaded: Map<string, FirstSeries> | null = null;
 
@@ -331,13 +330,17 @@ export class SweepLive {
     }
   }
 
-  /** A page is opening: background diagnoses wait (they share this process's CPU). */
+  /**
+   * A page is opening: background diagnoses wait (they share this process's CPU), those already
+   * in the worker too (of every sweep: they share the machine's cores with the page).
+   */
   pauseDiagnoses(): void {
-    this.diagnosesPausedUntil = performance.now() + PAGE_FIRST_MS;
+    this.diagnoser?.hold(PAGE_FIRST_MS);
   }
 
   private dispatchDiagnoses(diagnoser: Diagnoser): void {
-    if (performance.now() < this.diagnosesPausedUntil) return;
+    // Held for a page (of this sweep or another): the worker would only defer them.
+    if (diagnoser.holdingNow) return;
     for (const state of this.runs.values()) {
       if (!state.diagDirty || state.diagInFlight) continue;
       if (diagnoser.inFlight >= MAX_DIAG_IN_FLIGHT) break;
@@ -356,6 +359,7 @@ export class SweepLive {
           state.diagInFlight = false;
           if (error.message === 'diagnoser closed') return;
           state.diagDirty = true; // tried again at the next poll
+          if (error.message === DEFERRED) return; // it gave way to a page opening
           if (error.message !== this.lastDiagError)
             process.stderr.write(`sweep serve: diagnosing ${state.row.id}: ${error.message}\n`);
           this.lastDiagError = error.message;

@@ -9,8 +9,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { SqliteStore } from '../../src/store/index.js';
-import type { MetricRow } from '../../src/store/types.js';
-import { tempDir, launchChromium } from '../helpers.js';
+import { ingestSteps, launchChromium, tempDir } from '../helpers.js';
 
 const RUNS = 200;
 let browser: Browser;
@@ -29,27 +28,11 @@ const DIVERGING = 150;
 
 /** Steps [from, to) of a run: train loss, logit scale, lr every step, val loss every 5. */
 function write(runPk: number, from: number, to: number, total: number, nanAt = -1): void {
-  const metrics: MetricRow[] = [];
-  for (let s = from; s < to; s++) {
-    metrics.push(
-      { key: 'train/loss', step: s, value: s === nanAt ? NaN : 3 / (1 + s / 10), time: s },
-      { key: 'logit_scale', step: s, value: 20 + s, time: s },
-      { key: 'lr', step: s, value: 1e-4, time: s },
-    );
-    if (s % 5 === 4) metrics.push({ key: 'val/loss', step: s, value: 2 / (1 + s / 20), time: s });
-  }
-  store.ingest([
-    {
-      runPk,
-      attempt: 1,
-      metrics,
-      events: [],
-      offset: to,
-      lines: to - from,
-      badLines: 0,
-      lastStep: to - 1,
-      totalSteps: total,
-    },
+  ingestSteps(store, runPk, { from, to, total }, (s) => [
+    { key: 'train/loss', value: s === nanAt ? NaN : 3 / (1 + s / 10) },
+    { key: 'logit_scale', value: 20 + s },
+    { key: 'lr', value: 1e-4 },
+    ...(s % 5 === 4 ? [{ key: 'val/loss', value: 2 / (1 + s / 20) }] : []),
   ]);
 }
 

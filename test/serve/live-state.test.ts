@@ -10,8 +10,7 @@ import { readFirstLoad } from '../../src/serve/first-load.js';
 import { LiveHub } from '../../src/serve/hub.js';
 import { SweepLive } from '../../src/serve/live.js';
 import { SqliteStore } from '../../src/store/index.js';
-import type { MetricRow } from '../../src/store/types.js';
-import { ROOT, tempDir } from '../helpers.js';
+import { ingestSteps, ROOT, tempDir } from '../helpers.js';
 
 test('a poll carries only the new points, the changed runs and new alerts, once', () => {
   const dir = tempDir();
@@ -24,27 +23,11 @@ test('a poll carries only the new points, the changed runs and new alerts, once'
   ]);
   const [a, b] = store.listRuns(sweep.pk);
   store.claimRun(a!.pk, 'o', 'cpu0', null);
-  const write = (runPk: number, from: number, to: number, loss: (s: number) => number) => {
-    const metrics: MetricRow[] = [];
-    for (let s = from; s < to; s++)
-      metrics.push(
-        { key: 'train/loss', step: s, value: loss(s), time: s },
-        { key: 'logit_scale', step: s, value: 50, time: s },
-      );
-    store.ingest([
-      {
-        runPk,
-        attempt: 1,
-        metrics,
-        events: [],
-        offset: to,
-        lines: to - from,
-        badLines: 0,
-        lastStep: to - 1,
-        totalSteps: 100,
-      },
+  const write = (runPk: number, from: number, to: number, loss: (s: number) => number) =>
+    ingestSteps(store, runPk, { from, to, total: 100 }, (s) => [
+      { key: 'train/loss', value: loss(s) },
+      { key: 'logit_scale', value: 50 },
     ]);
-  };
   write(a!.pk, 0, 10, (s) => 3 - s * 0.1);
 
   const hub = new LiveHub(db, { inlineDiagnoses: true });
@@ -136,10 +119,8 @@ test('diagnoses made in the worker thread arrive as a later delta, with their al
   store.registerRuns(sweep.pk, [{ id: 'a', name: 'a', params: { lr: 1 }, ordinal: 0, runDir: join(dir, 'a') }]);
   const [a] = store.listRuns(sweep.pk);
   store.claimRun(a!.pk, 'o', 'cpu0', null);
-  const metrics: MetricRow[] = [];
-  for (let s = 0; s < 10; s++) metrics.push({ key: 'train/loss', step: s, value: s < 8 ? 3 - s * 0.1 : NaN, time: s });
-  store.ingest([
-    { runPk: a!.pk, attempt: 1, metrics, events: [], offset: 10, lines: 10, badLines: 0, lastStep: 9, totalSteps: 100 },
+  ingestSteps(store, a!.pk, { from: 0, to: 10, total: 100 }, (s) => [
+    { key: 'train/loss', value: s < 8 ? 3 - s * 0.1 : NaN },
   ]);
   const hub = new LiveHub(db);
   const deltas: { diags: { run: string }[]; alerts: { run: string; kind: string; step: number | null }[] }[] = [];
@@ -176,27 +157,11 @@ test('a first load read in the worker thread equals one read in place; points wr
     })),
   );
   const runs = store.listRuns(sweep.pk);
-  const write = (runPk: number, from: number, to: number) => {
-    const metrics: MetricRow[] = [];
-    for (let s = from; s < to; s++)
-      metrics.push(
-        { key: 'train/loss', step: s, value: 3 / (1 + s), time: s },
-        { key: 'logit_scale', step: s, value: 20 + (s % 7), time: s },
-      );
-    store.ingest([
-      {
-        runPk,
-        attempt: 1,
-        metrics,
-        events: [],
-        offset: to,
-        lines: to - from,
-        badLines: 0,
-        lastStep: to - 1,
-        totalSteps: 100,
-      },
+  const write = (runPk: number, from: number, to: number) =>
+    ingestSteps(store, runPk, { from, to, total: 100 }, (s) => [
+      { key: 'train/loss', value: 3 / (1 + s) },
+      { key: 'logit_scale', value: 20 + (s % 7) },
     ]);
-  };
   for (const run of runs) {
     store.claimRun(run.pk, 'o', `cpu${run.ordinal}`, null);
     write(run.pk, 0, 50);
