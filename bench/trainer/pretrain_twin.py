@@ -1,23 +1,24 @@
-"""Recipe search for the base model, about 5x faster than the TF.js trainer on one core.
+"""Recipe search for the base model, about 3x faster than the TF.js trainer on one core.
 
 A development aid, not the build: `sweep pretrain --force` (TF.js) is what makes and ships the
 base model. This PyTorch twin trains the same architecture (bench/trainer/torch_twin.py's, with the
 real vocabulary and context) on the same generated pretraining images and captions, with the
 pretraining recipe's optimiser (AdamW 0.9/0.98/1e-6, decay on rank >= 2 weights except layer
 norms and the scale), warmup then `const` or `cosine`, the logit scale from ln(1/0.07) clamped at
-ln 100, and random resized crop (area 0.8-1, aspect 3/4-4/3, one bilinear resample as an affine
-grid: the TF.js crop's statistics, not its pixels). It prints one JSON line per evaluation: the
-smoothed training loss, the scale, and image-to-text / text-to-image R@1 on the 400 validation
-images (first caption), so that a recipe can be judged in minutes before the TF.js build runs.
+ln 100, and random resized crop (area --crop-min to 1, aspect 3/4-4/3, one bilinear resample as an
+affine grid: the TF.js crop's statistics, not its pixels). Its defaults are `pretrainRecipe`'s
+(src/trainer/pretrain.ts). It prints one JSON line per evaluation: the smoothed training loss, the
+scale, and image-to-text / text-to-image R@1 on the 400 validation images (first caption), so that
+a recipe can be judged in minutes before the TF.js build runs. twin_analyse.py reads a checkpoint.
 
 Needs Debian's python3-torch and python3-pil, and OpenBLAS (`apt-get install libopenblas0-pthread`:
 with the reference BLAS that python3-torch alone pulls, matmuls are 10x slower). The data folder
-is the `pretrain/` of a generated embedded set, e.g. runs/cache/embedded-v2-32px-p16000-400-f320-160/pretrain
-after `sweep pretrain`.
+is the `pretrain/` of a generated embedded set, e.g. runs/cache/embedded-v3-32px-p16000-400-f320-160/pretrain
+after `sweep pretrain --force`.
 
 Usage: /usr/bin/python3 bench/trainer/pretrain_twin.py --data DIR [--batch 64] [--lr 1e-3]
-  [--warmup 200] [--steps 3000] [--schedule const|cosine] [--patch 8] [--eval 250] [--save PREFIX]
-  [--family-batches 1]
+  [--warmup 200] [--steps 6000] [--schedule const|cosine] [--patch 8] [--eval 500] [--save PREFIX]
+  [--embed 4] [--width 128] [--layers 2] [--crop-min 0.9] [--family-batches 1] [--nodup 1]
 """
 import argparse, json, math, os, re, sys, time
 
@@ -28,14 +29,19 @@ ap.add_argument("--batch", type=int, default=64)
 ap.add_argument("--lr", type=float, default=1e-3)
 ap.add_argument("--wd", type=float, default=0.1)
 ap.add_argument("--warmup", type=int, default=200)
-ap.add_argument("--steps", type=int, default=3000)
-ap.add_argument("--schedule", choices=["const", "cosine"], default="const")
+ap.add_argument("--steps", type=int, default=6000)
+ap.add_argument("--schedule", choices=["const", "cosine"], default="cosine")
 ap.add_argument("--patch", type=int, default=8)
-ap.add_argument("--eval", type=int, default=250)
+ap.add_argument("--eval", type=int, default=500)
 ap.add_argument("--crop", type=int, default=1)
+ap.add_argument("--crop-min", type=float, default=0.9, help="random resized crop: smallest share of the area kept")
 ap.add_argument("--family-batches", type=int, default=0, help="1: batches of whole families (4 consecutive images that differ in one attribute each), not uniform")
 ap.add_argument("--save", default="", help="write the weights to PREFIX-<step>.pt at every evaluation")
 ap.add_argument("--threads", type=int, default=1)
+ap.add_argument("--width", type=int, default=128, help="both towers' width")
+ap.add_argument("--nodup", type=int, default=0, help="1: no two images with identical attributes in a batch (a test sampler, not OpenCLIP's)")
+ap.add_argument("--layers", type=int, default=2)
+ap.add_argument("--embed", type=int, default=4, help="embedding dimension (the base model's: 4)")
 args = ap.parse_known_args()[0]  # known only: twin_analyse.py imports this module with its own options
 # Before torch loads its BLAS, or it takes every core.
 for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -127,7 +133,7 @@ def crop(x):
     # Random resized crop as one affine resample per image (vectorised: a Python loop over the
     # batch would cost more than the model).
     n = x.shape[0]
-    area = 0.8 + 0.2 * torch.rand(n, generator=gen)
+    area = args.crop_min + (1 - args.crop_min) * torch.rand(n, generator=gen)
     aspect = torch.exp(math.log(3 / 4) + math.log(16 / 9) * torch.rand(n, generator=gen))
     w, h = torch.sqrt(area * aspect).clamp(max=1), torch.sqrt(area / aspect).clamp(max=1)
     theta = torch.zeros(n, 2, 3)
@@ -148,11 +154,18 @@ def recall(model, x, captions):
     return (i2t < 1).float().mean().item(), (i2t < 5).float().mean().item(), (t2i < 1).float().mean().item()
 
 
+def attribute_keys(split):
+    """One key per image: its attributes (images with equal keys are duplicates to the captions)."""
+    d = json.load(open(f"{args.data}/annotations/captions_{split}.json"))
+    return [json.dumps(im["attributes"], sort_keys=True) for im in d["images"]]
+
+
 def main():
     t0 = time.time()
     x_train, c_train = load("train")
+    combos = attribute_keys("train")
     x_val, c_val = load("val")
-    model = Clip(args.patch)
+    model = Clip(args.patch, w=args.width, layers=args.layers, tw=args.width, embed=args.embed)
     decayed = lambda n, p: p.ndim >= 2 and "ln" not in n and "logit" not in n
     groups = [
         {"params": [p for n, p in model.named_parameters() if decayed(n, p)], "weight_decay": args.wd},
@@ -170,8 +183,20 @@ def main():
             else:
                 order = torch.randperm(n, generator=gen)
             at = 0
-        idx = order[at : at + args.batch]
-        at += args.batch
+        if args.nodup:  # skip an image whose attributes the batch already holds
+            picked, seen = [], set()
+            while len(picked) < args.batch:
+                if at >= n:
+                    order, at = torch.randperm(n, generator=gen), 0
+                k = int(order[at])
+                at += 1
+                if combos[k] not in seen:
+                    seen.add(combos[k])
+                    picked.append(k)
+            idx = torch.tensor(picked)
+        else:
+            idx = order[at : at + args.batch]
+            at += args.batch
         which = torch.randint(0, c_train.shape[1], (args.batch,), generator=gen)
         images = crop(x_train[idx]) if args.crop else x_train[idx]
         for g in opt.param_groups:
