@@ -19,6 +19,7 @@ after `sweep pretrain --force`.
 Usage: /usr/bin/python3 bench/trainer/pretrain_twin.py --data DIR [--batch 64] [--lr 1e-3]
   [--warmup 200] [--steps 6000] [--schedule const|cosine] [--patch 8] [--eval 500] [--save PREFIX]
   [--embed 4] [--width 128] [--layers 2] [--crop-min 0.9] [--family-batches 1] [--nodup 1]
+  [--init CKPT.pt: fine-tune a checkpoint instead, e.g. with --data <embedded set>/finetune]
 """
 import argparse, json, math, os, re, sys, time
 
@@ -42,6 +43,7 @@ ap.add_argument("--width", type=int, default=128, help="both towers' width")
 ap.add_argument("--nodup", type=int, default=0, help="1: no two images with identical attributes in a batch (a test sampler, not OpenCLIP's)")
 ap.add_argument("--layers", type=int, default=2)
 ap.add_argument("--embed", type=int, default=4, help="embedding dimension (the base model's: 4)")
+ap.add_argument("--init", default="", help="start from this twin checkpoint (--save) instead of from scratch: fine-tuning")
 args = ap.parse_known_args()[0]  # known only: twin_analyse.py imports this module with its own options
 # Before torch loads its BLAS, or it takes every core.
 for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -166,6 +168,8 @@ def main():
     combos = attribute_keys("train")
     x_val, c_val = load("val")
     model = Clip(args.patch, w=args.width, layers=args.layers, tw=args.width, embed=args.embed)
+    if args.init:
+        model.load_state_dict(torch.load(args.init))
     decayed = lambda n, p: p.ndim >= 2 and "ln" not in n and "logit" not in n
     groups = [
         {"params": [p for n, p in model.named_parameters() if decayed(n, p)], "weight_decay": args.wd},
