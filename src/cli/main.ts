@@ -58,6 +58,11 @@ async function main(argv: string[]): Promise<number> {
             type: 'number',
             hidden: true,
             describe: 'how long a silent heartbeat means a dead sweep process (tests)',
+          })
+          .option('heartbeat-ms', {
+            type: 'number',
+            hidden: true,
+            describe: 'how often this sweep process writes its heartbeat, with --stale-ms (tests)',
           }),
       async (args) => {
         const { runCommand } = await import('./commands/run.js');
@@ -76,6 +81,7 @@ async function main(argv: string[]): Promise<number> {
             db: args.db,
             pollMs: args['poll-ms'],
             ...(args['stale-ms'] !== undefined ? { staleAfterMs: args['stale-ms'] } : {}),
+            ...(args['heartbeat-ms'] !== undefined ? { heartbeatMs: args['heartbeat-ms'] } : {}),
             executor: args.executor,
           },
           io,

@@ -70,17 +70,17 @@ async function runSweepHere(userInput: RunSweepInput): Promise<SweepSummaryCount
   store.registerOrchestrator({ id: owner, pid: input.pid, host: input.host });
   const staleAfterMs = input.staleAfterMs ?? 60_000;
   const self = new SelfLiveness(staleAfterMs);
+  const seconds = (ms: number): string => `${Math.round(ms / 1000)}s`;
+  const pausedTooLong = (): ClipsweepError =>
+    new ClipsweepError(
+      'EXECUTOR',
+      `this sweep process was paused for ${seconds(self.silentFor())}, longer than the ${seconds(staleAfterMs)} after which another sweep process may take its runs over; it stopped and left them. Run "sweep status ${spec.name}" to see where they are`,
+    );
   const heartbeat = setInterval(() => {
     if (!self.mayStart()) {
       // Paused past the heartbeat: another sweep process may own these runs now. Stop, and leave
       // them to it (nothing more is started here, and lost runs are not reported as failed).
-      const seconds = (ms: number): string => `${Math.round(ms / 1000)}s`;
-      stopFor(
-        new ClipsweepError(
-          'EXECUTOR',
-          `this sweep process was paused for ${seconds(self.silentFor())}, longer than the ${seconds(staleAfterMs)} after which another sweep process may take its runs over; it stopped and left them. Run "sweep status ${spec.name}" to see where they are`,
-        ),
-      );
+      stopFor(pausedTooLong());
       return;
     }
     try {
@@ -224,6 +224,9 @@ async function runSweepHere(userInput: RunSweepInput): Promise<SweepSummaryCount
           }
         : {}),
     });
+    // After a pause the queue can run dry (its runs taken over, nothing startable) before the
+    // heartbeat timer fires: the outcome must not depend on which of the two noticed first.
+    if (stopped.fatal === null && !self.mayStart()) stopFor(pausedTooLong());
     // A sweep stopped for a full disk did not finish its search: the check below is for a whole run.
     if (stopped.fatal === null) search?.check();
   } finally {

@@ -102,4 +102,42 @@ kill_grace: 2s
       store.close();
     },
   );
+
+  it(
+    'stops with the same error when its queue runs dry before its heartbeat timer notices the pause',
+    { timeout: 120_000 },
+    async () => {
+      // The heartbeat timer never fires here (--heartbeat-ms), so from 3 s on this process is in
+      // the state a pause leaves it in, and only the queue can notice: it starts nothing more and
+      // runs dry. Which of the two notices first once a paused process resumes is a race; the
+      // outcome must not depend on it (a full test run once saw exit 0 and no message in the test
+      // above).
+      const dir = tempDir();
+      writeSweep(
+        dir,
+        `name: silent
+trainer: { command: [node, $TRAINER] }
+base: { steps: 30, step_ms: 50 }
+grid: { lr: [1, 2, 3, 4, 5, 6] }
+resources: { gpus: none, cpu_slots: 2 }
+kill_grace: 2s
+`,
+      );
+      const r = await cli(['run', 'sweep.yaml', '--stale-ms', '3000', '--heartbeat-ms', '600000'], { cwd: dir });
+      assert.equal(r.exitCode, 3, r.all);
+      assert.match(r.stderr, /this sweep process was paused for \d+s, longer than the 3s/);
+      assert.doesNotMatch(r.all, /\bfailed\b/, 'no run it left is reported as failed');
+      const store = openStore(dir);
+      const runs = store.listRuns(store.getSweep('silent').pk);
+      assert.ok(
+        runs.some((run) => run.status === 'queued'),
+        runs.map((run) => `${run.name} ${run.status}`).join(', '),
+      );
+      assert.ok(
+        runs.every((run) => run.status === 'queued' || run.status === 'completed'),
+        runs.map((run) => `${run.name} ${run.status}`).join(', '),
+      );
+      store.close();
+    },
+  );
 });

@@ -29,6 +29,8 @@ export interface RunOptions {
   pollMs?: number;
   /** How long a silent heartbeat means a dead sweep process (default 60 s; tests shorten it). */
   staleAfterMs?: number;
+  /** How often this process writes its heartbeat (default a quarter of staleAfterMs; tests). */
+  heartbeatMs?: number;
   /** Overrides resources.executor. */
   executor?: 'local' | 'slurm' | undefined;
   /** --dry-run: estimate durations and GPU-hours from this recorded sweep. */
@@ -107,7 +109,10 @@ export async function runCommand(options: RunOptions, io: Io): Promise<number> {
       pid: process.pid,
       pollMs: options.pollMs ?? 200,
       ...(options.staleAfterMs !== undefined
-        ? { staleAfterMs: options.staleAfterMs, heartbeatMs: Math.max(50, Math.floor(options.staleAfterMs / 4)) }
+        ? {
+            staleAfterMs: options.staleAfterMs,
+            heartbeatMs: options.heartbeatMs ?? Math.max(50, Math.floor(options.staleAfterMs / 4)),
+          }
         : {}),
     });
     progress.stop();
