@@ -46,22 +46,24 @@ function maxOverlap(intervals: Interval[]): number {
   return max;
 }
 
+/** Six short runs on two CPU slots: more than one round, so that there is always more to start. */
+function sixRuns(name: string): string {
+  return `name: ${name}
+trainer: { command: [node, $TRAINER] }
+base: { steps: 30, step_ms: 50 }
+grid: { lr: [1, 2, 3, 4, 5, 6] }
+resources: { gpus: none, cpu_slots: 2 }
+kill_grace: 2s
+`;
+}
+
 describe('a paused sweep process resumed beside the one that took over', () => {
   it(
     'starts nothing, reports no lost run as failed, and cpu_slots holds across both',
     { timeout: 180_000 },
     async () => {
       const dir = tempDir();
-      writeSweep(
-        dir,
-        `name: paused
-trainer: { command: [node, $TRAINER] }
-base: { steps: 30, step_ms: 50 }
-grid: { lr: [1, 2, 3, 4, 5, 6] }
-resources: { gpus: none, cpu_slots: 2 }
-kill_grace: 2s
-`,
-      );
+      writeSweep(dir, sixRuns('paused'));
       const db = join(dir, 'runs', 'sweeps.db');
       const first = cli(['run', 'sweep.yaml', '--stale-ms', '3000'], { cwd: dir });
       await waitFor(() => {
@@ -113,16 +115,7 @@ kill_grace: 2s
       // outcome must not depend on it (a full test run once saw exit 0 and no message in the test
       // above).
       const dir = tempDir();
-      writeSweep(
-        dir,
-        `name: silent
-trainer: { command: [node, $TRAINER] }
-base: { steps: 30, step_ms: 50 }
-grid: { lr: [1, 2, 3, 4, 5, 6] }
-resources: { gpus: none, cpu_slots: 2 }
-kill_grace: 2s
-`,
-      );
+      writeSweep(dir, sixRuns('silent'));
       const r = await cli(['run', 'sweep.yaml', '--stale-ms', '3000', '--heartbeat-ms', '600000'], { cwd: dir });
       assert.equal(r.exitCode, 3, r.all);
       assert.match(r.stderr, /this sweep process was paused for \d+s, longer than the 3s/);

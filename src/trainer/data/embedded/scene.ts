@@ -17,7 +17,7 @@ export const COLORS = [
   'teal',
 ] as const;
 export const SIZES = ['small', 'large'] as const;
-/** Pretraining uses the four sides and the centre; fine-tuning the sides and the four corners. */
+/** Pretraining uses all nine; fine-tuning all but the centre. */
 export const POSITIONS = [
   'left',
   'right',
@@ -106,9 +106,9 @@ interface DomainSpec {
 /**
  * The shift between domains: other shapes, textured backgrounds, outlines, a second object (and,
  * in captions.ts, free phrasing). The pretraining domain is one circle per image on a plain
- * background in a coloured frame or none, with enough values per attribute (13,824 combinations) that two images of a random
- * batch of 64 rarely share every attribute: such pairs, and shapes the tiny image tower cannot tell
- * apart, are what held the base model's learned logit scale far below the clamp (docs/trainer.md).
+ * background in a coloured frame or none: 13,824 combinations, so that two images of a random
+ * batch of 64 rarely share every attribute (such pairs, and shapes the tiny image tower cannot
+ * tell apart, held the base model's learned scale below the clamp: docs/trainer.md).
  */
 export const DOMAINS: Record<Domain, DomainSpec> = {
   pretrain: {
