@@ -13,7 +13,7 @@ a recipe can be judged in minutes before the TF.js build runs. twin_analyse.py r
 
 Needs Debian's python3-torch and python3-pil, and OpenBLAS (`apt-get install libopenblas0-pthread`:
 with the reference BLAS that python3-torch alone pulls, matmuls are 10x slower). The data folder
-is the `pretrain/` of a generated embedded set, e.g. runs/cache/embedded-v3-32px-p16000-400-f320-160/pretrain
+is the `pretrain/` of a generated embedded set, e.g. runs/cache/embedded-v4-32px-p16000-400-f320-160/pretrain
 after `sweep pretrain --force`.
 
 Usage: /usr/bin/python3 bench/trainer/pretrain_twin.py --data DIR [--batch 64] [--lr 1e-3]

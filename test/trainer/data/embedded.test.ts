@@ -162,6 +162,37 @@ describe('embedded data set', () => {
     assert.ok(drawScenes('finetune', 'val', 200, 1).every((s) => s.attributes.frame === 'none'));
   });
 
+  it('names every attribute in fine-tuning captions, position before background', () => {
+    // The test's own synonyms (not captions.ts's tables), so that a template dropping one fails.
+    const size = { small: /\b(small|little|tiny)\b/, large: /\b(large|big|huge)\b/ };
+    const shape = {
+      circle: /\b(circle|disc|round shape)\b/,
+      square: /\b(square|box)\b/,
+      triangle: /\btriang/,
+      diamond: /\b(diamond|rhombus)\b/,
+      star: /\bstar\b/,
+      cross: /\b(cross|plus)\b/,
+    };
+    const background = { striped: /stripe/, checkered: /checker/, dotted: /\bdot/ };
+    const side = /\b(left|right|top|bottom|upper|lower)\b/;
+    for (const s of drawScenes('finetune', 'train', 200, 1)) {
+      const a = s.attributes;
+      for (const c of captionsFor(s, 'finetune', 'train')) {
+        const main = c.replace(/ (next to|with|and a small) .*$/, ''); // the second object, last
+        assert.match(main, size[a.size as keyof typeof size], c);
+        assert.match(main, shape[a.shape as keyof typeof shape], c);
+        const colour = ({ purple: '(purple|violet)', cyan: '(cyan|turquoise)' } as Record<string, string>)[a.color];
+        assert.match(main, new RegExp(`\\b${colour ?? a.color}\\b`), c);
+        assert.match(main, background[a.background as keyof typeof background], c);
+        if (a.style === 'outline') assert.match(main, /\b(outlined|hollow)\b/, c);
+        assert.ok(
+          main.search(side) < main.search(background[a.background as keyof typeof background]),
+          `position first: ${c}`,
+        );
+      }
+    }
+  });
+
   it('renders at any size, anti-aliased', () => {
     const [scene] = drawScenes('pretrain', 'train', 1, 1);
     for (const size of [5, 16, 33, 64]) {

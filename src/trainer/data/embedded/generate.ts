@@ -10,8 +10,11 @@ import { captionsFor } from './captions.js';
 import { renderScene } from './render.js';
 import { drawScenes, type Domain } from './scene.js';
 
-/** Bump when the generator's output changes, so that old caches are not reused. */
-export const EMBEDDED_VERSION = 3;
+/**
+ * Bump when the generator's output changes, so that old caches are not reused.
+ * 4: fine-tuning captions name every attribute (the images are version 3's).
+ */
+export const EMBEDDED_VERSION = 4;
 
 /** Images per split. */
 export interface EmbeddedSizes {
