@@ -173,22 +173,21 @@ describe('embedded data set', () => {
       star: /\bstar\b/,
       cross: /\b(cross|plus)\b/,
     };
-    const background = { striped: /stripe/, checkered: /checker/, dotted: /\bdot/ };
+    const background: Record<string, RegExp> = { striped: /stripe/, checkered: /checker/, dotted: /\bdot/ };
+    const colourSynonyms: Record<string, string> = { purple: '(purple|violet)', cyan: '(cyan|turquoise)' };
     const side = /\b(left|right|top|bottom|upper|lower)\b/;
     for (const s of drawScenes('finetune', 'train', 200, 1)) {
       const a = s.attributes;
+      const bg = background[a.background]!;
+      const colour = new RegExp(`\\b${colourSynonyms[a.color] ?? a.color}\\b`);
       for (const c of captionsFor(s, 'finetune', 'train')) {
         const main = c.replace(/ (next to|with|and a small) .*$/, ''); // the second object, last
-        assert.match(main, size[a.size as keyof typeof size], c);
-        assert.match(main, shape[a.shape as keyof typeof shape], c);
-        const colour = ({ purple: '(purple|violet)', cyan: '(cyan|turquoise)' } as Record<string, string>)[a.color];
-        assert.match(main, new RegExp(`\\b${colour ?? a.color}\\b`), c);
-        assert.match(main, background[a.background as keyof typeof background], c);
+        assert.match(main, size[a.size], c);
+        assert.match(main, shape[a.shape], c);
+        assert.match(main, colour, c);
+        assert.match(main, bg, c);
         if (a.style === 'outline') assert.match(main, /\b(outlined|hollow)\b/, c);
-        assert.ok(
-          main.search(side) < main.search(background[a.background as keyof typeof background]),
-          `position first: ${c}`,
-        );
+        assert.ok(main.search(side) < main.search(bg), `position first: ${c}`);
       }
     }
   });
